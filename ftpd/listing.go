@@ -1,0 +1,262 @@
+package ftpd
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// entry is one visible item of a listing.
+type entry struct {
+	name  string
+	size  int64
+	mtime time.Time
+	dir   bool
+}
+
+func entryOf(name string, fi fs.FileInfo) entry {
+	return entry{name: name, size: fi.Size(), mtime: fi.ModTime(), dir: fi.IsDir()}
+}
+
+// visibleName reports whether a directory entry may be listed: dotfiles
+// are hidden, and names with CR or LF cannot be sent in a listing line.
+func visibleName(name string) bool {
+	return !strings.HasPrefix(name, ".") && !strings.ContainsAny(name, "\r\n")
+}
+
+// readDir returns the visible entries of the folder at n, sorted by name.
+// Symlinks are shown as what they point to, and only when it is a file or
+// folder inside the share.
+func (s *session) readDir(n node) ([]entry, error) {
+	if n.root == nil {
+		return s.shareEntries(), nil
+	}
+	// O_DIRECTORY: a FIFO swapped in for the folder must not block the open.
+	f, err := n.root.OpenFile(n.rel, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	des, err := f.ReadDir(-1)
+	if err != nil && len(des) == 0 {
+		return nil, fmt.Errorf("read folder: %w", err)
+	}
+	out := make([]entry, 0, len(des))
+	for _, de := range des {
+		name := de.Name()
+		if !visibleName(name) {
+			continue
+		}
+		// In a folder opened through a Root, entries carry lstatat results.
+		fi, err := de.Info()
+		if err != nil {
+			continue // removed since the folder was read
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if fi, err = n.root.Stat(path.Join(n.rel, name)); err != nil {
+				continue // dangling, looping, or leaving the share
+			}
+		}
+		if !fi.Mode().IsRegular() && !fi.IsDir() {
+			continue
+		}
+		out = append(out, entryOf(name, fi))
+	}
+	slices.SortFunc(out, func(a, b entry) int { return cmp.Compare(a.name, b.name) })
+	return out, nil
+}
+
+// shareEntries lists the virtual root: one folder per share that is online.
+func (s *session) shareEntries() []entry {
+	var out []entry
+	for _, name := range s.srv.Shares.Names() {
+		root, err := s.srv.Shares.Root(name)
+		if err != nil {
+			continue
+		}
+		fi, err := root.Stat(".")
+		if err != nil || !visibleName(name) {
+			continue
+		}
+		out = append(out, entry{name: name, mtime: fi.ModTime(), dir: true})
+	}
+	return out
+}
+
+// halfYear is the age past which ls shows a year instead of a time.
+const halfYear = 31556952 * time.Second / 2
+
+// appendList appends an "ls -l" line for e, as Kodi, Windows Explorer and
+// gvfs parse it: nine permission characters, owner and group "ftp", size,
+// English month, and the time if the date lies less than half a year in the
+// past (else the year, as coreutils ls does, which also catches future
+// dates). The time is shown in mtime's location.
+func appendList(b []byte, e entry, now time.Time) []byte {
+	if e.dir {
+		b = append(b, "dr-xr-xr-x 1 ftp ftp "...)
+	} else {
+		b = append(b, "-r--r--r-- 1 ftp ftp "...)
+	}
+	b = strconv.AppendInt(b, e.size, 10)
+	b = append(b, ' ')
+	if age := now.Sub(e.mtime); age >= 0 && age < halfYear {
+		b = e.mtime.AppendFormat(b, "Jan 02 15:04")
+	} else {
+		b = e.mtime.AppendFormat(b, "Jan 02  2006")
+	}
+	b = append(b, ' ')
+	b = append(b, e.name...)
+	return append(b, "\r\n"...)
+}
+
+// facts is a set of MLST facts (RFC 3659 7.5), chosen with OPTS MLST.
+type facts uint8
+
+const (
+	factType facts = 1 << iota
+	factSize
+	factModify
+	factPerm
+
+	allFacts = factType | factSize | factModify | factPerm
+)
+
+var factNames = []struct {
+	f    facts
+	name string
+}{{factType, "type"}, {factSize, "size"}, {factModify, "modify"}, {factPerm, "perm"}}
+
+// parseFacts parses the argument of OPTS MLST: names separated by ";".
+// Unknown names are ignored (RFC 3659 7.9).
+func parseFacts(arg string) facts {
+	var f facts
+	for name := range strings.SplitSeq(arg, ";") {
+		for _, fn := range factNames {
+			if strings.EqualFold(name, fn.name) {
+				f |= fn.f
+			}
+		}
+	}
+	return f
+}
+
+// String lists the facts as FEAT and OPTS MLST show them: "type*;size*;"
+// with a star on the selected ones when all is set.
+func (f facts) String(all bool) string {
+	var b strings.Builder
+	for _, fn := range factNames {
+		if all || f&fn.f != 0 {
+			b.WriteString(fn.name)
+			if all && f&fn.f != 0 {
+				b.WriteByte('*')
+			}
+			b.WriteByte(';')
+		}
+	}
+	return b.String()
+}
+
+// appendFacts appends an MLSD/MLST fact line without its leading space:
+// "type=file;size=N;modify=YYYYMMDDHHMMSS;perm=r; name". Times are UTC.
+func appendFacts(b []byte, e entry, f facts, name string) []byte {
+	if f&factType != 0 {
+		if e.dir {
+			b = append(b, "type=dir;"...)
+		} else {
+			b = append(b, "type=file;"...)
+		}
+	}
+	if f&factSize != 0 && !e.dir {
+		b = append(b, "size="...)
+		b = strconv.AppendInt(b, e.size, 10)
+		b = append(b, ';')
+	}
+	if f&factModify != 0 {
+		b = append(b, "modify="...)
+		b = e.mtime.UTC().AppendFormat(b, "20060102150405")
+		b = append(b, ';')
+	}
+	if f&factPerm != 0 {
+		// Read-only: files can be retrieved; folders entered and listed.
+		if e.dir {
+			b = append(b, "perm=el;"...)
+		} else {
+			b = append(b, "perm=r;"...)
+		}
+	}
+	b = append(b, ' ')
+	return append(b, name...)
+}
+
+// listFormat is the form of a listing on the data connection.
+type listFormat int
+
+const (
+	formatList listFormat = iota // LIST: ls -l lines
+	formatNLST                   // NLST: bare names
+	formatMLSD                   // MLSD: fact lines
+)
+
+// appendEntry appends one line of a listing in the given format.
+func (s *session) appendEntry(b []byte, format listFormat, e entry, now time.Time) []byte {
+	switch format {
+	case formatNLST:
+		b = append(b, e.name...)
+		return append(b, "\r\n"...)
+	case formatMLSD:
+		b = appendFacts(b, e, s.facts, e.name)
+		return append(b, "\r\n"...)
+	default:
+		e.mtime = e.mtime.Local()
+		return appendList(b, e, now)
+	}
+}
+
+// listTarget resolves the argument of LIST, NLST, MLSD or STAT to the entries
+// it lists: the contents of a folder, or a single file.
+func (s *session) listTarget(arg string, format listFormat) ([]entry, error) {
+	if format == formatList {
+		arg = stripListOptions(arg)
+	}
+	p, err := resolvePath(s.cwd, arg)
+	if err != nil {
+		return nil, err
+	}
+	n, err := s.open(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := s.stat(n)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return s.readDir(n)
+	}
+	if format == formatMLSD {
+		// RFC 3659 7.2.1: MLSD of a file is an error.
+		return nil, errNotDir
+	}
+	return []entry{entryOf(p.base(), fi)}, nil
+}
+
+// errNotDir means a folder was expected.
+var errNotDir = errors.New("not a folder")
+
+// stripListOptions removes ls-style options ("-a", "-la /dir") that gvfs,
+// Windows Explorer and others send with LIST, as vsftpd ignores them.
+func stripListOptions(arg string) string {
+	for strings.HasPrefix(arg, "-") {
+		_, rest, _ := strings.Cut(arg, " ")
+		arg = strings.TrimLeft(rest, " ")
+	}
+	return arg
+}

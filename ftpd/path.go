@@ -1,0 +1,103 @@
+package ftpd
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// maxPathLen bounds a path argument; longer ones are refused before any
+// file system call (Linux's own PATH_MAX is 4096).
+const maxPathLen = 4096
+
+// Errors of path resolution, mapped to reply codes by errorReply.
+var (
+	// errBadPath means a path argument with a NUL, CR or LF, or too long.
+	errBadPath = errors.New("invalid path")
+	// errHidden means a path names a dotfile, which is neither listed nor
+	// served; it reads as "not found" to the client.
+	errHidden = errors.New("hidden path")
+	// errNotRegular means a path names something other than a file or
+	// folder (a FIFO, socket or device), which is never opened.
+	errNotRegular = errors.New("not a regular file or folder")
+)
+
+// vpath is a clean, absolute virtual path: "/" or "/share/rest".
+type vpath string
+
+// resolvePath turns a command's path argument into a clean, absolute virtual
+// path, relative arguments being taken from cwd. ".." never climbs above "/".
+// Every component must be visible: a name starting with a dot is hidden.
+// Resolution is purely textual; opening goes through the share's os.Root,
+// which refuses symlinks that leave the share.
+func resolvePath(cwd vpath, arg string) (vpath, error) {
+	if len(arg) > maxPathLen || strings.ContainsAny(arg, "\x00\r\n") {
+		return "", errBadPath
+	}
+	p := arg
+	if !strings.HasPrefix(p, "/") {
+		p = string(cwd) + "/" + p
+	}
+	p = path.Clean(p)
+	for rest := p[1:]; rest != ""; {
+		var elem string
+		elem, rest, _ = strings.Cut(rest, "/")
+		if strings.HasPrefix(elem, ".") {
+			return "", errHidden
+		}
+	}
+	return vpath(p), nil
+}
+
+// split returns the share name and the path inside the share ("." for the
+// share's own folder). For "/" the share is "".
+func (p vpath) split() (share, rel string) {
+	if p == "/" {
+		return "", "."
+	}
+	share, rel, _ = strings.Cut(string(p[1:]), "/")
+	if rel == "" {
+		rel = "."
+	}
+	return share, rel
+}
+
+// base returns the last component of p ("/" for the root).
+func (p vpath) base() string { return path.Base(string(p)) }
+
+// node is a resolved path: a share's root and a path inside it.
+type node struct {
+	root *os.Root // nil for the virtual root "/"
+	rel  string
+}
+
+// open resolves a virtual path to its share. It does not touch the file.
+func (s *session) open(p vpath) (node, error) {
+	name, rel := p.split()
+	if name == "" {
+		return node{rel: "."}, nil
+	}
+	root, err := s.srv.Shares.Root(name)
+	if err != nil {
+		return node{}, err
+	}
+	return node{root: root, rel: rel}, nil
+}
+
+// stat returns the file info of a node, following symlinks inside the share.
+// Only regular files and folders are visible.
+func (s *session) stat(n node) (fs.FileInfo, error) {
+	if n.root == nil {
+		return rootInfo{s.srv.started}, nil
+	}
+	fi, err := n.root.Stat(n.rel)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && !fi.IsDir() {
+		return nil, errNotRegular
+	}
+	return fi, nil
+}

@@ -1,0 +1,296 @@
+package ftpd
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Errors returned by the Server.
+var (
+	// ErrServerClosed is returned by Serve after Shutdown or Close.
+	ErrServerClosed = errors.New("ftpd: server closed")
+)
+
+// Shares is the set of exported folders that paths are resolved through.
+// library.Set implements it. It must be safe for concurrent use; a change
+// is seen by the next command of every session.
+type Shares interface {
+	// Names returns the share names in display order.
+	Names() []string
+	// Root returns the opened root of the named share, or an error if the
+	// share does not exist or its folder is missing.
+	Root(name string) (*os.Root, error)
+}
+
+// Defaults for the Server's zero-valued fields.
+const (
+	DefaultMaxClients   = 200
+	DefaultMaxPerIP     = 16
+	DefaultIdleTimeout  = 5 * time.Minute
+	DefaultDataTimeout  = 30 * time.Second
+	DefaultStallTimeout = 10 * time.Minute
+	// maxLine bounds a command line, CRLF included. Longer lines cut the
+	// session: no client sends them.
+	maxLine = 8192
+	// replyTimeout bounds writing one reply to a client that does not read.
+	replyTimeout = time.Minute
+)
+
+// Server is an anonymous, read-only FTP server. Its exported fields are its
+// configuration; set them before Serve and do not change them afterwards.
+// The zero value of each field but Shares means its documented default.
+type Server struct {
+	// Shares is the set of folders served; required.
+	Shares Shares
+	// Name is shown in the greeting; empty means "mediaftpd".
+	Name string
+	// Logger receives one line per session and per transfer at info level
+	// and protocol detail at debug level; nil means slog.Default().
+	Logger *slog.Logger
+	// PasvMin and PasvMax bound the ports of passive data listeners. Zero
+	// means any free port.
+	PasvMin, PasvMax int
+	// MaxClients is the most sessions at once (DefaultMaxClients); beyond
+	// it a connection gets "421" and is closed.
+	MaxClients int
+	// MaxPerIP is the most sessions from one address (DefaultMaxPerIP).
+	MaxPerIP int
+	// IdleTimeout closes a control connection that sent no command for
+	// this long while no transfer ran (DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// DataTimeout bounds waiting for a data connection to be made, passive
+	// or active (DefaultDataTimeout).
+	DataTimeout time.Duration
+	// StallTimeout ends a transfer whose client has accepted no data for
+	// this long. A paused player stops reading, so this is minutes
+	// (DefaultStallTimeout).
+	StallTimeout time.Duration
+
+	started time.Time
+	nextID  atomic.Uint64
+
+	// closing is set by Shutdown and Close. It is read under session.mu,
+	// so it is atomic rather than guarded by mu: mu is taken before
+	// session.mu, never after.
+	closing atomic.Bool
+
+	mu        sync.Mutex // guards the fields below
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	perIP     map[netip.Addr]int
+}
+
+func (srv *Server) logger() *slog.Logger {
+	if srv.Logger != nil {
+		return srv.Logger
+	}
+	return slog.Default()
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func (srv *Server) shuttingDown() bool { return srv.closing.Load() }
+
+// Serve accepts connections on l and serves each in its own goroutine. It
+// returns ErrServerClosed after Shutdown or Close, or the listener's error.
+// Serve closes l when it returns.
+func (srv *Server) Serve(l net.Listener) error {
+	if srv.Shares == nil {
+		return errors.New("ftpd: Server.Shares is nil")
+	}
+	srv.mu.Lock()
+	if srv.closing.Load() {
+		srv.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	if srv.listeners == nil {
+		srv.listeners = make(map[net.Listener]struct{})
+		srv.sessions = make(map[*session]struct{})
+		srv.perIP = make(map[netip.Addr]int)
+		srv.started = time.Now()
+	}
+	srv.listeners[l] = struct{}{}
+	srv.mu.Unlock()
+	defer func() {
+		srv.mu.Lock()
+		delete(srv.listeners, l)
+		srv.mu.Unlock()
+		l.Close()
+	}()
+
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if srv.shuttingDown() {
+				return ErrServerClosed
+			}
+			if isTemporary(err) {
+				// Out of file descriptors, say: wait and retry, as net/http.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				srv.logger().Warn("accept failed; retrying", "err", err, "in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		go srv.handle(c)
+	}
+}
+
+// isTemporary reports whether an accept error is worth retrying.
+func isTemporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS)
+}
+
+// handle admits a connection within the limits and runs its session.
+func (srv *Server) handle(c net.Conn) {
+	remote := addrOf(c.RemoteAddr()).Addr()
+	srv.mu.Lock()
+	reason := ""
+	switch {
+	case srv.closing.Load():
+		reason = "Server shutting down."
+	case len(srv.sessions) >= orDefault(srv.MaxClients, DefaultMaxClients):
+		reason = "Too many users, try again later."
+	case srv.perIP[remote] >= orDefault(srv.MaxPerIP, DefaultMaxPerIP):
+		reason = "Too many connections from your address."
+	}
+	if reason != "" {
+		srv.mu.Unlock()
+		srv.logger().Debug("connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
+		r := newReplyWriter(c, 5*time.Second)
+		r.reply(codeUnavailable, reason)
+		c.Close()
+		return
+	}
+	s := newSession(srv, c)
+	srv.sessions[s] = struct{}{}
+	srv.perIP[remote]++
+	srv.mu.Unlock()
+
+	defer func() {
+		srv.mu.Lock()
+		delete(srv.sessions, s)
+		if srv.perIP[remote]--; srv.perIP[remote] <= 0 {
+			delete(srv.perIP, remote)
+		}
+		srv.mu.Unlock()
+	}()
+	s.serve()
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, ends idle
+// sessions at once with "421", and lets running transfers finish until ctx
+// is done, when it closes the remaining sessions and returns ctx.Err().
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.closing.Store(true)
+	srv.mu.Lock()
+	for l := range srv.listeners {
+		l.Close()
+	}
+	for s := range srv.sessions {
+		s.interrupt()
+	}
+	srv.mu.Unlock()
+
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		srv.mu.Lock()
+		n := len(srv.sessions)
+		srv.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			srv.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Close closes the listeners and every session at once, transfers included.
+func (srv *Server) Close() error {
+	srv.closing.Store(true)
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for l := range srv.listeners {
+		l.Close()
+	}
+	for s := range srv.sessions {
+		s.kill()
+	}
+	return nil
+}
+
+// addrOf returns the address of a TCP endpoint with IPv4-mapped IPv6
+// addresses unmapped, so that PASV replies and address checks compare like
+// with like.
+func addrOf(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// listenPassive opens a data listener on ip, within the passive port range
+// if one is set. Ports are tried from a random start so that concurrent
+// sessions do not race for the same one.
+func (srv *Server) listenPassive(ip netip.Addr) (*net.TCPListener, error) {
+	lo, hi := srv.PasvMin, srv.PasvMax
+	if lo <= 0 || hi < lo {
+		return net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+	}
+	n := hi - lo + 1
+	start := rand.IntN(n)
+	var err error
+	for i := range n {
+		port := uint16(lo + (start+i)%n)
+		var l *net.TCPListener
+		l, err = net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, port)))
+		if err == nil {
+			return l, nil
+		}
+	}
+	return nil, errors.Join(errNoPassivePort, err)
+}
+
+// errNoPassivePort means every port of the passive range is in use.
+var errNoPassivePort = errors.New("no free port in the passive range")
+
+// rootInfo is the file info of the virtual root "/".
+type rootInfo struct{ mtime time.Time }
+
+func (rootInfo) Name() string         { return "/" }
+func (rootInfo) Size() int64          { return 0 }
+func (rootInfo) Mode() fs.FileMode    { return fs.ModeDir | 0o555 }
+func (r rootInfo) ModTime() time.Time { return r.mtime }
+func (rootInfo) IsDir() bool          { return true }
+func (rootInfo) Sys() any             { return nil }

@@ -1,0 +1,507 @@
+package ftpd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// session is one control connection.
+type session struct {
+	srv    *Server
+	conn   net.Conn // the control connection, closed when serve returns
+	id     uint64
+	log    *slog.Logger
+	reply  *replyWriter
+	remote netip.AddrPort // the client, unmapped
+	local  netip.AddrPort // our end of the control connection, unmapped
+	start  time.Time
+
+	// The fields below belong to the command goroutine (serve).
+	r        *bufio.Reader
+	user     string // as given to USER; "" before USER
+	loggedIn bool
+	cwd      vpath
+	rest     int64        // REST offset for the next transfer
+	epsvAll  bool         // EPSV ALL was sent: only EPSV may set up data
+	facts    facts        // MLST facts chosen with OPTS MLST
+	pasv     net.Listener // passive listener waiting for the next transfer
+	active   netip.AddrPort
+
+	mu     sync.Mutex // guards xfer and killed
+	xfer   *transfer  // the running transfer, or nil
+	killed bool       // Close was called: end now
+}
+
+func newSession(srv *Server, c net.Conn) *session {
+	s := &session{
+		srv:    srv,
+		conn:   c,
+		id:     srv.nextID.Add(1),
+		remote: addrOf(c.RemoteAddr()),
+		local:  addrOf(c.LocalAddr()),
+		start:  time.Now(),
+		r:      bufio.NewReaderSize(c, maxLine),
+		cwd:    "/",
+		facts:  allFacts,
+	}
+	s.log = srv.logger().With("session", s.id, "remote", s.remote.String())
+	s.reply = newReplyWriter(c, replyTimeout)
+	return s
+}
+
+// serve runs the session: greeting, then commands until QUIT, an error, the
+// idle timeout or shutdown.
+func (s *session) serve() {
+	s.log.Info("session start")
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("session panic", "panic", p, "stack", string(debug.Stack()))
+		}
+		s.abortTransfer()
+		s.closePassive()
+		s.conn.Close()
+		s.log.Info("session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond))
+	}()
+
+	name := s.srv.Name
+	if name == "" {
+		name = "mediaftpd"
+	}
+	if s.reply.reply(codeReady, name+" ready.") != nil {
+		return
+	}
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			s.endOnReadError(err)
+			return
+		}
+		verb, arg := parseCommand(line)
+		if verb == "" {
+			continue // an empty line; some clients send CRLF keep-alives
+		}
+		if verb == "PASS" {
+			s.log.Debug("command", "verb", verb)
+		} else {
+			s.log.Debug("command", "verb", verb, "arg", arg)
+		}
+		if !s.dispatch(verb, arg) {
+			return
+		}
+	}
+}
+
+// readLine reads one command line, CRLF (or LF) removed. The read deadline
+// is the idle timeout unless a transfer is running; see armIdle.
+func (s *session) readLine() ([]byte, error) {
+	s.armIdle()
+	line, err := s.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, errLineTooLong
+	}
+	if err != nil {
+		if len(line) > 0 && errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return bytes.Clone(line), nil
+}
+
+var errLineTooLong = errors.New("command line too long")
+
+// armIdle sets the control connection's read deadline: none while a
+// transfer runs (a paused player's stalled transfer is not idle), the idle
+// timeout otherwise, and "now" once shutdown has begun, so that a blocked
+// read returns at once.
+func (s *session) armIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armIdleLocked()
+}
+
+func (s *session) armIdleLocked() {
+	switch {
+	case s.killed || s.srv.shuttingDown():
+		s.conn.SetReadDeadline(time.Now())
+	case s.xfer != nil:
+		s.conn.SetReadDeadline(time.Time{})
+	default:
+		s.conn.SetReadDeadline(time.Now().Add(orDefault(s.srv.IdleTimeout, DefaultIdleTimeout)))
+	}
+}
+
+// endOnReadError says goodbye in the way the error calls for.
+func (s *session) endOnReadError(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errLineTooLong):
+		s.log.Debug("command line too long")
+		s.reply.reply(codeSyntaxError, "Command line too long.")
+	case s.isKilled():
+	case s.srv.shuttingDown():
+		s.waitTransfer()
+		s.reply.reply(codeUnavailable, "Server shutting down.")
+	case errors.As(err, &ne) && ne.Timeout():
+		s.log.Info("idle timeout")
+		s.reply.reply(codeUnavailable, "Timeout: no command for too long.")
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	default:
+		s.log.Debug("control read error", "err", err)
+	}
+}
+
+// interrupt makes a blocked command read return, for Shutdown.
+func (s *session) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armIdleLocked()
+}
+
+// kill ends the session at once, transfer included, for Close.
+func (s *session) kill() {
+	s.mu.Lock()
+	s.killed = true
+	if s.xfer != nil {
+		s.xfer.abort()
+	}
+	s.mu.Unlock()
+	s.conn.Close()
+}
+
+func (s *session) isKilled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killed
+}
+
+// parseCommand splits a command line into its verb, upper-cased, and its
+// argument, which is everything after the first space with the line end
+// removed: file names may begin or end with spaces. Telnet IAC sequences
+// (RFC 959 4.1.3, sent by some clients before ABOR) are dropped.
+func parseCommand(line []byte) (verb, arg string) {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if bytes.IndexByte(line, 0xff) >= 0 {
+		line = stripTelnet(line)
+	}
+	v, a, _ := bytes.Cut(line, []byte(" "))
+	v = bytes.TrimLeft(v, " ")
+	if len(v) > 8 {
+		v = v[:8] // no verb is longer; keeps log lines of garbage short
+	}
+	return string(bytes.ToUpper(v)), string(a)
+}
+
+// stripTelnet removes Telnet commands: IAC followed by one byte, except
+// IAC IAC, which stands for a literal 0xFF.
+func stripTelnet(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != 0xff {
+			out = append(out, b[i])
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == 0xff {
+			out = append(out, 0xff)
+		}
+		i++
+	}
+	return out
+}
+
+// dispatch runs one command through the command table. It returns false
+// when the session must end.
+func (s *session) dispatch(verb, arg string) bool {
+	cmd, ok := commands[verb]
+	if !ok {
+		s.waitTransfer()
+		s.reply.reply(codeSyntaxError, "Unknown command.")
+		return true
+	}
+	if !cmd.duringTransfer {
+		// Commands are answered in order: wait for a running transfer's
+		// final reply before running this one.
+		s.waitTransfer()
+	}
+	if !cmd.open && !s.loggedIn {
+		s.reply.reply(codeNotLoggedIn, "Please login with USER and PASS.")
+		return true
+	}
+	if cmd.needsArg && arg == "" {
+		s.reply.reply(codeArgSyntaxError, verb+" needs an argument.")
+		return true
+	}
+	return cmd.handler(s, arg) == nil
+}
+
+// errQuit ends the session after a command's reply.
+var errQuit = errors.New("quit")
+
+// errorReply maps an error from resolving or opening a path to a reply. The
+// client never sees host paths or Go error text.
+func (s *session) errorReply(err error, what string) error {
+	s.log.Debug("refused", "what", what, "err", err)
+	switch {
+	case errors.Is(err, errBadPath):
+		return s.reply.reply(codeArgSyntaxError, "Invalid path.")
+	default:
+		return s.reply.reply(codeFileUnavailable, what)
+	}
+}
+
+// waitTransfer waits until no transfer is running.
+func (s *session) waitTransfer() {
+	s.mu.Lock()
+	t := s.xfer
+	s.mu.Unlock()
+	if t != nil {
+		<-t.done
+	}
+}
+
+// abortTransfer stops a running transfer and waits for its final reply. It
+// reports whether there was one.
+func (s *session) abortTransfer() bool {
+	s.mu.Lock()
+	t := s.xfer
+	if t != nil {
+		t.abort()
+	}
+	s.mu.Unlock()
+	if t == nil {
+		return false
+	}
+	<-t.done
+	return true
+}
+
+func (s *session) closePassive() {
+	if s.pasv != nil {
+		s.pasv.Close()
+		s.pasv = nil
+	}
+}
+
+// transfer is one data transfer running in its own goroutine, so that the
+// command goroutine can read ABOR meanwhile.
+type transfer struct {
+	what    string // for the log: the virtual path or "listing"
+	done    chan struct{}
+	started time.Time
+
+	// Guarded by session.mu.
+	aborted bool
+	ln      net.Listener // while waiting for a passive connection
+	data    net.Conn     // once connected
+	cancel  func()       // cancels an active-mode dial
+	sent    int64        // bytes sent so far, updated per chunk
+	size    int64        // bytes to send, -1 when unknown
+}
+
+// abort ends the transfer at once; session.mu must be held.
+func (t *transfer) abort() {
+	t.aborted = true
+	if t.ln != nil {
+		t.ln.Close()
+	}
+	if t.data != nil {
+		t.data.Close()
+	}
+	if t.cancel != nil {
+		t.cancel()
+	}
+}
+
+// dataSender writes a transfer's payload to the data connection.
+type dataSender func(t *transfer, conn *net.TCPConn) (int64, error)
+
+// startTransfer sends the 150 reply and runs send in a new goroutine once
+// the data connection is made. The goroutine sends the final reply (226 on
+// success) after closing the data connection. The data setup of PASV,
+// EPSV, PORT or EPRT is used up.
+func (s *session) startTransfer(what, opening string, size int64, send dataSender) error {
+	connect, err := s.takeDataSetup()
+	if err != nil {
+		return s.reply.reply(codeCantOpenData, err.Error())
+	}
+	t := &transfer{what: what, done: make(chan struct{}), started: time.Now(), size: size}
+	s.mu.Lock()
+	s.xfer = t
+	s.armIdleLocked()
+	s.mu.Unlock()
+	if err := s.reply.reply(codeFileStatusOK, opening); err != nil {
+		s.finishTransfer(t, 0, err)
+		return err
+	}
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("transfer panic", "panic", p, "stack", string(debug.Stack()))
+				s.finishTransfer(t, 0, fmt.Errorf("panic: %v", p))
+			}
+		}()
+		conn, err := connect(t)
+		if err != nil {
+			s.finishTransfer(t, 0, fmt.Errorf("%w: %w", errDataConn, err))
+			return
+		}
+		n, err := send(t, conn)
+		if cerr := conn.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("%w: %w", errDataWrite, cerr)
+		}
+		s.finishTransfer(t, n, err)
+	}()
+	return nil
+}
+
+// Errors of a transfer, for its final reply.
+var (
+	errDataConn  = errors.New("data connection failed")
+	errDataWrite = errors.New("data connection write failed")
+	errFileRead  = errors.New("file read failed")
+)
+
+// finishTransfer sends a transfer's final reply, logs it and lets the next
+// command run.
+func (s *session) finishTransfer(t *transfer, n int64, err error) {
+	s.mu.Lock()
+	aborted := t.aborted
+	s.mu.Unlock()
+	result := "ok"
+	switch {
+	case aborted:
+		result = "aborted"
+		s.reply.reply(codeTransferAborted, "Connection closed; transfer aborted.")
+	case errors.Is(err, errDataConn):
+		result = "no data connection"
+		s.reply.reply(codeCantOpenData, "Failed to establish data connection.")
+	case errors.Is(err, errFileRead):
+		result = "read error"
+		s.reply.reply(codeLocalError, "Error reading the file.")
+	case err != nil:
+		result = "client gone"
+		s.reply.reply(codeTransferAborted, "Connection closed; transfer aborted.")
+	default:
+		s.reply.reply(codeTransferComplete, "Transfer complete.")
+	}
+	level := slog.LevelInfo
+	if t.size < 0 {
+		level = slog.LevelDebug // listings are protocol detail
+	}
+	s.log.Log(context.Background(), level, "transfer", "path", t.what, "bytes", n,
+		"duration", time.Since(t.started).Round(time.Millisecond), "result", result, "err", err)
+
+	s.mu.Lock()
+	s.xfer = nil
+	s.armIdleLocked()
+	s.mu.Unlock()
+	close(t.done)
+}
+
+// takeDataSetup returns how to make the data connection of the next
+// transfer, from the last PASV/EPSV (accept) or PORT/EPRT (dial).
+func (s *session) takeDataSetup() (func(*transfer) (*net.TCPConn, error), error) {
+	timeout := orDefault(s.srv.DataTimeout, DefaultDataTimeout)
+	if ln := s.pasv; ln != nil {
+		s.pasv = nil
+		return func(t *transfer) (*net.TCPConn, error) { return s.acceptData(t, ln.(*net.TCPListener), timeout) }, nil
+	}
+	if dst := s.active; dst.IsValid() {
+		s.active = netip.AddrPort{}
+		return func(t *transfer) (*net.TCPConn, error) { return s.dialData(t, dst, timeout) }, nil
+	}
+	return nil, errors.New("Use PORT, PASV or EPSV first.")
+}
+
+// acceptData waits for the client's data connection on ln and closes ln,
+// freeing the port. A connection from any address but the client's is
+// dropped (data-port theft) and the wait goes on.
+func (s *session) acceptData(t *transfer, ln *net.TCPListener, timeout time.Duration) (*net.TCPConn, error) {
+	defer ln.Close()
+	s.mu.Lock()
+	if t.aborted {
+		s.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	t.ln = ln
+	s.mu.Unlock()
+	ln.SetDeadline(time.Now().Add(timeout))
+	for {
+		c, err := ln.AcceptTCP()
+		if err != nil {
+			return nil, err
+		}
+		if from := addrOf(c.RemoteAddr()).Addr(); from != s.remote.Addr() {
+			s.log.Warn("data connection from a foreign address refused", "from", from.String())
+			c.Close()
+			continue
+		}
+		return s.attachData(t, c)
+	}
+}
+
+// dialData connects to the address given with PORT or EPRT, from the
+// address the client reached us on.
+func (s *session) dialData(t *transfer, dst netip.AddrPort, timeout time.Duration) (*net.TCPConn, error) {
+	ctx, cancel := contextWithTimeout(timeout)
+	defer cancel()
+	s.mu.Lock()
+	if t.aborted {
+		s.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	t.cancel = cancel
+	s.mu.Unlock()
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(s.local.Addr(), 0))}
+	c, err := d.DialContext(ctx, "tcp", dst.String())
+	if err != nil {
+		return nil, err
+	}
+	return s.attachData(t, c.(*net.TCPConn))
+}
+
+// attachData records the data connection so that ABOR can close it.
+func (s *session) attachData(t *transfer, c *net.TCPConn) (*net.TCPConn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.ln, t.cancel = nil, nil
+	if t.aborted {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	t.data = c
+	return c, nil
+}
+
+// addSent records progress for STAT and the status page.
+func (s *session) addSent(t *transfer, n int64) {
+	s.mu.Lock()
+	t.sent += n
+	s.mu.Unlock()
+}
+
+// progress returns a running transfer's description, or "" when idle.
+func (s *session) progress() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.xfer
+	if t == nil {
+		return ""
+	}
+	if t.size >= 0 {
+		return fmt.Sprintf("Transferring %s: %d of %d bytes.", t.what, t.sent, t.size)
+	}
+	return "Sending a listing: " + strconv.FormatInt(t.sent, 10) + " bytes so far."
+}

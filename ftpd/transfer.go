@@ -1,0 +1,324 @@
+package ftpd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// timeNow is the clock of listings; tests replace it.
+var timeNow = time.Now
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+// sendChunk is how much of a file one sendfile call may send before the
+// write deadline is renewed and progress recorded.
+const sendChunk = 4 << 20
+
+func (s *session) cmdRETR(arg string) error {
+	offset := s.rest
+	s.rest = 0
+	p, err := resolvePath(s.cwd, arg)
+	if err != nil {
+		return s.errorReply(err, "Failed to open file.")
+	}
+	f, fi, err := s.openFile(p)
+	if err != nil {
+		return s.errorReply(err, "Failed to open file.")
+	}
+	size := fi.Size()
+	if offset > size {
+		f.Close()
+		return s.reply.reply(codeBadRestart, fmt.Sprintf("Restart offset %d is beyond the end of the file (%d bytes).", offset, size))
+	}
+	if offset > 0 {
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			f.Close()
+			return s.errorReply(fmt.Errorf("%w: %w", errFileRead, err), "Failed to seek.")
+		}
+	}
+	remaining := size - offset
+	opening := fmt.Sprintf("Opening BINARY mode data connection for %s (%d bytes).", p.base(), remaining)
+	err = s.startTransfer(string(p), opening, remaining, func(t *transfer, conn *net.TCPConn) (int64, error) {
+		defer f.Close()
+		return s.sendFile(t, conn, f, remaining)
+	})
+	if err != nil {
+		f.Close()
+	}
+	return err
+}
+
+// openFile opens a regular file for reading through its share's root.
+func (s *session) openFile(p vpath) (*os.File, os.FileInfo, error) {
+	n, err := s.open(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n.root == nil {
+		return nil, nil, errNotRegular
+	}
+	// O_NONBLOCK: opening a FIFO put in a share must not hang the session.
+	f, err := n.root.OpenFile(n.rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, errNotRegular
+	}
+	return f, fi, nil
+}
+
+// sendFile copies n bytes of f to conn with sendfile(2): io.CopyN hands
+// TCPConn.ReadFrom an io.LimitedReader over an *os.File, which it sends
+// without copying through user space. The write deadline is renewed for
+// each chunk, so only a client that takes nothing for StallTimeout is
+// dropped, however long the film.
+func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, n int64) (int64, error) {
+	stall := orDefault(s.srv.StallTimeout, DefaultStallTimeout)
+	var sent int64
+	for sent < n {
+		conn.SetWriteDeadline(time.Now().Add(stall))
+		c, err := io.CopyN(conn, f, min(sendChunk, n-sent))
+		sent += c
+		s.addSent(t, c)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				// The file shrank while being sent.
+				return sent, fmt.Errorf("%w: %w", errFileRead, err)
+			}
+			if isReadError(err) {
+				return sent, fmt.Errorf("%w: %w", errFileRead, err)
+			}
+			return sent, fmt.Errorf("%w: %w", errDataWrite, err)
+		}
+	}
+	return sent, nil
+}
+
+// isReadError tells a failed read of the file (an unplugged disk: EIO) from
+// a failed write to the client.
+func isReadError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return false
+	}
+	var pe *os.PathError
+	return errors.As(err, &pe) || errors.Is(err, syscall.EIO)
+}
+
+func (s *session) cmdLIST(arg string) error { return s.list(arg, formatList) }
+func (s *session) cmdNLST(arg string) error { return s.list(arg, formatNLST) }
+func (s *session) cmdMLSD(arg string) error { return s.list(arg, formatMLSD) }
+
+// list sends a listing over the data connection. Entries are gathered and
+// sorted first, so that a folder that cannot be read gets a 550 and not a
+// 150 followed by an error; then lines are formatted straight into the
+// connection's buffer.
+func (s *session) list(arg string, format listFormat) error {
+	s.rest = 0
+	entries, err := s.listTarget(arg, format)
+	if err != nil {
+		return s.errorReply(err, "Could not list the folder.")
+	}
+	return s.startTransfer("", "Here comes the directory listing.", -1, func(t *transfer, conn *net.TCPConn) (int64, error) {
+		w := &deadlineWriter{conn: conn, timeout: orDefault(s.srv.StallTimeout, DefaultStallTimeout)}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		now := timeNow()
+		var line []byte
+		for _, e := range entries {
+			line = s.appendEntry(line[:0], format, e, now)
+			bw.Write(line)
+		}
+		err := bw.Flush()
+		s.addSent(t, w.n)
+		if err != nil {
+			return w.n, fmt.Errorf("%w: %w", errDataWrite, err)
+		}
+		return w.n, nil
+	})
+}
+
+// deadlineWriter renews the write deadline before each write.
+type deadlineWriter struct {
+	conn    net.Conn
+	timeout time.Duration
+	n       int64
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+	n, err := w.conn.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+// setPassive replaces any earlier data setup with a new passive listener.
+func (s *session) setPassive() (*net.TCPListener, error) {
+	s.closePassive()
+	s.active = netip.AddrPort{}
+	ln, err := s.srv.listenPassive(s.local.Addr())
+	if err != nil {
+		s.log.Warn("passive listen failed", "err", err)
+		return nil, err
+	}
+	s.pasv = ln
+	return ln, nil
+}
+
+// cmdPASV answers with the control connection's local address: the right
+// one on a multi-homed host (RFC 959 4.1.2).
+func (s *session) cmdPASV(string) error {
+	if s.epsvAll {
+		return s.reply.reply(codeBadSequence, "PASV not allowed after EPSV ALL.")
+	}
+	ip := s.local.Addr()
+	if !ip.Is4() {
+		return s.reply.reply(codeBadProtocol, "PASV is IPv4 only; use EPSV.")
+	}
+	ln, err := s.setPassive()
+	if err != nil {
+		return s.reply.reply(codeCantOpenData, "Cannot open a passive port.")
+	}
+	a := ip.As4()
+	port := addrOf(ln.Addr()).Port()
+	return s.reply.reply(codePassive, fmt.Sprintf("Entering Passive Mode (%d,%d,%d,%d,%d,%d).",
+		a[0], a[1], a[2], a[3], port>>8, port&0xff))
+}
+
+// cmdEPSV implements RFC 2428 3, including "EPSV ALL".
+func (s *session) cmdEPSV(arg string) error {
+	switch strings.ToUpper(arg) {
+	case "":
+	case "ALL":
+		s.epsvAll = true
+		return s.reply.reply(codeOK, "EPSV ALL ok.")
+	case "1", "2":
+		if (arg == "1") != s.local.Addr().Is4() {
+			return s.reply.reply(codeBadProtocol, "Network protocol not supported, use ("+s.family()+").")
+		}
+	default:
+		return s.reply.reply(codeBadProtocol, "Network protocol not supported, use ("+s.family()+").")
+	}
+	ln, err := s.setPassive()
+	if err != nil {
+		return s.reply.reply(codeCantOpenData, "Cannot open a passive port.")
+	}
+	return s.reply.reply(codeExtendedPassive, fmt.Sprintf("Entering Extended Passive Mode (|||%d|).", addrOf(ln.Addr()).Port()))
+}
+
+// family is the RFC 2428 protocol number of the control connection.
+func (s *session) family() string {
+	if s.local.Addr().Is4() {
+		return "1"
+	}
+	return "2"
+}
+
+func (s *session) cmdPORT(arg string) error {
+	if s.epsvAll {
+		return s.reply.reply(codeBadSequence, "PORT not allowed after EPSV ALL.")
+	}
+	dst, err := parsePORT(arg)
+	if err != nil {
+		return s.reply.reply(codeArgSyntaxError, "Illegal PORT command.")
+	}
+	return s.setActive(dst)
+}
+
+func (s *session) cmdEPRT(arg string) error {
+	if s.epsvAll {
+		return s.reply.reply(codeBadSequence, "EPRT not allowed after EPSV ALL.")
+	}
+	dst, err := parseEPRT(arg)
+	if errors.Is(err, errBadFamily) {
+		return s.reply.reply(codeBadProtocol, "Network protocol not supported, use ("+s.family()+").")
+	}
+	if err != nil {
+		return s.reply.reply(codeArgSyntaxError, "Illegal EPRT command.")
+	}
+	return s.setActive(dst)
+}
+
+// setActive records the address for an active-mode data connection. Only
+// the client's own address is allowed, and no privileged port: connecting
+// elsewhere would make the server a bounce relay (RFC 2577).
+func (s *session) setActive(dst netip.AddrPort) error {
+	if dst.Addr().Unmap() != s.remote.Addr() || dst.Port() < 1024 {
+		s.log.Warn("active data address refused", "to", dst.String())
+		return s.reply.reply(codeParamNotSupported, "Data connections go only to your own address and an unprivileged port.")
+	}
+	s.closePassive()
+	s.active = netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
+	return s.reply.reply(codeOK, "PORT command successful. Consider using PASV.")
+}
+
+// errBadFamily means an EPRT address family other than 1 (IPv4) or 2 (IPv6).
+var errBadFamily = errors.New("unsupported network protocol")
+
+// parsePORT parses "h1,h2,h3,h4,p1,p2" (RFC 959 4.1.2).
+func parsePORT(arg string) (netip.AddrPort, error) {
+	parts := strings.Split(arg, ",")
+	if len(parts) != 6 {
+		return netip.AddrPort{}, errors.New("want six numbers")
+	}
+	var b [6]byte
+	for i, p := range parts {
+		n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 8)
+		if err != nil {
+			return netip.AddrPort{}, err
+		}
+		b[i] = byte(n)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[:4])), uint16(b[4])<<8|uint16(b[5])), nil
+}
+
+// parseEPRT parses "<d>proto<d>addr<d>port<d>" (RFC 2428 2), where <d> is
+// any printable character.
+func parseEPRT(arg string) (netip.AddrPort, error) {
+	if len(arg) < 2 || arg[0] < 33 || arg[0] > 126 {
+		return netip.AddrPort{}, errors.New("bad delimiter")
+	}
+	parts := strings.Split(arg[1:], arg[:1])
+	if len(parts) != 4 || parts[3] != "" {
+		return netip.AddrPort{}, errors.New("want three fields")
+	}
+	ip, err := netip.ParseAddr(parts[1])
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	switch parts[0] {
+	case "1":
+		if !ip.Is4() {
+			return netip.AddrPort{}, errors.New("family 1 with an IPv6 address")
+		}
+	case "2":
+		if !ip.Is6() {
+			return netip.AddrPort{}, errors.New("family 2 with an IPv4 address")
+		}
+	default:
+		return netip.AddrPort{}, errBadFamily
+	}
+	port, err := strconv.ParseUint(parts[2], 10, 16)
+	if err != nil || port == 0 {
+		return netip.AddrPort{}, errors.New("bad port")
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), nil
+}
