@@ -187,21 +187,30 @@ func (s *session) isKilled() bool {
 }
 
 // parseCommand splits a command line into its verb, upper-cased, and its
-// argument, which is everything after the first space with the line end
-// removed: file names may begin or end with spaces. Telnet IAC sequences
-// (RFC 959 4.1.3, sent by some clients before ABOR) are dropped.
+// argument, which is everything after the space that ends the verb, with
+// the line end removed: file names may begin or end with spaces. Spaces
+// before the verb are skipped. Telnet IAC sequences (RFC 959 4.1.3, sent by
+// some clients before ABOR) are dropped.
 func parseCommand(line []byte) (verb, arg string) {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	if bytes.IndexByte(line, 0xff) >= 0 {
 		line = stripTelnet(line)
 	}
-	v, a, _ := bytes.Cut(line, []byte(" "))
-	v = bytes.TrimLeft(v, " ")
+	v, a, _ := bytes.Cut(bytes.TrimLeft(line, " "), []byte(" "))
 	if len(v) > 8 {
 		v = v[:8] // no verb is longer; keeps log lines of garbage short
 	}
-	return string(bytes.ToUpper(v)), string(a)
+	// Verbs are ASCII. bytes.ToUpper would make each invalid UTF-8 byte of
+	// garbage a 3-byte U+FFFD, and the verb longer than 8 bytes.
+	up := make([]byte, len(v))
+	for i, c := range v {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	return string(up), string(a)
 }
 
 // stripTelnet removes Telnet commands: IAC followed by one byte, except
@@ -400,8 +409,11 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 	if t.size < 0 {
 		level = slog.LevelDebug // listings are protocol detail
 	}
-	s.log.Log(context.Background(), level, "transfer", "path", t.what, "bytes", n,
-		"duration", time.Since(t.started).Round(time.Millisecond), "result", result, "err", err)
+	attrs := []any{"path", t.what, "bytes", n, "duration", time.Since(t.started).Round(time.Millisecond), "result", result}
+	if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	s.log.Log(context.Background(), level, "transfer", attrs...)
 
 	s.mu.Lock()
 	s.xfer = nil

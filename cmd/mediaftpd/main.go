@@ -1,0 +1,156 @@
+// Command mediaftpd serves media folders read-only over FTP to the players
+// of a home network. See the README for the command line and the config
+// file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/ftpd"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// version is set at build time with -ldflags "-X main.version=1.2.3".
+var version = ""
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // failed while running
+	exitUsage = 2 // bad command line or config: nothing was started
+)
+
+// fallbackListen is used when the default port 21 needs privileges we lack.
+const fallbackListen = ":2121"
+
+// shutdownGrace is how long running transfers may go on after SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole program, returning its exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, "mediaftpd", versionString())
+		return exitOK
+	}
+	cfg, err := opts.config()
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
+		return exitUsage
+	}
+
+	level := slog.LevelInfo
+	if opts.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	shares := make([]library.Share, len(cfg.Shares))
+	for i, sh := range cfg.Shares {
+		shares[i] = library.Share{Name: sh.Name, Path: sh.Path}
+		if fi, err := os.Stat(sh.Path); err != nil || !fi.IsDir() {
+			// A USB disk not plugged in yet: served once it appears.
+			log.Warn("share folder is missing; it will be served once it appears", "share", sh.Name, "path", sh.Path)
+		}
+	}
+	set, err := library.NewSet(shares...)
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
+		return exitUsage
+	}
+
+	l, err := listen(cfg.FTP.Listen, opts.listenGiven, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
+		return exitError
+	}
+	srv := &ftpd.Server{
+		Shares:      set,
+		Name:        cfg.Name,
+		Logger:      log,
+		PasvMin:     cfg.FTP.PassivePorts.Lo,
+		PasvMax:     cfg.FTP.PassivePorts.Hi,
+		MaxClients:  cfg.FTP.MaxClients,
+		MaxPerIP:    cfg.FTP.MaxPerIP,
+		IdleTimeout: cfg.FTP.IdleTimeout,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Info("serving", "name", cfg.Name, "version", versionString(), "ftp", l.Addr().String(), "shares", len(shares))
+	for _, sh := range shares {
+		log.Info("share", "name", sh.Name, "path", sh.Path)
+	}
+
+	select {
+	case err := <-served:
+		log.Error("FTP server stopped", "err", err)
+		return exitError
+	case <-ctx.Done():
+	}
+	stop() // a second signal kills at once
+	log.Info("shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("transfers still running were cut off", "err", err)
+	}
+	<-served
+	log.Info("stopped")
+	return exitOK
+}
+
+// listen opens the FTP control listener. When the address is the default
+// and binding port 21 is not permitted (not root, no CAP_NET_BIND_SERVICE),
+// it falls back to port 2121 and says so.
+func listen(addr string, given bool, log *slog.Logger) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		return l, nil
+	}
+	if given || !errors.Is(err, os.ErrPermission) {
+		return nil, fmt.Errorf("FTP listen: %w", err)
+	}
+	l, err2 := net.Listen("tcp", fallbackListen)
+	if err2 != nil {
+		return nil, fmt.Errorf("FTP listen: %w (and on %s: %w)", err, fallbackListen, err2)
+	}
+	log.Warn("no permission to listen on port 21; listening on 2121 instead (run as root or grant CAP_NET_BIND_SERVICE, or set -listen)",
+		"addr", fallbackListen)
+	return l, nil
+}
+
+// versionString is the version set at build time, or the module version.
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,214 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Config is the whole config file. Every key is optional: the zero value of
+// each field means "use the default", and [Config.WithDefaults] fills the
+// defaults in. The package documentation lists every key with its default.
+type Config struct {
+	// Name is the friendly name shown to players, TVs and on the status
+	// page. Default: "Media on <hostname>".
+	Name string `yaml:"name,omitempty"`
+	// FTP configures the FTP server.
+	FTP FTP `yaml:"ftp,omitempty"`
+	// Shares are the folders served, each as /<name> on the FTP server.
+	Shares []Share `yaml:"shares,omitempty"`
+	// Web configures the status page.
+	Web Web `yaml:"web,omitempty"`
+	// MDNS configures the mDNS/DNS-SD advertisement.
+	MDNS MDNS `yaml:"mdns,omitempty"`
+}
+
+// FTP configures the FTP server.
+type FTP struct {
+	// Listen is the control connection's host:port. Default ":21".
+	Listen string `yaml:"listen,omitempty"`
+	// PassivePorts is the range of ports offered for passive data
+	// connections, written "50000-50100". The zero value means any free port.
+	PassivePorts PortRange `yaml:"passive_ports,omitempty"`
+	// MaxClients is the most sessions served at once. Zero means the
+	// default, 200.
+	MaxClients int `yaml:"max_clients,omitempty"`
+	// MaxPerIP is the most sessions served at once to one IP address. Zero
+	// means the default, 16 (or MaxClients if that is smaller).
+	MaxPerIP int `yaml:"max_per_ip,omitempty"`
+	// IdleTimeout closes a session that has sent no command for this long
+	// while no transfer is running. Zero means the default, 5m.
+	IdleTimeout time.Duration `yaml:"idle_timeout,omitempty"`
+}
+
+// Share is one shared folder.
+type Share struct {
+	// Name is the folder clients see at the top level: /<Name>.
+	Name string `yaml:"name,omitempty"`
+	// Path is the absolute host path of the folder. It need not exist yet.
+	Path string `yaml:"path,omitempty"`
+	// RescanInterval selects how changes are noticed: zero watches the
+	// folder with inotify; a positive interval rescans it that often, for
+	// network mounts where inotify sees nothing.
+	RescanInterval time.Duration `yaml:"rescan_interval,omitempty"`
+	// Line is the line of this share in the config file, for error
+	// messages. It is zero when the share did not come from a file.
+	Line int `yaml:"-"`
+}
+
+// Web configures the status page.
+type Web struct {
+	// Listen is the status page's host:port. Default ":8021"; "off"
+	// disables the status page.
+	Listen string `yaml:"listen,omitempty"`
+	// PasswordHash is the admin password's hash, written by
+	// `mediaftpd passwd`.
+	PasswordHash string `yaml:"password_hash,omitempty"`
+	// ShareRoots are the absolute folders under which the status page may
+	// create shares. Default: /media, /mnt and /srv.
+	ShareRoots []string `yaml:"share_roots,omitempty"`
+}
+
+// MDNS configures the mDNS/DNS-SD advertisement.
+type MDNS struct {
+	// Enabled turns advertising on or off; nil means on. Use [MDNS.On].
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Interfaces are the network interfaces to advertise on. Empty means
+	// every interface that is up, multicast-capable and not loopback.
+	Interfaces []string `yaml:"interfaces,omitempty"`
+}
+
+// The defaults that [Config.WithDefaults] fills in.
+const (
+	DefaultFTPListen   = ":21"
+	DefaultMaxClients  = 200
+	DefaultMaxPerIP    = 16
+	DefaultIdleTimeout = 5 * time.Minute
+	DefaultWebListen   = ":8021"
+)
+
+// WebOff, as web.listen, disables the status page.
+const WebOff = "off"
+
+// fallbackName is the friendly name when the hostname is unknown.
+const fallbackName = "Media server"
+
+// DefaultShareRoots returns the default [Web.ShareRoots]. It returns a new
+// slice on each call.
+func DefaultShareRoots() []string { return []string{"/media", "/mnt", "/srv"} }
+
+// Errors, for errors.Is. Every problem that [Parse], [Load] and
+// [Config.Validate] report matches one of them; several problems are
+// joined with errors.Join. (Load's failure to read the file is reported
+// as the os error, so errors.Is(err, fs.ErrNotExist) works.)
+var (
+	// ErrSyntax: the file is not well-formed YAML.
+	ErrSyntax = errors.New("YAML syntax error")
+	// ErrUnknownKey: the file has a key this version does not know
+	// (usually a typo), or a key appears twice.
+	ErrUnknownKey = errors.New("unknown key")
+	// ErrInvalid: a value has the wrong type or is out of range.
+	ErrInvalid = errors.New("invalid value")
+	// ErrDuplicateShare: two shares have names that are equal ignoring case.
+	ErrDuplicateShare = errors.New("duplicate share name")
+)
+
+// hostname is os.Hostname, replaced in tests.
+var hostname = os.Hostname
+
+// Load reads the config file at path and parses it with [Parse]. Errors
+// name the file; a missing file gives an error that matches fs.ErrNotExist.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates a config file's contents. Name is the file
+// name used in error messages. Unknown keys, wrongly typed values and
+// invalid values are all reported at once, one per line of the returned
+// error, each as "name:line: ...". An empty file, or one holding only
+// comments, is a valid empty config. On error Parse returns a nil *Config.
+func Parse(name string, data []byte) (*Config, error) {
+	c, lines, probs := decode(name, data)
+	if c != nil {
+		probs = append(probs, c.validate(name, lines)...)
+	}
+	if len(probs) > 0 {
+		return nil, joinProblems(probs)
+	}
+	return c, nil
+}
+
+// Validate reports every problem with c, as [Parse] does for a file. A
+// folder that does not exist is not a problem: a USB disk may not be
+// plugged in yet. Shares with a Line are reported at that line; other
+// values are named by their key path, like "ftp.listen".
+func (c *Config) Validate() error {
+	return joinProblems(c.validate("", nil))
+}
+
+// WithDefaults returns a copy of c with every unset value replaced by its
+// default. It does not modify c, and the copy shares no slices or pointers
+// with c. Shares get no default: deciding what to share when none are
+// configured is up to the caller.
+func (c Config) WithDefaults() Config {
+	d := c
+	d.Shares = slices.Clone(c.Shares)
+	d.Web.ShareRoots = slices.Clone(c.Web.ShareRoots)
+	d.MDNS.Interfaces = slices.Clone(c.MDNS.Interfaces)
+	on := c.MDNS.On()
+	d.MDNS.Enabled = &on
+
+	if d.Name == "" {
+		d.Name = defaultName()
+	}
+	if d.FTP.Listen == "" {
+		d.FTP.Listen = DefaultFTPListen
+	}
+	if d.FTP.MaxClients == 0 {
+		d.FTP.MaxClients = DefaultMaxClients
+	}
+	if d.FTP.MaxPerIP == 0 {
+		d.FTP.MaxPerIP = min(DefaultMaxPerIP, d.FTP.MaxClients)
+	}
+	if d.FTP.IdleTimeout == 0 {
+		d.FTP.IdleTimeout = DefaultIdleTimeout
+	}
+	if d.Web.Listen == "" {
+		d.Web.Listen = DefaultWebListen
+	}
+	if len(d.Web.ShareRoots) == 0 {
+		d.Web.ShareRoots = DefaultShareRoots()
+	}
+	return d
+}
+
+// defaultName is "Media on <hostname>", with the hostname cut at its first
+// dot and the whole at 63 bytes, or "Media server" when the hostname is
+// unknown.
+func defaultName() string {
+	h, err := hostname()
+	h, _, _ = strings.Cut(h, ".")
+	if err != nil || h == "" {
+		return fallbackName
+	}
+	name := "Media on " + h
+	for len(name) > maxNameBytes { // keep it a valid mDNS name
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+// On reports whether mDNS advertising is enabled: true unless Enabled is
+// set to false. A nil *MDNS is on.
+func (c *MDNS) On() bool {
+	return c == nil || c.Enabled == nil || *c.Enabled
+}

@@ -1,0 +1,64 @@
+// Package config reads and checks mediaftpd's YAML config file.
+//
+// Every key is optional; a missing key, an empty value and an empty file
+// all mean the defaults. Command line flags override the file. Unknown
+// keys are an error, so that a typo is reported instead of ignored, and
+// every problem in the file is reported at once, each with its line.
+// The file example.yaml next to this package is a commented example.
+//
+// # Reference
+//
+// name: the friendly name that TVs and players show, and the status page's
+// title. Default: "Media on <hostname>". At most 63 bytes, the limit of an
+// mDNS service name.
+//
+// ftp: the FTP server.
+//
+//   - listen: the address of the control connection, as host:port. Default
+//     ":21", every address. Port 21 needs root or CAP_NET_BIND_SERVICE.
+//   - passive_ports: the ports offered for data connections, as
+//     "50000-50100" or a single port. Default: any free port. Set it when a
+//     firewall sits between clients and the server, and open those ports.
+//   - max_clients: the most sessions at once. Default 200.
+//   - max_per_ip: the most sessions at once from one address. Default 16, or
+//     max_clients if smaller. Must not exceed max_clients.
+//   - idle_timeout: a session that sends no command for this long, while no
+//     transfer runs, is closed. A duration like 30s, 5m or 1h; a bare
+//     number is an error, as it has no unit. Default 5m.
+//
+// shares: the folders served, a list. Each appears to clients as a folder
+// /<name> at the top level. Everything is read-only. Default: none (the
+// command line decides what to serve then). Each share has:
+//
+//   - name: the folder name clients see. Required. One folder name: no "/"
+//     or "\", not "." or "..", no leading "." (clients hide those), no
+//     leading or trailing space, no control characters. Names must differ
+//     from each other ignoring case, because Windows clients ignore case.
+//   - path: the folder on this machine, as an absolute path. Required. It
+//     need not exist yet: a USB disk may be plugged in later.
+//   - rescan_interval: how changes are noticed. 0 (the default) watches the
+//     folder with inotify. A duration like 10m rescans it that often
+//     instead, for network mounts (NFS, SMB) where inotify sees nothing.
+//
+// web: the status page.
+//
+//   - listen: its address, as host:port, or "off" to disable it. Default
+//     ":8021". Anyone who can reach it sees what is shared.
+//   - password_hash: the admin password's hash, for managing shares from
+//     the page. Write it with `mediaftpd passwd -config FILE` rather than by
+//     hand; keep the file readable only by the server's user.
+//   - share_roots: the absolute folders under which the page may create
+//     shares; it cannot share anything outside them. Default
+//     [/media, /mnt, /srv].
+//
+// mdns: the mDNS/DNS-SD advertisement (_ftp._tcp and _http._tcp) that lets
+// players find the server.
+//
+//   - enabled: true or false. Default true.
+//   - interfaces: the network interfaces to advertise on, like [eth0].
+//     Default: every interface that is up, multicast-capable and not
+//     loopback.
+//
+// Durations are written as Go writes them: 90s, 5m, 1h30m. A duration of 0
+// may be written without a unit.
+package config
