@@ -118,11 +118,11 @@ func (s *session) cmdQUIT(string) error {
 }
 
 func (s *session) cmdCWD(arg string) error {
-	p, err := resolvePath(s.cwd, arg)
-	if err != nil {
-		return s.errorReply(err, "Failed to change directory.")
+	p, _, fi, err := s.lookup(arg)
+	if err == nil && !fi.IsDir() {
+		err = errNotDir
 	}
-	if err := s.isDir(p); err != nil {
+	if err != nil {
 		return s.errorReply(err, "Failed to change directory.")
 	}
 	s.cwd = p
@@ -130,22 +130,6 @@ func (s *session) cmdCWD(arg string) error {
 }
 
 func (s *session) cmdCDUP(string) error { return s.cmdCWD("..") }
-
-// isDir checks that p is a folder the client may enter.
-func (s *session) isDir(p vpath) error {
-	n, err := s.open(p)
-	if err != nil {
-		return err
-	}
-	fi, err := s.stat(n)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return errNotDir
-	}
-	return nil
-}
 
 func (s *session) cmdPWD(string) error {
 	return s.reply.reply(codePathCreated, quote(string(s.cwd))+" is the current directory.")
@@ -268,15 +252,7 @@ func (s *session) cmdMDTM(arg string) error {
 // statFile resolves arg to a regular file (SIZE and MDTM of a folder are
 // errors: VLC takes a 213 to mean "file").
 func (s *session) statFile(arg string) (entry, error) {
-	p, err := resolvePath(s.cwd, arg)
-	if err != nil {
-		return entry{}, err
-	}
-	n, err := s.open(p)
-	if err != nil {
-		return entry{}, err
-	}
-	fi, err := s.stat(n)
+	p, _, fi, err := s.lookup(arg)
 	if err != nil {
 		return entry{}, err
 	}
@@ -305,7 +281,7 @@ func (s *session) cmdSTAT(arg string) error {
 		return s.reply.reply(codeNotLoggedIn, "Please login with USER and PASS.")
 	}
 	s.waitTransfer()
-	entries, err := s.listTarget(arg, formatList)
+	_, entries, err := s.listTarget(arg, formatList)
 	if err != nil {
 		return s.errorReply(err, "Could not list the path.")
 	}
@@ -318,15 +294,7 @@ func (s *session) cmdSTAT(arg string) error {
 }
 
 func (s *session) cmdMLST(arg string) error {
-	p, err := resolvePath(s.cwd, arg)
-	if err != nil {
-		return s.errorReply(err, "Could not list the path.")
-	}
-	n, err := s.open(p)
-	if err != nil {
-		return s.errorReply(err, "Could not list the path.")
-	}
-	fi, err := s.stat(n)
+	p, _, fi, err := s.lookup(arg)
 	if err != nil {
 		return s.errorReply(err, "Could not list the path.")
 	}

@@ -220,32 +220,25 @@ func (s *session) appendEntry(b []byte, format listFormat, e entry, now time.Tim
 	}
 }
 
-// listTarget resolves the argument of LIST, NLST, MLSD or STAT to the entries
-// it lists: the contents of a folder, or a single file.
-func (s *session) listTarget(arg string, format listFormat) ([]entry, error) {
+// listTarget resolves the argument of LIST, NLST, MLSD or STAT to the path
+// and the entries it lists: the contents of a folder, or a single file.
+func (s *session) listTarget(arg string, format listFormat) (vpath, []entry, error) {
 	if format == formatList {
 		arg = stripListOptions(arg)
 	}
-	p, err := resolvePath(s.cwd, arg)
+	p, n, fi, err := s.lookup(arg)
 	if err != nil {
-		return nil, err
-	}
-	n, err := s.open(p)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := s.stat(n)
-	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if fi.IsDir() {
-		return s.readDir(n)
+		entries, err := s.readDir(n)
+		return p, entries, err
 	}
 	if format == formatMLSD {
 		// RFC 3659 7.2.1: MLSD of a file is an error.
-		return nil, errNotDir
+		return "", nil, errNotDir
 	}
-	return []entry{entryOf(p.base(), fi)}, nil
+	return p, []entry{entryOf(p.base(), fi)}, nil
 }
 
 // errNotDir means a folder was expected.

@@ -86,6 +86,24 @@ func (s *session) open(p vpath) (node, error) {
 	return node{root: root, rel: rel}, nil
 }
 
+// lookup resolves a command's path argument and stats what it names: the
+// one way from a client's path to a file.
+func (s *session) lookup(arg string) (vpath, node, fs.FileInfo, error) {
+	p, err := resolvePath(s.cwd, arg)
+	if err != nil {
+		return "", node{}, nil, err
+	}
+	n, err := s.open(p)
+	if err != nil {
+		return "", node{}, nil, err
+	}
+	fi, err := s.stat(n)
+	if err != nil {
+		return "", node{}, nil, err
+	}
+	return p, n, fi, nil
+}
+
 // stat returns the file info of a node, following symlinks inside the share.
 // Only regular files and folders are visible.
 func (s *session) stat(n node) (fs.FileInfo, error) {

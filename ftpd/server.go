@@ -186,6 +186,7 @@ func (srv *Server) handle(c net.Conn) {
 		c.Close()
 		return
 	}
+	setOOBInline(c)
 	s := newSession(srv, c)
 	srv.sessions[s] = struct{}{}
 	srv.perIP[remote]++
@@ -246,6 +247,24 @@ func (srv *Server) Close() error {
 		s.kill()
 	}
 	return nil
+}
+
+// setOOBInline keeps TCP urgent data in the command stream, as vsftpd does.
+// Clients send ABOR as urgent data (RFC 959 4.1.3): Python's ftplib sends
+// the whole "ABOR\r\n" with MSG_OOB, BSD ftp a Telnet IAC. Without this
+// the kernel takes the last byte out of the stream and the command is lost.
+func setOOBInline(c net.Conn) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_OOBINLINE, 1)
+	})
 }
 
 // addrOf returns the address of a TCP endpoint with IPv4-mapped IPv6

@@ -196,6 +196,12 @@ func parseCommand(line []byte) (verb, arg string) {
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	if bytes.IndexByte(line, 0xff) >= 0 {
 		line = stripTelnet(line)
+		// BSD and inetutils ftp send IAC IP, then IAC as urgent data, which
+		// Linux takes out of the stream, then DM ABOR: a Data Mark is left
+		// before the verb.
+		for len(line) > 0 && line[0] == telnetDM {
+			line = line[1:]
+		}
 	}
 	v, a, _ := bytes.Cut(bytes.TrimLeft(line, " "), []byte(" "))
 	if len(v) > 8 {
@@ -213,8 +219,12 @@ func parseCommand(line []byte) (verb, arg string) {
 	return string(up), string(a)
 }
 
-// stripTelnet removes Telnet commands: IAC followed by one byte, except
-// IAC IAC, which stands for a literal 0xFF.
+// telnetDM is the Telnet Data Mark (RFC 854).
+const telnetDM = 0xf2
+
+// stripTelnet removes Telnet commands (RFC 854): IAC followed by a command
+// byte (0xF0 to 0xFE). IAC IAC stands for a literal 0xFF; an IAC before
+// anything else is dropped alone.
 func stripTelnet(b []byte) []byte {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
@@ -222,10 +232,15 @@ func stripTelnet(b []byte) []byte {
 			out = append(out, b[i])
 			continue
 		}
-		if i+1 < len(b) && b[i+1] == 0xff {
-			out = append(out, 0xff)
+		if i+1 < len(b) {
+			switch next := b[i+1]; {
+			case next == 0xff:
+				out = append(out, 0xff)
+				i++
+			case next >= 0xf0:
+				i++
+			}
 		}
-		i++
 	}
 	return out
 }
@@ -306,8 +321,14 @@ func (s *session) closePassive() {
 // transfer is one data transfer running in its own goroutine, so that the
 // command goroutine can read ABOR meanwhile.
 type transfer struct {
-	what    string // for the log: the virtual path or "listing"
-	done    chan struct{}
+	// Set by the command that starts the transfer.
+	path   vpath     // what is sent: a file, or the folder listed
+	offset int64     // REST offset of a file
+	size   int64     // bytes to send; -1 for a listing
+	src    io.Closer // what send reads, closed by finishTransfer; nil for listings
+
+	// Set by startTransfer.
+	done    chan struct{} // closed after the final reply
 	started time.Time
 
 	// Guarded by session.mu.
@@ -316,7 +337,6 @@ type transfer struct {
 	data    net.Conn     // once connected
 	cancel  func()       // cancels an active-mode dial
 	sent    int64        // bytes sent so far, updated per chunk
-	size    int64        // bytes to send, -1 when unknown
 }
 
 // abort ends the transfer at once; session.mu must be held.
@@ -339,14 +359,28 @@ type dataSender func(t *transfer, conn *net.TCPConn) (int64, error)
 // startTransfer sends the 150 reply and runs send in a new goroutine once
 // the data connection is made. The goroutine sends the final reply (226 on
 // success) after closing the data connection. The data setup of PASV,
-// EPSV, PORT or EPRT is used up.
-func (s *session) startTransfer(what, opening string, size int64, send dataSender) error {
-	connect, err := s.takeDataSetup()
-	if err != nil {
-		return s.reply.reply(codeCantOpenData, err.Error())
+// EPSV, PORT or EPRT is used up. t.src, if not nil, is closed before the
+// final reply, whether or not send ran.
+func (s *session) startTransfer(t *transfer, opening string, send dataSender) error {
+	if s.pasv == nil && !s.active.IsValid() {
+		if t.src != nil {
+			t.src.Close()
+		}
+		return s.reply.reply(codeCantOpenData, "Use PORT, PASV or EPSV first.")
 	}
-	t := &transfer{what: what, done: make(chan struct{}), started: time.Now(), size: size}
+	t.done, t.started = make(chan struct{}), time.Now()
+	// The transfer owns the passive listener from here on: abort and
+	// finishTransfer close it, whatever happens.
+	ln, dst := s.pasv, s.active
+	s.pasv, s.active = nil, netip.AddrPort{}
+	connect := func() (*net.TCPConn, error) {
+		if ln != nil {
+			return s.acceptData(t, ln.(*net.TCPListener))
+		}
+		return s.dialData(t, dst)
+	}
 	s.mu.Lock()
+	t.ln = ln
 	s.xfer = t
 	s.armIdleLocked()
 	s.mu.Unlock()
@@ -361,7 +395,7 @@ func (s *session) startTransfer(what, opening string, size int64, send dataSende
 				s.finishTransfer(t, 0, fmt.Errorf("panic: %v", p))
 			}
 		}()
-		conn, err := connect(t)
+		conn, err := connect()
 		if err != nil {
 			s.finishTransfer(t, 0, fmt.Errorf("%w: %w", errDataConn, err))
 			return
@@ -385,8 +419,14 @@ var (
 // finishTransfer sends a transfer's final reply, logs it and lets the next
 // command run.
 func (s *session) finishTransfer(t *transfer, n int64, err error) {
+	if t.src != nil {
+		t.src.Close()
+	}
 	s.mu.Lock()
 	aborted := t.aborted
+	if t.ln != nil {
+		t.ln.Close() // never accepted on: free the port
+	}
 	s.mu.Unlock()
 	result := "ok"
 	switch {
@@ -409,8 +449,9 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 	if t.size < 0 {
 		level = slog.LevelDebug // listings are protocol detail
 	}
-	attrs := []any{"path", t.what, "bytes", n, "duration", time.Since(t.started).Round(time.Millisecond), "result", result}
-	if err != nil {
+	attrs := []any{"path", string(t.path), "offset", t.offset, "bytes", n,
+		"duration", time.Since(t.started).Round(time.Millisecond), "result", result}
+	if err != nil && !aborted {
 		attrs = append(attrs, "err", err)
 	}
 	s.log.Log(context.Background(), level, "transfer", attrs...)
@@ -422,34 +463,12 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 	close(t.done)
 }
 
-// takeDataSetup returns how to make the data connection of the next
-// transfer, from the last PASV/EPSV (accept) or PORT/EPRT (dial).
-func (s *session) takeDataSetup() (func(*transfer) (*net.TCPConn, error), error) {
-	timeout := orDefault(s.srv.DataTimeout, DefaultDataTimeout)
-	if ln := s.pasv; ln != nil {
-		s.pasv = nil
-		return func(t *transfer) (*net.TCPConn, error) { return s.acceptData(t, ln.(*net.TCPListener), timeout) }, nil
-	}
-	if dst := s.active; dst.IsValid() {
-		s.active = netip.AddrPort{}
-		return func(t *transfer) (*net.TCPConn, error) { return s.dialData(t, dst, timeout) }, nil
-	}
-	return nil, errors.New("Use PORT, PASV or EPSV first.")
-}
-
 // acceptData waits for the client's data connection on ln and closes ln,
 // freeing the port. A connection from any address but the client's is
 // dropped (data-port theft) and the wait goes on.
-func (s *session) acceptData(t *transfer, ln *net.TCPListener, timeout time.Duration) (*net.TCPConn, error) {
+func (s *session) acceptData(t *transfer, ln *net.TCPListener) (*net.TCPConn, error) {
 	defer ln.Close()
-	s.mu.Lock()
-	if t.aborted {
-		s.mu.Unlock()
-		return nil, net.ErrClosed
-	}
-	t.ln = ln
-	s.mu.Unlock()
-	ln.SetDeadline(time.Now().Add(timeout))
+	ln.SetDeadline(time.Now().Add(orDefault(s.srv.DataTimeout, DefaultDataTimeout)))
 	for {
 		c, err := ln.AcceptTCP()
 		if err != nil {
@@ -466,8 +485,8 @@ func (s *session) acceptData(t *transfer, ln *net.TCPListener, timeout time.Dura
 
 // dialData connects to the address given with PORT or EPRT, from the
 // address the client reached us on.
-func (s *session) dialData(t *transfer, dst netip.AddrPort, timeout time.Duration) (*net.TCPConn, error) {
-	ctx, cancel := contextWithTimeout(timeout)
+func (s *session) dialData(t *transfer, dst netip.AddrPort) (*net.TCPConn, error) {
+	ctx, cancel := contextWithTimeout(orDefault(s.srv.DataTimeout, DefaultDataTimeout))
 	defer cancel()
 	s.mu.Lock()
 	if t.aborted {
@@ -513,7 +532,7 @@ func (s *session) progress() string {
 		return ""
 	}
 	if t.size >= 0 {
-		return fmt.Sprintf("Transferring %s: %d of %d bytes.", t.what, t.sent, t.size)
+		return fmt.Sprintf("Transferring %s: %d of %d bytes.", t.path, t.sent, t.size)
 	}
 	return "Sending a listing: " + strconv.FormatInt(t.sent, 10) + " bytes so far."
 }

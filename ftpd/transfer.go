@@ -50,14 +50,10 @@ func (s *session) cmdRETR(arg string) error {
 	}
 	remaining := size - offset
 	opening := fmt.Sprintf("Opening BINARY mode data connection for %s (%d bytes).", p.base(), remaining)
-	err = s.startTransfer(string(p), opening, remaining, func(t *transfer, conn *net.TCPConn) (int64, error) {
-		defer f.Close()
+	t := &transfer{path: p, offset: offset, size: remaining, src: f}
+	return s.startTransfer(t, opening, func(t *transfer, conn *net.TCPConn) (int64, error) {
 		return s.sendFile(t, conn, f, remaining)
 	})
-	if err != nil {
-		f.Close()
-	}
-	return err
 }
 
 // openFile opens a regular file for reading through its share's root.
@@ -134,11 +130,12 @@ func (s *session) cmdMLSD(arg string) error { return s.list(arg, formatMLSD) }
 // connection's buffer.
 func (s *session) list(arg string, format listFormat) error {
 	s.rest = 0
-	entries, err := s.listTarget(arg, format)
+	p, entries, err := s.listTarget(arg, format)
 	if err != nil {
 		return s.errorReply(err, "Could not list the folder.")
 	}
-	return s.startTransfer("", "Here comes the directory listing.", -1, func(t *transfer, conn *net.TCPConn) (int64, error) {
+	t := &transfer{path: p, size: -1}
+	return s.startTransfer(t, "Here comes the directory listing.", func(t *transfer, conn *net.TCPConn) (int64, error) {
 		w := &deadlineWriter{conn: conn, timeout: orDefault(s.srv.StallTimeout, DefaultStallTimeout)}
 		bw := bufio.NewWriterSize(w, 64<<10)
 		now := timeNow()
