@@ -2,11 +2,7 @@ package ftpd
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
-	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -15,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 func TestResolvePath(t *testing.T) {
@@ -485,48 +483,6 @@ func TestSymlinksAndSpecialFiles(t *testing.T) {
 	c.cmd("QUIT", 221)
 }
 
-// treeDigest hashes every entry below root: its path, mode, size, mtime and
-// content (or symlink target), without following symlinks.
-func treeDigest(t *testing.T, root string) [sha256.Size]byte {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		io.WriteString(h, rel+"\x00")
-		binary.Write(h, binary.LittleEndian, []int64{int64(fi.Mode()), fi.Size(), fi.ModTime().UnixNano()})
-		switch {
-		case fi.Mode().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.Copy(h, f); err != nil {
-				return err
-			}
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			io.WriteString(h, target)
-		}
-		io.WriteString(h, "\x00")
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return [sha256.Size]byte(h.Sum(nil))
-}
-
 func TestReadOnly(t *testing.T) {
 	ts, dir := newTestServer(t, nil)
 	writeFile(t, dir, "Films/film.mkv", "FILM")
@@ -542,7 +498,7 @@ func TestReadOnly(t *testing.T) {
 	if err := os.WriteFile(escapeSecret, []byte("TOP SECRET"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := treeDigest(t, host)
+	before, _ := testtool.TreeDigest(t, host)
 
 	const denied = "550 Permission denied.\r\n"
 	c := login(t, ts.Addr)
@@ -590,7 +546,7 @@ func TestReadOnly(t *testing.T) {
 	c.cmd("QUIT", 221)
 	waitFor(t, "the session to end", func() bool { return ts.sessionCount() == 0 })
 
-	if after := treeDigest(t, host); after != before {
-		t.Error("the shared tree changed")
+	if after, lines := testtool.TreeDigest(t, host); after != before {
+		t.Errorf("the shared tree changed; now:\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -535,47 +535,6 @@ func compareTrees(t *testing.T, got, want map[string][]byte) {
 	}
 }
 
-// treeDigest returns the SHA-256 of everything under root that a write
-// could change: every path, its mode, size and mtime, and each file's
-// contents and each symlink's target. It also returns the lines hashed, to
-// show what changed.
-func treeDigest(t *testing.T, root string) (string, []string) {
-	t.Helper()
-	var lines []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		line := fmt.Sprintf("%q %v size=%d mtime=%d", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		switch {
-		case fi.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" sha256=%x", sha256.Sum256(data))
-		case fi.Mode()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			line += " -> " + target
-		}
-		lines = append(lines, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return hex.EncodeToString(sum[:]), lines
-}
-
 // ---------------------------------------------------------------------------
 // A raw FTP client, for what no outside program shows: the greeting, the
 // PASV and EPSV ports, replies during shutdown.
@@ -1482,7 +1441,7 @@ func TestReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	setTimes(t, share)
-	before, beforeLines := treeDigest(t, share)
+	before, beforeLines := testtool.TreeDigest(t, share)
 
 	s := startServer(t, "", share)
 	work := t.TempDir() // outside the share
@@ -1567,7 +1526,7 @@ func TestReadOnly(t *testing.T) {
 	if code, _ := s.stop(t); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
-	after, afterLines := treeDigest(t, share)
+	after, afterLines := testtool.TreeDigest(t, share)
 	t.Logf("tree digest before %s, after %s", before, after)
 	if before != after {
 		t.Errorf("the shared tree changed (sha256 %s -> %s)", before, after)
