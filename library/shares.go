@@ -1,15 +1,19 @@
 package library
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
-// Errors returned by the share set. Callers test them with errors.Is.
+// Errors returned by the share set and its index. Callers test them with
+// errors.Is.
 var (
 	// ErrNoShare means no share has the given name.
 	ErrNoShare = errors.New("no such share")
@@ -21,6 +25,17 @@ var (
 	// ErrOffline means the share's folder is missing or cannot be opened, as
 	// when a USB disk is not plugged in.
 	ErrOffline = errors.New("share is offline")
+	// ErrRunning means Run was called while a call to Run was running.
+	ErrRunning = errors.New("the index is running already")
+
+	// Used inside the package only:
+
+	// errReplaced means a share's folder is no longer the one being
+	// indexed: it was removed and made again, or a disk was mounted on it.
+	errReplaced = errors.New("share folder was replaced")
+	// errVisited means a folder to scan is indexed already, reached
+	// another way.
+	errVisited = errors.New("folder already indexed")
 )
 
 // Share describes one exported folder.
@@ -29,23 +44,81 @@ type Share struct {
 	Name string
 	// Path is the absolute host path of the folder.
 	Path string
+	// RescanInterval, when positive, has the folder rescanned that often
+	// instead of watched: for network mounts, where the kernel does not
+	// see changes made by other machines (rescan_interval in the config
+	// file). Zero, the default, watches the folder.
+	RescanInterval time.Duration
 }
 
-// Set is the set of shares, safe for concurrent use. Changes are seen by
-// the next call to Root or List, so an FTP command issued after a share is
-// added or removed sees the new set.
+// Set is the set of shares and, while Run runs, their live index. It is
+// safe for concurrent use. Changes are seen by the next call to Root or
+// List, so an FTP command issued after a share is added, removed or renamed
+// sees the new set; subscribers are told of every change.
+//
+// The exported fields configure the index. Set them before Run and do not
+// change them afterwards; the zero value of each means its documented
+// default, and the zero Set is an empty set ready to use.
 type Set struct {
-	mu     sync.RWMutex
-	shares []*share // in the order they were added
+	// Logger receives share state changes at info and warning level and
+	// indexing detail at debug level; nil means slog.Default().
+	Logger *slog.Logger
+	// Settle is how long a changed file must stay untouched before it is
+	// indexed, so a file being copied is counted once, with its final
+	// size (DefaultSettle).
+	Settle time.Duration
+	// OfflineCheck is how often each share's folder is checked: an online
+	// one for having gone (a USB disk unplugged), an offline one for
+	// having come back (DefaultOfflineCheck).
+	OfflineCheck time.Duration
+	// FallbackRescan is how often a share is rescanned when it cannot be
+	// watched, as when the system's inotify watch limit is reached
+	// (DefaultFallbackRescan).
+	FallbackRescan time.Duration
+	// RecentMax is how many recent additions are kept for each share, and
+	// so the most that Recent returns from one share (DefaultRecentMax).
+	RecentMax int
+
+	// newSource makes event sources; nil means fsnotify. Tests set it.
+	newSource sourceFunc
+
+	mu      sync.RWMutex // guards the fields below, and share.Share
+	shares  []*share     // in the order they were added
+	running *runState    // set while Run runs
+
+	subMu sync.Mutex // guards subs
+	subs  map[chan struct{}]struct{}
+
+	limitMu     sync.Mutex      // guards limitLogged
+	limitLogged map[string]bool // inotify limits already explained in the log
 }
+
+// The defaults of Set's zero-valued fields.
+const (
+	DefaultSettle         = 400 * time.Millisecond
+	DefaultOfflineCheck   = 5 * time.Second
+	DefaultFallbackRescan = time.Minute
+	DefaultRecentMax      = 100
+)
 
 // share is one entry of a Set; root is opened on first use and reopened
 // when the folder it refers to has been replaced (a disk replugged).
 type share struct {
-	Share
+	Share // Name and RescanInterval are guarded by Set.mu
 
 	mu   sync.Mutex // guards root
 	root *os.Root
+
+	// Guarded by Set.mu:
+	stop   context.CancelFunc // stops the indexer
+	done   chan struct{}      // closed when the indexer has stopped
+
+	pmu      sync.Mutex // guards the fields below, published by the indexer
+	state    State
+	reason   string
+	progress *progress // of the running scan, or nil
+	counts   counts
+	recent   []recentFile
 }
 
 // NewSet returns a set holding the given shares.
@@ -88,12 +161,18 @@ func (s *Set) Add(sh Share) error {
 	if s.find(sh.Name) >= 0 {
 		return fmt.Errorf("%w: %q", ErrShareExists, sh.Name)
 	}
-	s.shares = append(s.shares, &share{Share: sh})
+	sh.RescanInterval = max(sh.RescanInterval, 0)
+	n := &share{Share: sh, state: StateIdle}
+	s.shares = append(s.shares, n)
+	if s.running != nil {
+		s.start(n)
+	}
+	s.notify()
 	return nil
 }
 
-// Remove removes the named share. FTP commands that already opened files
-// in it finish undisturbed.
+// Remove removes the named share and stops indexing it. FTP commands that
+// already opened files in it finish undisturbed.
 func (s *Set) Remove(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -103,7 +182,53 @@ func (s *Set) Remove(name string) error {
 	}
 	// The root is not closed: a command may still be using it. Once nothing
 	// refers to it, its finalizer closes its one descriptor.
+	if sh := s.shares[i]; sh.stop != nil {
+		sh.stop()
+		sh.stop = nil
+	}
 	s.shares = slices.Delete(s.shares, i, i+1)
+	s.notify()
+	return nil
+}
+
+// Rename gives the share named old the name new. Its index is kept. The
+// new name may differ from the old one in case only.
+func (s *Set) Rename(old, new string) error {
+	if err := CheckName(new); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.index(old)
+	if i < 0 {
+		return fmt.Errorf("%w: %q", ErrNoShare, old)
+	}
+	if j := s.find(new); j >= 0 && j != i {
+		return fmt.Errorf("%w: %q", ErrShareExists, new)
+	}
+	s.shares[i].Name = new
+	s.notify()
+	return nil
+}
+
+// SetRescanInterval changes the named share's Share.RescanInterval. A
+// running index of the share starts again.
+func (s *Set) SetRescanInterval(name string, every time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.index(name)
+	if i < 0 {
+		return fmt.Errorf("%w: %q", ErrNoShare, name)
+	}
+	sh := s.shares[i]
+	if sh.RescanInterval == max(every, 0) {
+		return nil
+	}
+	sh.RescanInterval = max(every, 0)
+	if sh.stop != nil {
+		sh.stop()
+		s.start(sh) // after the running indexer has stopped
+	}
 	return nil
 }
 

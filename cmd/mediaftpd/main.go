@@ -69,7 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	shares := make([]library.Share, len(cfg.Shares))
 	for i, sh := range cfg.Shares {
-		shares[i] = library.Share{Name: sh.Name, Path: sh.Path}
+		shares[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval}
 		if fi, err := os.Stat(sh.Path); err != nil || !fi.IsDir() {
 			// A USB disk not plugged in yet: served once it appears.
 			log.Warn("share folder is missing; it will be served once it appears", "share", sh.Name, "path", sh.Path)
@@ -80,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
 		return exitUsage
 	}
+	set.Logger = log
 
 	l, err := listen(cfg.FTP.Listen, opts.listenGiven, log)
 	if err != nil {
@@ -99,6 +100,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The index runs until the FTP server has stopped.
+	indexCtx, stopIndex := context.WithCancel(context.Background())
+	indexed := make(chan error, 1)
+	go func() { indexed <- set.Run(indexCtx) }()
+	defer func() {
+		stopIndex()
+		<-indexed
+	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	log.Info("serving", "name", cfg.Name, "version", versionString(), "ftp", l.Addr().String(), "shares", len(shares))

@@ -1,0 +1,7 @@
+//go:build unix && !darwin && !freebsd && !netbsd
+
+package library
+
+import "syscall"
+
+func ctimespec(st *syscall.Stat_t) syscall.Timespec { return st.Ctim }
