@@ -110,8 +110,8 @@ type share struct {
 	root *os.Root
 
 	// Guarded by Set.mu:
-	stop   context.CancelFunc // stops the indexer
-	done   chan struct{}      // closed when the indexer has stopped
+	stop context.CancelFunc // stops the indexer
+	done chan struct{}      // closed when the indexer has stopped
 
 	pmu      sync.Mutex // guards the fields below, published by the indexer
 	state    State
