@@ -91,7 +91,9 @@ func (s *session) notImplemented(string) error {
 
 func (s *session) cmdUSER(arg string) error {
 	// Anonymous access for any name: macOS Fetch sends the login name.
+	s.mu.Lock() // info reads user from other goroutines
 	s.user, s.loggedIn = arg, false
+	s.mu.Unlock()
 	return s.reply.reply(codeNeedPassword, "Please specify the password.")
 }
 

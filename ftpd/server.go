@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -313,3 +315,38 @@ func (rootInfo) Mode() fs.FileMode    { return fs.ModeDir | 0o555 }
 func (r rootInfo) ModTime() time.Time { return r.mtime }
 func (rootInfo) IsDir() bool          { return true }
 func (rootInfo) Sys() any             { return nil }
+
+// SessionInfo is a snapshot of one session, for status pages.
+type SessionInfo struct {
+	ID     uint64    `json:"id"`
+	Remote string    `json:"remote"` // the client's address, host:port
+	User   string    `json:"user"`   // as given to USER
+	Since  time.Time `json:"since"`
+	// Transfer is the running transfer, or nil.
+	Transfer *TransferInfo `json:"transfer,omitempty"`
+}
+
+// TransferInfo is a snapshot of a running transfer.
+type TransferInfo struct {
+	Path    string    `json:"path"`   // virtual path of the file or folder listed
+	Offset  int64     `json:"offset"` // REST offset the file is sent from
+	Size    int64     `json:"size"`   // bytes to send; -1 for a listing
+	Sent    int64     `json:"sent"`   // bytes sent so far
+	Started time.Time `json:"started"`
+}
+
+// Sessions returns a snapshot of the sessions, oldest first.
+func (srv *Server) Sessions() []SessionInfo {
+	srv.mu.Lock()
+	sessions := make([]*session, 0, len(srv.sessions))
+	for s := range srv.sessions {
+		sessions = append(sessions, s)
+	}
+	srv.mu.Unlock()
+	out := make([]SessionInfo, len(sessions))
+	for i, s := range sessions {
+		out[i] = s.info()
+	}
+	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}

@@ -29,7 +29,7 @@ type session struct {
 
 	// The fields below belong to the command goroutine (serve).
 	r        *bufio.Reader
-	user     string // as given to USER; "" before USER
+	user     string // as given to USER; written under mu, which info holds to read it
 	loggedIn bool
 	cwd      vpath
 	rest     int64        // REST offset for the next transfer
@@ -535,4 +535,17 @@ func (s *session) progress() string {
 		return fmt.Sprintf("Transferring %s: %d of %d bytes.", t.path, t.sent, t.size)
 	}
 	return "Sending a listing: " + strconv.FormatInt(t.sent, 10) + " bytes so far."
+}
+
+// info returns a snapshot of the session. It reads only fields that do not
+// change after newSession, and the transfer under s.mu.
+func (s *session) info() SessionInfo {
+	si := SessionInfo{ID: s.id, Remote: s.remote.String(), Since: s.start}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	si.User = s.user
+	if t := s.xfer; t != nil {
+		si.Transfer = &TransferInfo{Path: string(t.path), Offset: t.offset, Size: t.size, Sent: t.sent, Started: t.started}
+	}
+	return si
 }
