@@ -19,6 +19,7 @@ import (
 
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=1.2.3".
@@ -43,6 +44,9 @@ func main() {
 
 // run is the whole program, returning its exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "passwd" {
+		return passwd(args[1:], os.Stdin, stdout, stderr)
+	}
 	opts, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -108,6 +112,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stopIndex()
 		<-indexed
 	}()
+	mdns := func() web.MDNSState { return web.MDNSState{Enabled: cfg.MDNS.On()} }
+	page, err := startStatusPage(cfg, opts.configPath, set, srv, l.Addr().String(), mdns, log)
+	if err != nil {
+		l.Close()
+		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
+		return exitError
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	log.Info("serving", "name", cfg.Name, "version", versionString(), "ftp", l.Addr().String(), "shares", len(shares))
@@ -119,16 +130,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case err := <-served:
 		log.Error("FTP server stopped", "err", err)
 		return exitError
+	case err := <-page.stopped():
+		log.Error("status page stopped", "err", err)
+		return exitError
 	case <-ctx.Done():
 	}
 	stop() // a second signal kills at once
 	log.Info("shutting down", "grace", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
+	pageStopped := make(chan struct{})
+	go func() {
+		defer close(pageStopped)
+		page.shutdown(sctx)
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("transfers still running were cut off", "err", err)
 	}
 	<-served
+	<-pageStopped
 	log.Info("stopped")
 	return exitOK
 }

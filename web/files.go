@@ -1,0 +1,220 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// Browsing and streaming. GET /files/<share>/<path> lists a folder or
+// serves a file, with Range support (http.ServeContent), so a browser can
+// play a video directly. The rules are FTP's: read-only, names starting
+// with a dot are neither listed nor served, only regular files and
+// folders are seen, and everything is reached through the share's
+// os.Root, so ".." and symlinks that leave the share go nowhere. Anything
+// refused reads as not found.
+
+// fileCSP is the Content-Security-Policy of files served from shares. A
+// share may hold anything, HTML and SVG included: sandboxed, with no
+// script, such a file cannot act as this page (and its admin session).
+const fileCSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+
+// mediaCSP is the policy of video, audio and (raster) image files, which
+// no browser runs scripts from. They are not sandboxed: the browser's
+// player loads the file again from the page it makes, and a sandbox would
+// make that page's origin opaque, so the file could not be fetched.
+const mediaCSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+
+// filePolicy returns the Content-Security-Policy for a file of the given
+// content type.
+func filePolicy(ctype string) string {
+	ctype, _, _ = strings.Cut(ctype, ";")
+	ctype = strings.TrimSpace(strings.ToLower(ctype))
+	switch {
+	case strings.HasPrefix(ctype, "video/"), strings.HasPrefix(ctype, "audio/"),
+		strings.HasPrefix(ctype, "image/") && !strings.Contains(ctype, "svg"):
+		return mediaCSP
+	}
+	return fileCSP
+}
+
+// errRefused means a path component is not allowed: empty, ".", ".." or
+// hidden.
+var errRefused = errors.New("path refused")
+
+// splitFilesPath splits the path after /files/ into the share name and
+// the path inside the share ("." for its folder). dir reports whether the
+// path ends with a slash.
+func splitFilesPath(p string) (share, rel string, dir bool, err error) {
+	dir = strings.HasSuffix(p, "/")
+	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
+	for _, c := range parts {
+		if c == "" || strings.HasPrefix(c, ".") || strings.ContainsRune(c, 0) {
+			return "", "", false, errRefused
+		}
+	}
+	rel = "."
+	if len(parts) > 1 {
+		rel = strings.Join(parts[1:], "/")
+	}
+	return parts[0], rel, dir, nil
+}
+
+// serveFiles is GET /files/{path...}.
+func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if p == "" {
+		s.serveShareList(w)
+		return
+	}
+	share, rel, wantDir, err := splitFilesPath(p)
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	root, err := s.Shares.Root(share)
+	if errors.Is(err, library.ErrOffline) {
+		http.Error(w, "This share is offline (is its disk plugged in?).", http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	// Stat first: opening a FIFO would block.
+	fi, err := root.Stat(rel)
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	switch {
+	case fi.IsDir() && !wantDir:
+		http.Redirect(w, r, (&url.URL{Path: r.URL.Path + "/"}).String(), http.StatusMovedPermanently)
+	case fi.IsDir():
+		s.serveFolder(w, r, root, share, rel)
+	case fi.Mode().IsRegular() && !wantDir:
+		f, err := root.Open(rel)
+		if err != nil {
+			s.notFound(w, r, err)
+			return
+		}
+		defer f.Close()
+		if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			s.notFound(w, r, err)
+			return
+		}
+		ctype := mime.TypeByExtension(path.Ext(fi.Name()))
+		if ctype == "" {
+			ctype = "application/octet-stream" // no sniffing: nosniff is set
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Content-Security-Policy", filePolicy(ctype))
+		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+	default:
+		s.notFound(w, r, errRefused)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger().Debug("file not served", "path", r.URL.Path, "err", err, "remote", r.RemoteAddr)
+	http.Error(w, "Not found.", http.StatusNotFound)
+}
+
+// folderPage is what the folder template is given.
+type folderPage struct {
+	*pageData
+	Title   string
+	Root    bool // the list of shares
+	Crumbs  []crumb
+	Entries []entry
+}
+
+type crumb struct{ Name, Href string }
+
+type entry struct {
+	Name     string
+	Href     string
+	Dir      bool
+	Size     int64
+	Modified string
+	Kind     library.Kind
+}
+
+// serveShareList is GET /files/: the shares.
+func (s *Server) serveShareList(w http.ResponseWriter) {
+	pg := &folderPage{pageData: s.basePage(), Title: "Files", Root: true}
+	for _, name := range s.Shares.Names() {
+		pg.Entries = append(pg.Entries, entry{Name: name, Href: "./" + url.PathEscape(name) + "/", Dir: true})
+	}
+	s.render(w, http.StatusOK, "folder", pg)
+}
+
+// serveFolder lists the folder rel of a share.
+func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Root, share, rel string) {
+	f, err := root.Open(rel)
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	defer f.Close()
+	des, err := f.ReadDir(-1)
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	pg := &folderPage{pageData: s.basePage(), Title: share}
+	href := "/files/" + url.PathEscape(share) + "/"
+	pg.Crumbs = append(pg.Crumbs, crumb{share, href})
+	if rel != "." {
+		parts := strings.Split(rel, "/")
+		pg.Title = parts[len(parts)-1]
+		for _, c := range parts {
+			href += url.PathEscape(c) + "/"
+			pg.Crumbs = append(pg.Crumbs, crumb{c, href})
+		}
+	}
+	pg.Crumbs[len(pg.Crumbs)-1].Href = ""
+	for _, de := range des {
+		name := de.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		// Through the root: a symlink that leaves the share fails here.
+		fi, err := root.Stat(path.Join(rel, name))
+		if err != nil || !fi.IsDir() && !fi.Mode().IsRegular() {
+			continue
+		}
+		e := entry{Name: name, Dir: fi.IsDir(), Href: "./" + url.PathEscape(name)}
+		if e.Dir {
+			e.Href += "/"
+		} else {
+			e.Size, e.Kind = fi.Size(), library.KindOf(name)
+			e.Modified = fi.ModTime().Local().Format(time.DateTime[:16])
+		}
+		pg.Entries = append(pg.Entries, e)
+	}
+	slices.SortFunc(pg.Entries, func(a, b entry) int {
+		if a.Dir != b.Dir {
+			if a.Dir {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Name, b.Name))
+	})
+	s.render(w, http.StatusOK, "folder", pg)
+}
+
+// basePage is the page data of pages that show no status.
+func (s *Server) basePage() *pageData {
+	return &pageData{Status: &Status{Name: s.name(), Version: s.Version}, s: s, Now: time.Now()}
+}

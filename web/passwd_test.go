@@ -1,0 +1,91 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mediaftpd/mediaftpd/internal/config"
+)
+
+func TestPasswd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	mustWrite(t, path, "# My box.\nname: Box\n")
+	var out, errOut bytes.Buffer
+	if err := Passwd([]string{"-config", path}, strings.NewReader("a long secret\n"), &out, &errOut); err != nil {
+		t.Fatalf("Passwd: %v (%s)", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "Restart mediaftpd") {
+		t.Errorf("output %q", out.String())
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(cfg.Web.PasswordHash), []byte("a long secret")); err != nil {
+		t.Errorf("the stored hash does not match the password: %v", err)
+	}
+	if data, _ := os.ReadFile(path); !strings.HasPrefix(string(data), "# My box.\nname: Box\n") {
+		t.Errorf("the file lost its start:\n%s", data)
+	}
+
+	// A server started with that file lets the admin in.
+	e := newTestServer(t, func(s *Server) { s.PasswordHash = cfg.Web.PasswordHash })
+	resp, body := e.do("POST", "/api/login", `{"password": "a long secret"}`)
+	if resp.StatusCode != 200 {
+		t.Errorf("login with the new password: %s %s", resp.Status, body)
+	}
+
+	// A new file, and a password without a line ending.
+	fresh := filepath.Join(t.TempDir(), "new.yaml")
+	if err := Passwd([]string{"-config", fresh}, strings.NewReader("another secret"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := config.Load(fresh); err != nil || cfg.Web.PasswordHash == "" {
+		t.Errorf("new file: %+v, %v", cfg, err)
+	}
+}
+
+func TestPasswdErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	mustWrite(t, path, "name: Box\n")
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  error  // matched with errors.Is, if set
+		text  string // in the error, if set
+	}{
+		{"help", []string{"-h"}, "", flag.ErrHelp, ""},
+		{"no config", nil, "a long secret\n", ErrUsage, ""},
+		{"extra argument", []string{"-config", path, "x"}, "a long secret\n", ErrUsage, ""},
+		{"unknown flag", []string{"-cfg", path}, "", ErrUsage, ""},
+		{"no password", []string{"-config", path}, "", nil, "no password"},
+		{"short", []string{"-config", path}, "short\n", nil, "too short"},
+		{"long", []string{"-config", path}, strings.Repeat("x", 73) + "\n", nil, "too long"},
+		{"missing folder", []string{"-config", filepath.Join(path, "nope", "c.yaml")}, "a long secret\n", nil, "saving config"},
+	}
+	for _, tt := range tests {
+		var out, errOut bytes.Buffer
+		err := Passwd(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		if tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%s: error %v, want %v", tt.name, err, tt.want)
+		}
+		if tt.text != "" && !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("%s: error %q lacks %q", tt.name, err, tt.text)
+		}
+	}
+	if data, _ := os.ReadFile(path); string(data) != "name: Box\n" {
+		t.Errorf("failed runs changed the file:\n%s", data)
+	}
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/ftpd"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// Status is what GET /api/status returns, and what the page shows. The
+// package documentation lists its JSON keys.
+type Status struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Started is when the server started, as of the clock now.
+	Started time.Time `json:"started"`
+	// UptimeSeconds is how long the server has run.
+	UptimeSeconds int64 `json:"uptime_seconds"`
+	// FTPURLs are the addresses to type into a player.
+	FTPURLs    []string         `json:"ftp_urls"`
+	MDNS       MDNSState        `json:"mdns"`
+	Management ManagementState  `json:"management"`
+	Shares     []ShareStatus    `json:"shares"`
+	Sessions   []SessionStatus  `json:"sessions"`
+	Recent     []RecentAddition `json:"recent"`
+}
+
+// ManagementState says whether shares can be managed from the page.
+type ManagementState struct {
+	// Enabled is set when an admin password is configured.
+	Enabled bool `json:"enabled"`
+	// Persistent is set when changes are saved to a config file.
+	Persistent bool `json:"persistent"`
+}
+
+// ShareStatus is one share, its state and its counts.
+type ShareStatus struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	// State is one of idle, scanning, watching, polling and offline.
+	State  library.State `json:"state"`
+	Reason string        `json:"reason,omitempty"`
+	// Progress is what a running scan has counted so far.
+	Progress library.Progress `json:"progress"`
+	// RescanSeconds is the share's rescan interval; 0 means it is watched.
+	RescanSeconds int64 `json:"rescan_seconds"`
+	Files         int64 `json:"files"`
+	Dirs          int64 `json:"dirs"`
+	Bytes         int64 `json:"bytes"`
+	Video         int64 `json:"video"`
+	Audio         int64 `json:"audio"`
+	Image         int64 `json:"image"`
+	Other         int64 `json:"other"`
+}
+
+// SessionStatus is one FTP session.
+type SessionStatus struct {
+	ID     uint64    `json:"id"`
+	Remote string    `json:"remote"`
+	User   string    `json:"user"`
+	Since  time.Time `json:"since"`
+	// Transfer is the running transfer, or null.
+	Transfer *TransferStatus `json:"transfer"`
+}
+
+// TransferStatus is a running FTP transfer.
+type TransferStatus struct {
+	// Path is the virtual path of the file sent or the folder listed.
+	Path string `json:"path"`
+	// Listing is set for a folder listing, whose size is unknown.
+	Listing bool `json:"listing"`
+	// Offset is where in the file sending started (REST).
+	Offset int64 `json:"offset"`
+	// Size is the bytes to send; 0 for a listing.
+	Size int64 `json:"size"`
+	// Sent is the bytes sent so far, recorded every MiB.
+	Sent int64 `json:"sent"`
+	// Rate is the bytes sent per second over the last few seconds.
+	Rate    int64     `json:"rate"`
+	Started time.Time `json:"started"`
+}
+
+// RecentAddition is a file recently added to a share.
+type RecentAddition struct {
+	Share string    `json:"share"`
+	Path  string    `json:"path"`
+	Size  int64     `json:"size"`
+	Added time.Time `json:"added"`
+	// Kind is "video", "audio", "image" or "other".
+	Kind string `json:"kind"`
+}
+
+// serveStatus is GET /api/status.
+func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.status(time.Now()))
+}
+
+// status takes a snapshot of everything the page shows.
+func (s *Server) status(now time.Time) *Status {
+	up := now.Sub(s.started)
+	st := &Status{
+		Name:          s.name(),
+		Version:       s.Version,
+		Started:       now.Add(-up).Round(time.Second),
+		UptimeSeconds: int64(up / time.Second),
+		FTPURLs:       s.ftpURLs(now),
+		Management:    ManagementState{Enabled: s.hash != "", Persistent: s.ConfigPath != ""},
+		Shares:        []ShareStatus{},
+		Sessions:      []SessionStatus{},
+		Recent:        []RecentAddition{},
+	}
+	if st.FTPURLs == nil {
+		st.FTPURLs = []string{}
+	}
+	if s.MDNS != nil {
+		st.MDNS = s.MDNS()
+	}
+	for _, sh := range s.Shares.Status() {
+		st.Shares = append(st.Shares, ShareStatus{
+			Name: sh.Name, Path: sh.Path, State: sh.State, Reason: sh.Reason, Progress: sh.Progress,
+			RescanSeconds: int64(sh.RescanInterval / time.Second),
+			Files:         sh.Files, Dirs: sh.Dirs, Bytes: sh.Bytes,
+			Video: sh.Video, Audio: sh.Audio, Image: sh.Image, Other: sh.Other,
+		})
+	}
+	for _, a := range s.Shares.Recent(recentShown) {
+		st.Recent = append(st.Recent, RecentAddition{Share: a.Share, Path: a.Path, Size: a.Size, Added: a.Added, Kind: a.Kind.String()})
+	}
+	var sessions []ftpd.SessionInfo
+	if s.Sessions != nil {
+		sessions = s.Sessions()
+	}
+	rates := s.rates.sample(now, sessions)
+	for _, si := range sessions {
+		ss := SessionStatus{ID: si.ID, Remote: si.Remote, User: si.User, Since: si.Since}
+		if t := si.Transfer; t != nil {
+			ts := &TransferStatus{Path: t.Path, Offset: t.Offset, Size: t.Size, Sent: t.Sent, Started: t.Started, Rate: rates[si.ID]}
+			if t.Size < 0 {
+				ts.Listing, ts.Size = true, 0
+			}
+			ss.Transfer = ts
+		}
+		st.Sessions = append(st.Sessions, ss)
+	}
+	return st
+}
+
+// rateWindow is the span over which transfer rates are measured. Sent
+// is recorded per MiB, so the window must hold several updates of a
+// slow stream.
+const rateWindow = 5 * time.Second
+
+// rateTracker measures transfer rates from successive snapshots of the
+// bytes sent. It is safe for concurrent use.
+type rateTracker struct {
+	mu   sync.Mutex
+	seen map[transferKey][]rateSample // oldest first, spanning rateWindow
+}
+
+// transferKey identifies one transfer: a session may run many in turn.
+type transferKey struct {
+	session uint64
+	started int64 // Unix nanoseconds
+}
+
+type rateSample struct {
+	at   time.Time
+	sent int64
+}
+
+// sample records the bytes sent of every running transfer and returns
+// each one's rate in bytes per second, by session ID. A transfer seen for
+// the first time, or over too short a span, gets its average since it
+// started.
+func (rt *rateTracker) sample(now time.Time, sessions []ftpd.SessionInfo) map[uint64]int64 {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.seen == nil {
+		rt.seen = make(map[transferKey][]rateSample)
+	}
+	rates := make(map[uint64]int64)
+	live := make(map[transferKey]bool)
+	for _, si := range sessions {
+		t := si.Transfer
+		if t == nil {
+			continue
+		}
+		k := transferKey{si.ID, t.Started.UnixNano()}
+		live[k] = true
+		samples := append(rt.seen[k], rateSample{now, t.Sent})
+		for len(samples) > 2 && now.Sub(samples[1].at) >= rateWindow {
+			samples = samples[1:]
+		}
+		rt.seen[k] = slices.Clip(samples)
+		first := samples[0]
+		if span := now.Sub(first.at); span >= time.Second {
+			rates[si.ID] = perSecond(t.Sent-first.sent, span)
+		} else {
+			rates[si.ID] = perSecond(t.Sent, now.Sub(t.Started))
+		}
+	}
+	for k := range rt.seen {
+		if !live[k] {
+			delete(rt.seen, k)
+		}
+	}
+	return rates
+}
+
+func perSecond(n int64, d time.Duration) int64 {
+	if d <= 0 || n <= 0 {
+		return 0
+	}
+	return int64(float64(n) / d.Seconds())
+}
+
+// addrCacheFor is how long the machine's addresses are cached.
+const addrCacheFor = 10 * time.Second
+
+// addrCache holds the machine's addresses for a while: the page asks for
+// them every second or two.
+type addrCache struct {
+	mu    sync.Mutex
+	at    time.Time
+	addrs []netip.Addr
+}
+
+// interfaceAddrs returns the machine's addresses; tests replace it.
+var interfaceAddrs = func() ([]netip.Addr, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, ifi := range ifaces {
+		if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if pfx, err := netip.ParsePrefix(a.String()); err == nil {
+				out = append(out, pfx.Addr().Unmap())
+			}
+		}
+	}
+	return out, nil
+}
+
+func (c *addrCache) get(now time.Time) []netip.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.addrs == nil || now.Sub(c.at) > addrCacheFor || now.Before(c.at) {
+		addrs, _ := interfaceAddrs()
+		c.addrs, c.at = append([]netip.Addr{}, addrs...), now
+	}
+	return c.addrs
+}
+
+// ftpURLs returns the FTP URLs to type into a player: one per
+// non-loopback, non-link-local address the FTP server listens on, IPv4
+// first, with the port when it is not 21.
+func (s *Server) ftpURLs(now time.Time) []string {
+	host, portStr, err := net.SplitHostPort(s.FTPAddr)
+	if err != nil {
+		return nil
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil
+	}
+	var addrs []netip.Addr
+	ip, err := netip.ParseAddr(host)
+	switch {
+	case host == "" || err == nil && ip.IsUnspecified():
+		v4only := err == nil && ip.Is4()
+		for _, a := range s.addrs.get(now) {
+			if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || v4only && !a.Is4() {
+				continue
+			}
+			addrs = append(addrs, a)
+		}
+	case err == nil:
+		addrs = []netip.Addr{ip.Unmap()}
+	default: // a host name
+		return []string{ftpURL(host, port)}
+	}
+	slices.SortStableFunc(addrs, func(a, b netip.Addr) int {
+		switch {
+		case a.Is4() == b.Is4():
+			return 0
+		case a.Is4():
+			return -1
+		}
+		return 1
+	})
+	urls := make([]string, 0, len(addrs))
+	for _, a := range slices.Compact(addrs) {
+		urls = append(urls, ftpURL(a.String(), port))
+	}
+	return urls
+}
+
+func ftpURL(host string, port int) string {
+	if port == 21 {
+		if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() {
+			return "ftp://[" + host + "]/"
+		}
+		return "ftp://" + host + "/"
+	}
+	return "ftp://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package web
+
+import "os"
+
+// isTerminal reports false: outside Linux the password is read as a line,
+// with echo.
+func isTerminal(*os.File) bool { return false }
+
+func readNoEcho(f *os.File) (string, error) { return readLine(f) }
