@@ -296,19 +296,22 @@ func (s *session) waitTransfer() {
 }
 
 // abortTransfer stops a running transfer and waits for its final reply. It
-// reports whether there was one.
+// reports whether it stopped one: a transfer whose final reply is already
+// decided is let finish and does not count.
 func (s *session) abortTransfer() bool {
 	s.mu.Lock()
 	t := s.xfer
-	if t != nil {
+	// A transfer whose final reply is decided already is let finish: its
+	// client gets that reply, and ABOR its own "no transfer" reply.
+	aborted := t != nil && !t.decided
+	if aborted {
 		t.abort()
 	}
 	s.mu.Unlock()
-	if t == nil {
-		return false
+	if t != nil {
+		<-t.done
 	}
-	<-t.done
-	return true
+	return aborted
 }
 
 func (s *session) closePassive() {
@@ -333,6 +336,7 @@ type transfer struct {
 
 	// Guarded by session.mu.
 	aborted bool
+	decided bool         // finishTransfer has chosen the final reply
 	ln      net.Listener // while waiting for a passive connection
 	data    net.Conn     // once connected
 	cancel  func()       // cancels an active-mode dial
@@ -424,6 +428,7 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 	}
 	s.mu.Lock()
 	aborted := t.aborted
+	t.decided = true
 	if t.ln != nil {
 		t.ln.Close() // never accepted on: free the port
 	}

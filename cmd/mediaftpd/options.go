@@ -97,7 +97,10 @@ func (o *options) config() (config.Config, error) {
 		cfg.MDNS.Enabled = &o.mdns
 	}
 	args := o.shareArgs
-	if len(args) == 0 && len(cfg.Shares) == 0 {
+	if len(args) == 0 && o.configPath == "" {
+		// Only with no config at all: a config file whose last share was
+		// removed from the status page shares nothing, not the working
+		// folder (which for a service is "/").
 		args = []string{"."}
 	}
 	for _, arg := range args {

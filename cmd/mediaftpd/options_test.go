@@ -203,3 +203,21 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("parseArgs(-help) = %v, want flag.ErrHelp", err)
 	}
 }
+
+// TestConfigWithoutShares: a config file whose last share was removed from
+// the status page shares nothing; the working folder (a service's "/") is
+// shared only when there is no config at all.
+func TestConfigWithoutShares(t *testing.T) {
+	t.Parallel()
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("name: Empty\nshares: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, cfg, err := parseConfig(t, "-config", cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Shares) != 0 {
+		t.Errorf("shares = %+v, want none", cfg.Shares)
+	}
+}
