@@ -440,7 +440,7 @@ os=$tmp/os
 mirror=${MIRROR:-$({
 	grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
 	grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
-} | grep -v -- '-security' | head -n 1)}
+} | grep -v -- '-security' | head -n 1 || true)}
 if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,adduser,curl \
 	"$suite" "$os" ${mirror:+"$mirror"} >"$tmp/debootstrap.log" 2>&1; then
 	tail -20 "$tmp/debootstrap.log"

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/web"
@@ -112,7 +113,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stopIndex()
 		<-indexed
 	}()
-	mdns := func() web.MDNSState { return web.MDNSState{Enabled: cfg.MDNS.On()} }
+	// mDNS/DNS-SD advertisement (nil when -mdns=false; its Status then
+	// says disabled). It runs until ctx ends and says goodbye then.
+	var adv *discovery.Advertiser
+	if cfg.MDNS.On() {
+		adv = &discovery.Advertiser{
+			Name:       cfg.Name,
+			Services:   []discovery.Service{discovery.FTP(l.Addr().(*net.TCPAddr).Port)},
+			Interfaces: cfg.MDNS.Interfaces,
+			Logger:     log,
+		}
+	}
+	mdns := func() web.MDNSState {
+		st := adv.Status()
+		return web.MDNSState{Enabled: st.Enabled, Advertising: st.Advertising, Name: st.Name, Error: st.LastError}
+	}
 	page, err := startStatusPage(cfg, opts.configPath, set, srv, l.Addr().String(), mdns, log)
 	if err != nil {
 		l.Close()
@@ -125,6 +140,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, sh := range shares {
 		log.Info("share", "name", sh.Name, "path", sh.Path)
 	}
+	advertised := make(chan struct{})
+	if adv != nil {
+		if port := page.port(); port != 0 {
+			adv.Services = append(adv.Services, discovery.HTTP(port))
+		}
+		go func() {
+			defer close(advertised)
+			// Failing discovery never stops FTP: Run logs and retries by
+			// itself, and returns an error only for unusable fields.
+			if err := adv.Run(ctx); err != nil {
+				log.Error("mDNS advertising failed; serving without it", "err", err)
+			}
+		}()
+	} else {
+		close(advertised)
+		log.Info("mDNS advertising is off")
+	}
+	defer func() {
+		stop() // cancels ctx on every way out, not only on a signal
+		<-advertised
+	}() // the goodbyes are sent before exit
 
 	select {
 	case err := <-served:

@@ -21,6 +21,7 @@ import (
 // page is off.
 type statusPage struct {
 	srv    *http.Server
+	addr   *net.TCPAddr // where it listens
 	served chan error
 }
 
@@ -58,12 +59,21 @@ func startStatusPage(cfg config.Config, configPath string, set *library.Set, ftp
 			// live update stream sets its own deadline per event.
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		},
+		addr:   l.Addr().(*net.TCPAddr),
 		served: make(chan error, 1),
 	}
 	p.srv.RegisterOnShutdown(page.CloseStreams)
 	go func() { p.served <- p.srv.Serve(l) }()
 	log.Info("status page", "addr", l.Addr().String())
 	return p, nil
+}
+
+// port is the page's TCP port, 0 when the page is off.
+func (p *statusPage) port() int {
+	if p == nil {
+		return 0
+	}
+	return p.addr.Port
 }
 
 // stopped delivers the error of a status page that stopped by itself; for

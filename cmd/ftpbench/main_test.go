@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseStat(t *testing.T) {
+	// A command name with a space and a parenthesis, as a process may
+	// choose; times in USER_HZ.
+	line := "4321 (vs ftpd) x) S 1234 4321 4321 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 1 0 100 1000 10 0\n"
+	st, err := parseStat(4321, []byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ppid != 1234 {
+		t.Errorf("ppid %d, want 1234", st.ppid)
+	}
+	if want := 2100 * time.Millisecond; st.cpu != want { // 150+50+7+3 ticks
+		t.Errorf("cpu %v, want %v", st.cpu, want)
+	}
+	if _, err := parseStat(1, []byte("1 (init S 0")); err == nil {
+		t.Error("a truncated line parsed")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestTableJudgesTargets(t *testing.T) {
+	res := results{}
+	res.add(nameMediaftpd, []sample{{mSingle, 900}, {mSessions, 5000}, {mPSSIdle, 12}, {mIndexTime, 0.4}})
+	res.add(nameVsftpd, []sample{{mSingle, 1000}, {mSessions, 1000}, {mPSSIdle, 3}})
+	var b bytes.Buffer
+	judged, missed := writeTable(&b, res)
+	if judged != 3 || missed != 1 {
+		t.Errorf("judged %d, missed %d; want 3 and 1\n%s", judged, missed, b.String())
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2+4 {
+		t.Fatalf("want a header, a rule and 4 rows:\n%s", b.String())
+	}
+	for _, want := range []string{" 0.90 | ratio ≥ 1.0 ", "**no**", " 5.00 | ratio ≥ 2.0 ", "mediaftpd ≤ 20 MiB", "| yes "} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	// Every line has the same width: the columns are padded.
+	for _, l := range lines[1:] {
+		if len([]rune(l)) != len([]rune(lines[0])) {
+			t.Errorf("line %q is not as wide as the header %q", l, lines[0])
+		}
+	}
+}
+
+func TestVsftpdConfig(t *testing.T) {
+	vp, mp := portsFor(30000)
+	if vp.control == mp.control || vp.pasvHi >= mp.pasvLo {
+		t.Fatalf("ports overlap: %+v %+v", vp, mp)
+	}
+	conf := vsftpdConfig(tree{root: "/srv/bench/root"}, vp, []string{"isolate_network=NO"})
+	for _, want := range []string{
+		"listen=YES\n", "listen_address=127.0.0.1\n", "listen_port=30021\n", "background=NO\n",
+		"anonymous_enable=YES\n", "no_anon_password=YES\n", "write_enable=NO\n",
+		"anon_root=/srv/bench/root\n", "pasv_min_port=30100\n", "pasv_max_port=30599\n",
+		"seccomp_sandbox=NO\n", "secure_chroot_dir=/var/run/vsftpd/empty\n", "use_sendfile=YES\n",
+	} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("config lacks %q:\n%s", want, conf)
+		}
+	}
+	if !strings.HasSuffix(conf, "isolate_network=NO\n") {
+		t.Errorf("extra lines must come last, to win:\n%s", conf)
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	var stderr bytes.Buffer
+	o, err := parseArgs([]string{"-quick", "-only", "seek,index", "-vsftpd-opt", "isolate=NO"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.runs != 1 || len(o.selected()) != 1 || o.selected()[0].name != "seek" || o.vsftpdOpts[0] != "isolate=NO" {
+		t.Errorf("got %+v", o)
+	}
+	if o, _ := parseArgs([]string{"-quick", "-runs", "3"}, &stderr); o.runs != 3 {
+		t.Errorf("-runs after -quick: %d runs, want 3", o.runs)
+	}
+	for _, bad := range [][]string{{"-only", "nope"}, {"-runs", "0"}, {"-vsftpd-opt", "novalue"}, {"extra"}, {"-ports", "80"}} {
+		if _, err := parseArgs(bad, &stderr); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

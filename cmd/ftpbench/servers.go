@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is one FTP server under test, run as a child process of the
+// bench, alone in its process group so that a Ctrl-C reaches only the
+// bench, which then stops it.
+type server struct {
+	name string // "mediaftpd" or "vsftpd"
+	addr string // control address
+	cmd  *exec.Cmd
+	log  string        // its stdout and stderr
+	done chan struct{} // closed when the process has exited
+	err  error         // how it exited, once done is closed
+	prof *profiler     // mediaftpd built for -pprof; nil otherwise
+	cg   *cgroup       // the server's own cgroup; nil: /proc accounting
+}
+
+// Names of the two servers, as the table shows them.
+const (
+	nameMediaftpd = "mediaftpd"
+	nameVsftpd    = "vsftpd"
+)
+
+// ports are the loopback ports of a run. They lie below Linux's ephemeral
+// range (32768-60999), so that the bench's own client connections can
+// never hold a port a server wants for a passive listener.
+type ports struct {
+	control        int
+	pasvLo, pasvHi int // passive range, inclusive
+}
+
+// portsFor returns the ports of each server from the base port: vsftpd
+// on base+21 with passive ports base+100..599, mediaftpd on base+22 with
+// base+600..1099.
+func portsFor(base int) (vsftpd, mediaftpd ports) {
+	return ports{base + 21, base + 100, base + 599}, ports{base + 22, base + 600, base + 1099}
+}
+
+// checkFree fails if a control port is taken, naming the flag that moves
+// them.
+func checkFree(port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("port %d is not free (%w); choose other ports with -ports", port, err)
+	}
+	return l.Close()
+}
+
+// vsftpdConfig is the config file the bench gives vsftpd: anonymous,
+// read-only, on loopback, in the foreground. Everything else is vsftpd's
+// built-in default, as the Debian package runs it (Debian's own
+// /etc/vsftpd.conf is not read): two processes per session, sendfile,
+// sessions isolated in their own network and PID namespaces. extra lines
+// (from -vsftpd-opt) come last and win.
+func vsftpdConfig(t tree, p ports, extra []string) string {
+	lines := []string{
+		"# written by ftpbench",
+		"listen=YES",
+		"listen_ipv6=NO",
+		"listen_address=127.0.0.1",
+		"listen_port=" + strconv.Itoa(p.control),
+		"background=NO",
+		"anonymous_enable=YES",
+		"local_enable=NO",
+		"no_anon_password=YES",
+		"write_enable=NO",
+		"anon_root=" + t.root,
+		"pasv_min_port=" + strconv.Itoa(p.pasvLo),
+		"pasv_max_port=" + strconv.Itoa(p.pasvHi),
+		"seccomp_sandbox=NO",
+		"secure_chroot_dir=" + vsftpdEmptyDir,
+		"max_clients=1000",
+		"max_per_ip=1000",
+		"use_sendfile=YES",
+		"xferlog_enable=NO",
+	}
+	return strings.Join(append(lines, extra...), "\n") + "\n"
+}
+
+// vsftpdEmptyDir is the empty folder vsftpd chroots its unprivileged
+// pre-login process into; the Debian package makes it.
+const vsftpdEmptyDir = "/var/run/vsftpd/empty"
+
+// findVsftpd returns the path of the vsftpd binary, or an error that says
+// how to install it.
+func findVsftpd() (string, error) {
+	if p, err := exec.LookPath("vsftpd"); err == nil {
+		return p, nil
+	}
+	// /usr/sbin is not on every user's PATH.
+	if _, err := os.Stat("/usr/sbin/vsftpd"); err == nil {
+		return "/usr/sbin/vsftpd", nil
+	}
+	return "", errors.New("vsftpd is not installed; install it with: apt-get install vsftpd\n" +
+		"(the bench runs it by hand on loopback with its own config; the service need not run)")
+}
+
+// vsftpdVersion asks the binary. vsftpd -v writes its version to standard
+// input, so standard input is a pipe the bench reads.
+func vsftpdVersion(bin string) string {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return "unknown"
+	}
+	defer r.Close()
+	cmd := exec.Command(bin, "-v")
+	cmd.Stdin = w
+	err = cmd.Run()
+	w.Close()
+	if err != nil {
+		return "unknown"
+	}
+	b := make([]byte, 256)
+	r.SetReadDeadline(time.Now().Add(time.Second))
+	n, _ := r.Read(b)
+	v := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(b[:n])), "vsftpd: version"))
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
+
+// startVsftpd writes vsftpd's config into work and starts it.
+func startVsftpd(ctx context.Context, bin, work string, t tree, p ports, extra []string, cg *cgroup) (*server, error) {
+	if err := os.MkdirAll(vsftpdEmptyDir, 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(work, "vsftpd.conf")
+	if err := os.WriteFile(conf, []byte(vsftpdConfig(t, p, extra)), 0o600); err != nil {
+		return nil, err
+	}
+	s := &server{name: nameVsftpd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)), log: filepath.Join(work, "vsftpd.log"), cg: cg}
+	if err := s.start(exec.Command(bin, conf)); err != nil {
+		return nil, err
+	}
+	if err := s.awaitReady(ctx); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// startMediaftpd starts the mediaftpd binary sharing t's media folder,
+// with the web page and mDNS off and limits high enough for the 200
+// sessions of the memory workload, and waits until its index is built.
+func startMediaftpd(ctx context.Context, bin, work string, t tree, p ports, prof *profiler, cg *cgroup) (*server, error) {
+	conf := filepath.Join(work, "mediaftpd.yaml")
+	yaml := "# written by ftpbench\nftp:\n  max_clients: 1000\n  max_per_ip: 1000\n"
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin,
+		"-config", conf,
+		"-listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)),
+		"-pasv-ports", fmt.Sprintf("%d-%d", p.pasvLo, p.pasvHi),
+		"-web", "off",
+		"-mdns=false",
+		t.media())
+	cmd.Env = os.Environ()
+	if prof != nil {
+		cmd.Env = append(cmd.Env, pprofEnv+"="+prof.addr)
+	}
+	s := &server{name: nameMediaftpd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)), log: filepath.Join(work, "mediaftpd.log"), prof: prof, cg: cg}
+	if err := s.start(cmd); err != nil {
+		return nil, err
+	}
+	if err := s.awaitReady(ctx); err != nil {
+		s.stop()
+		return nil, err
+	}
+	// The first scan of the share runs while FTP already answers; the
+	// idle figures are of a server that has finished it.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, err := os.ReadFile(s.log)
+		if err == nil && strings.Contains(string(b), "share indexed") {
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "ftpbench: mediaftpd logged no %q within a minute; going on\n", "share indexed")
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *server) start(cmd *exec.Cmd) error {
+	logf, err := os.Create(s.log)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child has its own copy
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", s.name, err)
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() {
+		s.err = cmd.Wait()
+		close(s.done)
+	}()
+	// Before any client connects, so before the first fork.
+	if s.cg != nil {
+		if err := s.cg.add(s.pid()); err != nil {
+			s.stop()
+			return fmt.Errorf("moving %s into its cgroup: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// processes returns the PIDs of the server's processes, its own first.
+func (s *server) processes() ([]int, error) {
+	if s.cg == nil {
+		tree, err := processTree(s.pid())
+		if err != nil {
+			return nil, err
+		}
+		pids := make([]int, len(tree))
+		for i, st := range tree {
+			pids[i] = st.pid
+		}
+		return pids, nil
+	}
+	pids, err := s.cg.pids()
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.Index(pids, s.pid()); i > 0 {
+		pids[0], pids[i] = pids[i], pids[0]
+	}
+	return pids, nil
+}
+
+// cpuTime returns the CPU time all the server's processes have used so
+// far, exited ones included: from its cgroup, or from /proc (then only
+// when the server is quiet; see proc.go).
+func (s *server) cpuTime() (time.Duration, error) {
+	if s.cg != nil {
+		return s.cg.cpu()
+	}
+	return treeCPU(s.pid())
+}
+
+// pss returns the summed PSS of the server's processes and their number.
+func (s *server) pss() (int64, int, error) {
+	pids, err := s.processes()
+	if err != nil {
+		return 0, 0, err
+	}
+	return sumPSS(pids)
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// exited returns an error with the end of the log if the server is gone.
+func (s *server) exited() error {
+	select {
+	case <-s.done:
+		return fmt.Errorf("%s exited (%v); its log, %s, ends:\n%s", s.name, s.err, s.log, s.logTail())
+	default:
+		return nil
+	}
+}
+
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.log)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// awaitReady waits until the server greets a client.
+func (s *server) awaitReady(ctx context.Context) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := dial(ctx, s.addr)
+		if err == nil {
+			return c.quit()
+		}
+		if e := s.exited(); e != nil {
+			return e
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s does not answer on %s: %w; its log, %s, ends:\n%s", s.name, s.addr, err, s.log, s.logTail())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// awaitQuiet waits until no session process of the server is left, so
+// that the CPU of every finished session has been added to the server's
+// own (see proc.go). mediaftpd has no child processes.
+func (s *server) awaitQuiet(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pids, err := s.processes()
+		if err != nil {
+			return errors.Join(err, s.exited())
+		}
+		if len(pids) <= 1 {
+			return errors.Join(s.exited())
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s still has %d session processes 30 s after its clients left", s.name, len(pids)-1)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// stop ends the server: SIGTERM to it and to any session process left,
+// then SIGKILL to what is still there after five seconds. It waits for
+// every process of the server's cgroup to be gone.
+func (s *server) stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	signalAll := func(sig syscall.Signal) {
+		select {
+		case <-s.done:
+			if s.cg == nil {
+				return // the PID may be another's now
+			}
+		default:
+		}
+		pids, _ := s.processes()
+		for _, pid := range pids {
+			syscall.Kill(pid, sig)
+		}
+	}
+	signalAll(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		signalAll(syscall.SIGKILL)
+		<-s.done
+	}
+	if s.cg != nil {
+		// Orphaned session processes, if any, are still in the cgroup.
+		for range 100 {
+			pids, err := s.cg.pids()
+			if err != nil || len(pids) == 0 {
+				break
+			}
+			signalAll(syscall.SIGKILL)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
