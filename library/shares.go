@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/config"
 )
 
 // Errors returned by the share set and its index. Callers test them with
@@ -132,17 +134,12 @@ func NewSet(shares ...Share) (*Set, error) {
 	return s, nil
 }
 
-// CheckName reports whether name is usable as a share name.
+// CheckName reports whether name is usable as a share name. The rules are
+// those of the config file (config.CheckShareName), so that a share made
+// on the status page can always be saved and loaded again.
 func CheckName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: empty", ErrBadShareName)
-	case strings.HasPrefix(name, "."):
-		return fmt.Errorf("%w: %q starts with a dot", ErrBadShareName, name)
-	case strings.ContainsAny(name, `/\`):
-		return fmt.Errorf("%w: %q contains a slash", ErrBadShareName, name)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%w: %q contains a control character", ErrBadShareName, name)
+	if err := config.CheckShareName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadShareName, err)
 	}
 	return nil
 }

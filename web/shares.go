@@ -199,9 +199,6 @@ func (s *Server) checkNewName(name, old string) error {
 	if err := config.CheckShareName(name); err != nil {
 		return badf("name: %v", err)
 	}
-	if err := library.CheckName(name); err != nil {
-		return badf("name: %v", err)
-	}
 	for _, n := range s.Shares.Names() {
 		if n != old && strings.EqualFold(n, name) {
 			return badf("name: a share named %q exists (names are compared ignoring case)", n)
