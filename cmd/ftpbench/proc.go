@@ -206,3 +206,26 @@ func machineBusy() (time.Duration, error) {
 	}
 	return time.Duration(busy) * time.Second / userHZ, nil
 }
+
+// softirqCPU returns the CPU time of the ksoftirqd kernel threads.
+func softirqCPU() time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || !bytes.HasPrefix(comm, []byte("ksoftirqd/")) {
+			continue
+		}
+		if st, err := readStat(pid); err == nil {
+			total += st.cpu
+		}
+	}
+	return total
+}
