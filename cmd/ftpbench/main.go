@@ -10,7 +10,7 @@
 // the median of the runs. It installs nothing: vsftpd comes from the
 // distribution (apt-get install vsftpd), and needs root.
 //
-//	sudo go run ./cmd/ftpbench            # 5 runs of each workload, about 5 minutes
+//	sudo go run ./cmd/ftpbench            # 5 runs of each workload, about 2 minutes
 //	sudo go run ./cmd/ftpbench -quick     # 1 run, shorter workloads
 //
 // See docs/performance.md for what each figure measures and how.

@@ -128,7 +128,12 @@ func writeRuns(w io.Writer, res results) {
 		if len(ms) == 0 && len(vs) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "- %s (%s): %s %s", strings.TrimSpace(r.label), r.unit, nameMediaftpd, nums(ms))
+		// "- 1. ..." would start a numbered list inside the item.
+		label := strings.TrimSpace(r.label)
+		if n, rest, ok := strings.Cut(label, ". "); ok && len(n) == 1 && isDigit(n[0]) {
+			label = "figure " + n + ", " + rest
+		}
+		fmt.Fprintf(w, "- %s (%s): %s %s", label, r.unit, nameMediaftpd, nums(ms))
 		if len(vs) > 0 {
 			fmt.Fprintf(w, "; %s %s", nameVsftpd, nums(vs))
 		}
@@ -178,3 +183,5 @@ func writeMarkdown(w io.Writer, table [][]string, right []bool) {
 		}
 	}
 }
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
