@@ -258,45 +258,37 @@ func (b *bench) list(ctx context.Context, s *server, run int) ([]sample, error) 
 	}
 	defer c.Close()
 	buf := make([]byte, 256<<10)
-	var times []float64
-	for i := -1; i < b.lists; i++ {
-		if i == 0 {
-			if err := s.begin(ctx, profName("list", run)); err != nil {
-				return nil, err
-			}
-		}
+	ms, err := s.medianOf(ctx, profName("list", run), b.lists, func() (float64, error) {
 		d, err := c.openData(ctx)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		t0 := time.Now()
 		if err := c.transferStart("LIST " + manyDir); err != nil {
 			d.Close()
-			return nil, err
+			return 0, err
 		}
 		_, lines, err := drain(d, buf, true)
 		d.Close()
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		if _, err := c.expect(226); err != nil {
-			return nil, err
+			return 0, err
 		}
 		dt := time.Since(t0)
 		if lines != manyCount {
-			return nil, fmt.Errorf("LIST %s sent %d lines, want %d", manyDir, lines, manyCount)
+			return 0, fmt.Errorf("LIST %s sent %d lines, want %d", manyDir, lines, manyCount)
 		}
-		if i >= 0 {
-			times = append(times, float64(dt.Microseconds())/1000)
-		}
-	}
-	if err := s.end(ctx, profName("list", run)); err != nil {
+		return float64(dt.Microseconds()) / 1000, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := c.quit(); err != nil {
 		return nil, err
 	}
-	return []sample{{mList, median(times)}}, nil
+	return []sample{{mList, ms}}, nil
 }
 
 // seek times what a player does to jump into a film, on an open session
@@ -320,56 +312,48 @@ func (b *bench) seek(ctx context.Context, s *server, run int) ([]sample, error) 
 	rng := rand.New(rand.NewPCG(uint64(run), 0x5eec))
 	buf := make([]byte, 64<<10)
 	want := make([]byte, len(buf))
-	var times []float64
-	for i := -1; i < b.seeks; i++ {
-		if i == 0 {
-			if err := s.begin(ctx, profName("seek", run)); err != nil {
-				return nil, err
-			}
-		}
+	us, err := s.medianOf(ctx, profName("seek", run), b.seeks, func() (float64, error) {
 		// Far from the end: the rest of the file must not fit in the
 		// socket buffers, or the transfer could end before ABOR.
 		off := rng.Int64N(bigSize - 256<<20)
 		d, err := c.openData(ctx)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		t0 := time.Now()
 		if _, err := c.cmdExpect("REST "+strconv.FormatInt(off, 10), 350); err != nil {
 			d.Close()
-			return nil, err
+			return 0, err
 		}
 		if err := c.transferStart("RETR " + bigName); err != nil {
 			d.Close()
-			return nil, err
+			return 0, err
 		}
 		d.SetReadDeadline(time.Now().Add(opTimeout))
 		n, err := d.Read(buf)
 		dt := time.Since(t0)
 		d.Close() // with data unread: a reset, as a player that seeks
 		if err != nil {
-			return nil, fmt.Errorf("first byte after REST %d: %w", off, err)
+			return 0, fmt.Errorf("first byte after REST %d: %w", off, err)
 		}
 		if _, err := b.big.ReadAt(want[:n], off); err != nil {
-			return nil, err
+			return 0, err
 		}
 		if !bytes.Equal(buf[:n], want[:n]) {
-			return nil, fmt.Errorf("RETR after REST %d sent the wrong bytes", off)
+			return 0, fmt.Errorf("RETR after REST %d sent the wrong bytes", off)
 		}
 		if err := c.abortAfterClose(); err != nil {
-			return nil, err
+			return 0, err
 		}
-		if i >= 0 {
-			times = append(times, float64(dt.Nanoseconds())/1000)
-		}
-	}
-	if err := s.end(ctx, profName("seek", run)); err != nil {
+		return float64(dt.Nanoseconds()) / 1000, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := c.quit(); err != nil {
 		return nil, err
 	}
-	return []sample{{mSeek, median(times)}}, nil
+	return []sample{{mSeek, us}}, nil
 }
 
 // memory measures the server's PSS at idle, then with memSessions
@@ -465,4 +449,27 @@ func median(vs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// medianOf runs round once uncounted (a warm-up), then n times inside the
+// profile window name, and returns the median of the counted rounds.
+func (s *server) medianOf(ctx context.Context, name string, n int, round func() (float64, error)) (float64, error) {
+	if _, err := round(); err != nil {
+		return 0, err
+	}
+	if err := s.begin(ctx, name); err != nil {
+		return 0, err
+	}
+	times := make([]float64, 0, n)
+	for range n {
+		v, err := round()
+		if err != nil {
+			return 0, err
+		}
+		times = append(times, v)
+	}
+	if err := s.end(ctx, name); err != nil {
+		return 0, err
+	}
+	return median(times), nil
 }
