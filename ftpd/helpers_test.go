@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -255,17 +256,8 @@ func (c *ctrl) list(line string) string {
 	return got
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// waitFor awaits a condition; see testtool.WaitFor.
+var waitFor = testtool.WaitFor
 
 // sessionCount returns the number of live sessions.
 func (ts *testServer) sessionCount() int {

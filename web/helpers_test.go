@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mediaftpd/mediaftpd/ftpd"
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -201,17 +202,8 @@ func (e *testEnv) waitIndexed() {
 	})
 }
 
-// waitFor waits until cond holds, failing the test after 10 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// waitFor awaits a condition; see testtool.WaitFor.
+var waitFor = testtool.WaitFor
 
 // noRedirect is a client that returns redirects as they are.
 var noRedirect = &http.Client{

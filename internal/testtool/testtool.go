@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Need returns the path of the named program. When it is not on PATH, the
@@ -38,4 +39,17 @@ func NeedRoot(t testing.TB, why string) {
 		t.Fatalf("%s needs root, and CI runs as root; it does not here", why)
 	}
 	t.Skipf("skipping: %s needs root", why)
+}
+
+// WaitFor polls cond until it holds, failing the test with what after
+// 10 s. Tests await conditions with it instead of sleeping.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
