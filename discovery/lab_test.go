@@ -3,7 +3,6 @@ package discovery_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -373,11 +372,4 @@ exec "$@" 2>&1
 	p := l.start(name, ns, nil, append([]string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", conf}, args...)...)
 	p.await(l.t, "avahi-ready", 15*time.Second, nil)
 	return p
-}
-
-// waitCtx is a context for one step of a test.
-func waitCtx(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
 }
