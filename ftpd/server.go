@@ -51,6 +51,8 @@ const (
 // Server is an anonymous, read-only FTP server. Its exported fields are its
 // configuration; set them before Serve and do not change them afterwards.
 // The zero value of each field but Shares means its documented default.
+// The limits among them can be changed while the server runs with
+// SetLimits.
 type Server struct {
 	// Shares is the set of folders served; required.
 	Shares Shares
@@ -81,6 +83,11 @@ type Server struct {
 	started time.Time
 	nextID  atomic.Uint64
 
+	// limits, once SetLimits has been called, replaces the fields that
+	// Limits holds; nil means those fields are in force. It is atomic
+	// because it is read under session.mu, which is taken after mu.
+	limits atomic.Pointer[Limits]
+
 	// closing is set by Shutdown and Close. It is read under session.mu,
 	// so it is atomic rather than guarded by mu: mu is taken before
 	// session.mu, never after.
@@ -107,6 +114,66 @@ func orDefault[T int | time.Duration](v, def T) T {
 }
 
 func (srv *Server) shuttingDown() bool { return srv.closing.Load() }
+
+// Limits are the limits and timeouts of a Server that can change while it
+// runs; see SetLimits. Each field is the Server field of the same name,
+// and its zero value means the same default.
+type Limits struct {
+	// MaxClients is the most sessions at once.
+	MaxClients int
+	// MaxPerIP is the most sessions from one address.
+	MaxPerIP int
+	// IdleTimeout closes a control connection that sent no command for
+	// this long while no transfer ran.
+	IdleTimeout time.Duration
+	// PasvMin and PasvMax bound the ports of passive data listeners; zero
+	// means any free port.
+	PasvMin, PasvMax int
+}
+
+// Limits returns the limits in force: those of the last call to
+// SetLimits, or else the Server's fields. Zero values are returned as
+// they are, not as their defaults.
+func (srv *Server) Limits() Limits {
+	if l := srv.limits.Load(); l != nil {
+		return *l
+	}
+	return Limits{
+		MaxClients:  srv.MaxClients,
+		MaxPerIP:    srv.MaxPerIP,
+		IdleTimeout: srv.IdleTimeout,
+		PasvMin:     srv.PasvMin,
+		PasvMax:     srv.PasvMax,
+	}
+}
+
+// SetLimits changes the limits while the server runs, replacing the Server
+// fields of the same names (which keep the values they had; use Limits to
+// read the limits in force). It is safe to call at any time, concurrently
+// with everything else. The new limits apply to connections accepted
+// afterwards and to PASV and EPSV commands sent afterwards; no session is
+// ended because of them: when MaxClients or MaxPerIP is lowered below the
+// sessions there are, those sessions go on and new connections get "421"
+// until enough have ended. A new IdleTimeout applies to every session's
+// wait for its next command, the waits under way included, counted from
+// the call.
+func (srv *Server) SetLimits(l Limits) {
+	old := srv.Limits()
+	srv.limits.Store(&l)
+	if l.IdleTimeout == old.IdleTimeout {
+		return
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for s := range srv.sessions {
+		s.interrupt() // re-arms the idle deadline, now with the new timeout
+	}
+}
+
+// idleTimeout is the idle timeout in force, its default applied.
+func (srv *Server) idleTimeout() time.Duration {
+	return orDefault(srv.Limits().IdleTimeout, DefaultIdleTimeout)
+}
 
 // Serve accepts connections on l and serves each in its own goroutine. It
 // returns ErrServerClosed after Shutdown or Close, or the listener's error.
@@ -170,14 +237,15 @@ func isTemporary(err error) bool {
 // handle admits a connection within the limits and runs its session.
 func (srv *Server) handle(c net.Conn) {
 	remote := addrOf(c.RemoteAddr()).Addr()
+	limits := srv.Limits()
 	srv.mu.Lock()
 	reason := ""
 	switch {
 	case srv.closing.Load():
 		reason = "Server shutting down."
-	case len(srv.sessions) >= orDefault(srv.MaxClients, DefaultMaxClients):
+	case len(srv.sessions) >= orDefault(limits.MaxClients, DefaultMaxClients):
 		reason = "Too many users, try again later."
-	case srv.perIP[remote] >= orDefault(srv.MaxPerIP, DefaultMaxPerIP):
+	case srv.perIP[remote] >= orDefault(limits.MaxPerIP, DefaultMaxPerIP):
 		reason = "Too many connections from your address."
 	}
 	if reason != "" {
@@ -285,7 +353,8 @@ func addrOf(a net.Addr) netip.AddrPort {
 // if one is set. Ports are tried from a random start so that concurrent
 // sessions do not race for the same one.
 func (srv *Server) listenPassive(ip netip.Addr) (*net.TCPListener, error) {
-	lo, hi := srv.PasvMin, srv.PasvMax
+	limits := srv.Limits()
+	lo, hi := limits.PasvMin, limits.PasvMax
 	if lo <= 0 || hi < lo {
 		return net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 	}

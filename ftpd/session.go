@@ -138,7 +138,7 @@ func (s *session) armIdleLocked() {
 	case s.xfer != nil:
 		s.conn.SetReadDeadline(time.Time{})
 	default:
-		s.conn.SetReadDeadline(time.Now().Add(orDefault(s.srv.IdleTimeout, DefaultIdleTimeout)))
+		s.conn.SetReadDeadline(time.Now().Add(s.srv.idleTimeout()))
 	}
 }
 
