@@ -89,11 +89,11 @@ func benchIndexer(b *testing.B, dir string) *indexer {
 	s := &Set{Logger: slog.New(slog.DiscardHandler)}
 	sh := &share{Share: Share{Name: "Bench", Path: dir}}
 	x := newIndexer(s, sh, 0)
-	root, err := sh.open()
+	id, err := sh.identify()
 	if err != nil {
 		b.Fatal(err)
 	}
-	x.root = root
+	x.id = id
 	return x
 }
 

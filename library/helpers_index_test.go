@@ -127,11 +127,11 @@ func newTestIndexer(t *testing.T, dir string, now time.Time) (*indexer, *fakeSou
 	s.newSource = func(string) (eventSource, error) { return src, nil }
 	sh := &share{Share: Share{Name: "Test", Path: dir}}
 	x := newIndexer(s, sh, 0)
-	root, err := sh.open()
+	id, err := sh.identify()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x.root, x.src = root, src
+	x.id, x.src = id, src
 	t.Cleanup(x.teardown)
 	x.startScanSync(t, now)
 	return x, src, lb

@@ -42,6 +42,13 @@ type pendingEntry struct {
 // The logic that turns events into index updates (event, flush, reconcile)
 // takes the current time as an argument and reads the disk only through
 // the share's root, so tests drive it with events of their own.
+//
+// No file descriptor on the share's file system is held between uses, so
+// that an idle disk can be unmounted (umount fails with EBUSY while a
+// folder on it is open; inotify watches do not hinder it). A root is
+// opened for a full scan, for a batch of changes and for new folders, and
+// closed after each; the folder is told from a replacement (a disk
+// plugged in again, a folder made anew) by its device and inode.
 type indexer struct {
 	set *Set
 	sh  *share
@@ -55,7 +62,8 @@ type indexer struct {
 	newSource    sourceFunc
 
 	ctx  context.Context
-	root *os.Root
+	id   fileID      // the share folder being indexed
+	root *os.Root    // open while withRoot runs, nil otherwise
 	src  eventSource // nil unless the share is watched
 	ix   *index      // nil until the first scan is done
 
@@ -135,12 +143,12 @@ func (x *indexer) run(ctx context.Context) {
 	}()
 	wasOffline := false
 	for {
-		root, err := x.sh.open()
+		id, err := x.sh.identify()
 		if err == nil {
 			if wasOffline {
 				x.logger().Info("share folder is back")
 			}
-			err = x.online(ctx, root)
+			err = x.online(ctx, id)
 			x.teardown()
 		}
 		if ctx.Err() != nil {
@@ -175,10 +183,10 @@ func offlineReason(err error) string {
 	return err.Error()
 }
 
-// online indexes the share at root until ctx is done or the folder goes
-// away, which it returns as an error.
-func (x *indexer) online(ctx context.Context, root *os.Root) error {
-	x.root = root
+// online indexes the share folder whose identity is id until ctx is done
+// or the folder goes away or is replaced, which it returns as an error.
+func (x *indexer) online(ctx context.Context, id fileID) error {
+	x.id = id
 	x.poll, x.pollReason = 0, ""
 	x.limitHit.Store(false)
 	if x.rescanEvery > 0 {
@@ -260,7 +268,9 @@ func (x *indexer) online(ctx context.Context, root *os.Root) error {
 					drained = true
 				}
 			}
-			x.flush(time.Now())
+			if err := x.flush(time.Now()); err != nil {
+				return err
+			}
 		case <-check.C:
 			if err := x.checkRoot(); err != nil {
 				return err
@@ -289,14 +299,57 @@ func (x *indexer) online(ctx context.Context, root *os.Root) error {
 }
 
 // checkRoot reports whether the share's folder is still the one indexed.
+// It opens nothing: after an unmount the folder at the path is the mount
+// point's, another one, and the index must follow it.
 func (x *indexer) checkRoot() error {
-	r, err := x.sh.open()
+	id, err := x.sh.identify()
 	if err != nil {
 		return err
 	}
-	if r != x.root {
+	if id != x.id {
 		return errReplaced
 	}
+	return nil
+}
+
+// openRoot opens a root of the share folder, which the caller closes. It
+// fails when the folder is gone or is not the one indexed. It reads only
+// fields that do not change while a scan runs, so scans call it too.
+func (x *indexer) openRoot() (*os.Root, error) {
+	r, err := x.sh.open()
+	if err != nil {
+		return nil, err
+	}
+	fi, err := r.Stat(".")
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	if id, ok := idOf(fi); !ok || id != x.id {
+		r.Close()
+		return nil, errReplaced
+	}
+	return r, nil
+}
+
+// withRoot runs fn with x.root open on the share folder and closes it
+// afterwards. Called while it runs, it runs fn with the root already open.
+// It returns, without running fn, what openRoot returns.
+func (x *indexer) withRoot(fn func()) error {
+	if x.root != nil {
+		fn()
+		return nil
+	}
+	r, err := x.openRoot()
+	if err != nil {
+		return err
+	}
+	x.root = r
+	defer func() {
+		x.root = nil
+		r.Close()
+	}()
+	fn()
 	return nil
 }
 
@@ -392,10 +445,16 @@ func (x *indexer) startScan(why string) {
 }
 
 // scanAll scans the whole share, watching each folder through src (if not
-// nil) before reading it. It runs in its own goroutine and touches none of
-// x's fields but the read-only ones and limitHit.
+// nil) before reading it, through a root of its own that it closes when
+// done. It runs in its own goroutine and touches none of x's fields but
+// the read-only ones and limitHit.
 func (x *indexer) scanAll(ctx context.Context, src eventSource, p *progress, now time.Time) scanResult {
-	sc := x.scanner(ctx, src, now, 0)
+	root, err := x.openRoot()
+	if err != nil {
+		return scanResult{err: err}
+	}
+	defer root.Close()
+	sc := x.scanner(ctx, root, src, now, 0)
 	sc.progress = p
 	sc.visited = make(map[fileID]*dirNode)
 	tree, err := sc.scanTree(".", "")
@@ -405,10 +464,11 @@ func (x *indexer) scanAll(ctx context.Context, src eventSource, p *progress, now
 	return scanResult{tree: tree, visited: sc.visited, fresh: sc.fresh, err: err}
 }
 
-// scanner returns a scanner of the share that watches through src, if not
-// nil. Files modified within the settle time before now are left to settle.
-func (x *indexer) scanner(ctx context.Context, src eventSource, now time.Time, added int64) *scanner {
-	sc := &scanner{ctx: ctx, root: x.root, freshAfter: now.Add(-x.settle).UnixNano(), now: added}
+// scanner returns a scanner of the share, reading through root, that
+// watches through src, if not nil. Files modified within the settle time
+// before now are left to settle.
+func (x *indexer) scanner(ctx context.Context, root *os.Root, src eventSource, now time.Time, added int64) *scanner {
+	sc := &scanner{ctx: ctx, root: root, freshAfter: now.Add(-x.settle).UnixNano(), now: added}
 	if src != nil {
 		sc.watch = func(rel string) error {
 			if x.limitHit.Load() {
@@ -438,6 +498,9 @@ func (x *indexer) finishScan(res scanResult, now time.Time) error {
 		if err := x.checkRoot(); err != nil {
 			return err
 		}
+		if errors.Is(res.err, ErrOffline) || errors.Is(res.err, errReplaced) {
+			return res.err // the scan could not open the folder
+		}
 		return fmt.Errorf("%w: cannot read folder: %w", ErrOffline, res.err)
 	}
 	if x.ix != nil {
@@ -452,7 +515,9 @@ func (x *indexer) finishScan(res scanResult, now time.Time) error {
 	c := x.ix.counts
 	x.logger().Log(x.ctx, level, "share indexed", "why", scan.why, "files", c.files, "folders", c.dirs, "bytes", c.bytes,
 		"took", time.Since(scan.started).Round(time.Millisecond))
-	x.settleFresh(res.fresh, now)
+	if err := x.settleFresh(res.fresh, now); err != nil {
+		return err
+	}
 	if x.limitHit.Load() && x.src != nil {
 		x.cannotWatch(syscall.ENOSPC)
 	}
@@ -466,8 +531,7 @@ func (x *indexer) finishScan(res scanResult, now time.Time) error {
 		x.startScan(why)
 		return nil
 	}
-	x.flush(now)
-	return nil
+	return x.flush(now)
 }
 
 // event takes one change from the event source. It reports whether the
@@ -508,15 +572,23 @@ func (x *indexer) touch(rel string, due time.Time) *pendingEntry {
 }
 
 // settleFresh makes the files that a scan found still being written
-// pending (see touchFresh). Past maxPending, they are indexed at once.
-func (x *indexer) settleFresh(fresh []freshFile, now time.Time) {
-	for _, f := range fresh {
-		if len(x.pending) < x.maxPending || x.pending[f.rel] != nil {
-			x.touchFresh(f, now)
-		} else if x.reconcile(f.rel, nil, now) {
-			x.dirty = true
+// pending (see touchFresh). Past maxPending, they are indexed at once,
+// which needs the share folder open; an error means it could not be.
+func (x *indexer) settleFresh(fresh []freshFile, now time.Time) error {
+	settle := func() {
+		for _, f := range fresh {
+			if len(x.pending) < x.maxPending || x.pending[f.rel] != nil {
+				x.touchFresh(f, now)
+			} else if x.reconcile(f.rel, nil, now) {
+				x.dirty = true
+			}
 		}
 	}
+	if len(x.pending)+len(fresh) <= x.maxPending {
+		settle() // all made pending: nothing is read
+		return nil
+	}
+	return x.withRoot(settle)
 }
 
 // touchFresh makes a file that is still being written pending: it is due
@@ -535,10 +607,12 @@ func (x *indexer) touchFresh(f freshFile, now time.Time) {
 }
 
 // flush applies every pending change that is due at now, in the order they
-// happened. While a full scan runs, changes are held for its result.
-func (x *indexer) flush(now time.Time) {
+// happened, through a root opened for the batch. While a full scan runs,
+// changes are held for its result. An error means the share folder is
+// gone or was replaced.
+func (x *indexer) flush(now time.Time) error {
 	if x.scan != nil || x.ix == nil {
-		return
+		return nil
 	}
 	type due struct {
 		rel string
@@ -559,29 +633,34 @@ func (x *indexer) flush(now time.Time) {
 	for _, r := range ready {
 		delete(x.pending, r.rel)
 	}
+	if len(ready) == 0 {
+		return nil
+	}
 	// What is gone first, then what is there, each in the order it
 	// happened. A folder renamed is then dropped from the index (with its
 	// watches) before it is added under its new name, whatever order the
 	// events came in.
-	for pass := range 2 {
-		for _, r := range ready {
-			if x.ix == nil {
-				return
-			}
-			_, err := x.root.Lstat(r.rel)
-			if (pass == 0) != (err != nil) {
-				continue
-			}
-			if x.reconcile(r.rel, r.e, now) {
-				x.dirty = true
+	return x.withRoot(func() {
+		for pass := range 2 {
+			for _, r := range ready {
+				if x.ix == nil {
+					return
+				}
+				_, err := x.root.Lstat(r.rel)
+				if (pass == 0) != (err != nil) {
+					continue
+				}
+				if x.reconcile(r.rel, r.e, now) {
+					x.dirty = true
+				}
 			}
 		}
-	}
+	})
 }
 
 // reconcile brings the index in step with what is at rel in the share,
 // and reports whether the index changed. Files found now are recorded as
-// added now.
+// added now. It reads through x.root, which withRoot opens.
 func (x *indexer) reconcile(rel string, e *pendingEntry, now time.Time) bool {
 	d, name, at := x.ix.parentOf(rel)
 	if at != rel {
@@ -649,7 +728,7 @@ func (x *indexer) addFolder(d *dirNode, rel, name string, now time.Time) bool {
 	if id, ok := idOf(fi); ok && x.ix.visited[id] != nil && !x.dropIfMoved(x.ix.visited[id], d) {
 		return false // indexed where it really is; this is a second way in
 	}
-	sc := x.scanner(x.ctx, x.src, now, now.UnixNano())
+	sc := x.scanner(x.ctx, x.root, x.src, now, now.UnixNano())
 	sc.visited = x.ix.visited
 	sub, err := sc.scanTree(rel, name)
 	if x.limitHit.Load() && x.src != nil {
@@ -662,7 +741,7 @@ func (x *indexer) addFolder(d *dirNode, rel, name string, now time.Time) bool {
 		return false
 	}
 	x.ix.addDir(d, sub, rel)
-	x.settleFresh(sc.fresh, now)
+	x.settleFresh(sc.fresh, now) // x.root is open: cannot fail
 	// Folders left out as indexed already may have been moved here from
 	// elsewhere in the share, before that move was handled.
 	for _, l := range sc.skipped {

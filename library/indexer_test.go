@@ -375,7 +375,7 @@ func TestIndexerWatchLimit(t *testing.T) {
 		src.limit = 4
 		sh := &share{Share: Share{Name: name, Path: dir}}
 		x := newIndexer(s, sh, 0)
-		x.root, _ = sh.open()
+		x.id, _ = sh.identify()
 		x.src = src
 		x.startScanSync(t, later())
 		if x.state != StatePolling || !strings.Contains(x.reason, "watch limit") || x.poll != time.Hour {

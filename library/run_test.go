@@ -61,6 +61,7 @@ func TestStatusWhileScanning(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Root while scanning: %v", err)
 	}
+	defer root.Close()
 	f, err := root.Open("A/00.mkv")
 	if err != nil {
 		t.Fatalf("open while scanning: %v", err)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/internal/config"
@@ -103,13 +104,12 @@ const (
 	DefaultRecentMax      = 100
 )
 
-// share is one entry of a Set; root is opened on first use and reopened
-// when the folder it refers to has been replaced (a disk replugged).
+// share is one entry of a Set. It holds no file descriptor on its folder:
+// a root is opened for each use and closed after it, so that a disk whose
+// files are not being read can be unmounted (an open folder would make
+// umount fail with EBUSY).
 type share struct {
 	Share // Name and RescanInterval are guarded by Set.mu
-
-	mu   sync.Mutex // guards root
-	root *os.Root
 
 	// Guarded by Set.mu:
 	stop context.CancelFunc // stops the indexer
@@ -177,8 +177,8 @@ func (s *Set) Remove(name string) error {
 	if i < 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
-	// The root is not closed: a command may still be using it. Once nothing
-	// refers to it, its finalizer closes its one descriptor.
+	// Commands that opened a root of the share close it when they are
+	// done; the Set holds none.
 	if sh := s.shares[i]; sh.stop != nil {
 		sh.stop()
 		sh.stop = nil
@@ -251,8 +251,13 @@ func (s *Set) Names() []string {
 	return out
 }
 
-// Root returns the opened root of the named share. It returns ErrNoShare
-// for an unknown name and ErrOffline when the folder is missing.
+// Root opens the named share's folder and returns its root, which the
+// caller must close as soon as it is done with it: an open root keeps the
+// share's file system busy, so a disk could not be unmounted. Files opened
+// through the root stay valid after it is closed. Each call opens the folder
+// that is at the share's path now, so a replaced folder (a disk plugged in
+// again) is seen at once. Root returns ErrNoShare for an unknown name and
+// ErrOffline when the folder is missing or is not a folder.
 func (s *Set) Root(name string) (*os.Root, error) {
 	s.mu.RLock()
 	i := s.index(name)
@@ -279,31 +284,28 @@ func (s *Set) find(name string) int {
 	return slices.IndexFunc(s.shares, func(sh *share) bool { return strings.EqualFold(sh.Name, name) })
 }
 
-// open returns the share's root, opening it if needed. A root whose folder
-// no longer is the one at Path (the disk was unplugged and plugged in again,
-// or the folder was removed and recreated) is replaced.
+// open opens a root of the share's folder; the caller closes it.
 func (sh *share) open() (*os.Root, error) {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	cur, err := os.Stat(sh.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrOffline, err)
-	}
-	if !cur.IsDir() {
-		return nil, fmt.Errorf("%w: %s is not a folder", ErrOffline, sh.Path)
-	}
-	if sh.root != nil {
-		if fi, err := sh.root.Stat("."); err == nil && os.SameFile(fi, cur) {
-			return sh.root, nil
-		}
-		// Not closed: a command may still be using it; its finalizer
-		// closes it once nothing does.
-		sh.root = nil
-	}
 	r, err := os.OpenRoot(sh.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOffline, err)
 	}
-	sh.root = r
 	return r, nil
+}
+
+// identify returns the identity (device and inode) of the folder now at
+// the share's path, without opening it.
+func (sh *share) identify() (fileID, error) {
+	fi, err := os.Stat(sh.Path)
+	if err != nil {
+		return fileID{}, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	if !fi.IsDir() {
+		return fileID{}, fmt.Errorf("%w: %s is not a folder: %w", ErrOffline, sh.Path, syscall.ENOTDIR)
+	}
+	id, ok := idOf(fi)
+	if !ok {
+		return fileID{}, fmt.Errorf("%w: %s: no device and inode numbers", ErrOffline, sh.Path)
+	}
+	return id, nil
 }

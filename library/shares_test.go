@@ -32,6 +32,7 @@ func readThrough(t *testing.T, s *library.Set, share, file string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	defer root.Close()
 	b, err := root.ReadFile(file)
 	return string(b), err
 }
@@ -65,6 +66,7 @@ func TestSetAddRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer root.Close()
 	if _, err := root.Open("../music/music.txt"); err == nil {
 		t.Error("a share's root opens a file outside it")
 	}
@@ -245,10 +247,12 @@ func TestSetConcurrent(t *testing.T) {
 					t.Errorf("Add(%s): %v", name, err)
 					return
 				}
-				if _, err := s.Root(name); err != nil {
+				root, err := s.Root(name)
+				if err != nil {
 					t.Errorf("Root(%s) while added: %v", name, err)
 					return
 				}
+				root.Close()
 				if err := s.Remove(name); err != nil {
 					t.Errorf("Remove(%s): %v", name, err)
 					return
@@ -258,9 +262,13 @@ func TestSetConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 200 {
 				for _, n := range s.Names() {
-					if _, err := s.Root(n); err != nil && !errors.Is(err, library.ErrNoShare) {
+					root, err := s.Root(n)
+					if err != nil && !errors.Is(err, library.ErrNoShare) {
 						t.Errorf("Root(%s): %v", n, err)
 						return
+					}
+					if err == nil {
+						root.Close()
 					}
 				}
 				s.List()

@@ -277,8 +277,10 @@ func TestRunSharesAtRunTime(t *testing.T) {
 	if rec := s.Recent(1); len(rec) != 1 || rec[0].Share != "Music" || rec[0].Path != "Sub/b3.flac" || rec[0].Kind != Audio {
 		t.Errorf("recent = %+v", rec)
 	}
-	if _, err := s.Root("Music"); err != nil {
+	if root, err := s.Root("Music"); err != nil {
 		t.Errorf("Root of the renamed share: %v", err)
+	} else {
+		root.Close()
 	}
 
 	if err := s.Remove("A"); err != nil {
