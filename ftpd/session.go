@@ -338,18 +338,23 @@ type transfer struct {
 	aborted bool
 	decided bool         // finishTransfer has chosen the final reply
 	ln      net.Listener // while waiting for a passive connection
-	data    net.Conn     // once connected
+	data    *net.TCPConn // once connected
 	cancel  func()       // cancels an active-mode dial
 	sent    int64        // bytes sent so far, updated per chunk
 }
 
-// abort ends the transfer at once; session.mu must be held.
+// abort ends the transfer at once; session.mu must be held. The data
+// connection is shut down before it is closed: sendFile's sendfile(2) call
+// blocks in the kernel, where close does not reach it (Go defers the real
+// close, and Close waits for it, until the call returns), but shutdown
+// wakes it at once with EPIPE.
 func (t *transfer) abort() {
 	t.aborted = true
 	if t.ln != nil {
 		t.ln.Close()
 	}
 	if t.data != nil {
+		t.data.CloseWrite()
 		t.data.Close()
 	}
 	if t.cancel != nil {
