@@ -71,6 +71,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// SIGHUP reloads the config file. Caught from here on, so that an
+	// early one does not end the process, as it would by default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	shares := make([]library.Share, len(cfg.Shares))
 	for i, sh := range cfg.Shares {
@@ -140,6 +145,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, sh := range shares {
 		log.Info("share", "name", sh.Name, "path", sh.Path)
 	}
+	reloads := &reloader{opts: opts, running: cfg, set: set, ftp: srv, editShares: page.editShares, log: log}
+	reloaded := make(chan struct{})
+	go func() {
+		defer close(reloaded)
+		reloads.run(ctx, hup)
+	}()
 	advertised := make(chan struct{})
 	if adv != nil {
 		if port := page.port(); port != 0 {
@@ -160,6 +171,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer func() {
 		stop() // cancels ctx on every way out, not only on a signal
 		<-advertised
+		<-reloaded
 	}() // the goodbyes are sent before exit
 
 	select {

@@ -20,6 +20,7 @@ import (
 // statusPage is the running status page, or a nil *statusPage when the
 // page is off.
 type statusPage struct {
+	page   *web.Server
 	srv    *http.Server
 	addr   *net.TCPAddr // where it listens
 	served chan error
@@ -49,6 +50,7 @@ func startStatusPage(cfg config.Config, configPath string, set *library.Set, ftp
 		MDNS:         mdns,
 	}
 	p := &statusPage{
+		page: page,
 		srv: &http.Server{
 			Handler:           page.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -74,6 +76,16 @@ func (p *statusPage) port() int {
 		return 0
 	}
 	return p.addr.Port
+}
+
+// editShares runs fn while no share change from the page is under way;
+// see web.Server.EditShares. Without a page it just runs fn.
+func (p *statusPage) editShares(fn func()) {
+	if p == nil {
+		fn()
+		return
+	}
+	p.page.EditShares(fn)
 }
 
 // stopped delivers the error of a status page that stopped by itself; for

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/mediaftpd/mediaftpd/ftpd"
+	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// reloader applies the config file again on SIGHUP, as `systemctl reload`
+// asks: the shares and the FTP limits change while sessions go on; keys
+// that the running server cannot change are reported as needing a
+// restart. A file with any problem changes nothing.
+type reloader struct {
+	opts *options // the command line, applied over the file as at start
+	// running is the config in force. Keys that need a restart keep their
+	// start-up values, so each reload warns about them until a restart.
+	running config.Config
+	set     *library.Set
+	ftp     *ftpd.Server
+	// editShares runs a function while no share change from the status
+	// page is under way; see web.Server.EditShares.
+	editShares func(func())
+	log        *slog.Logger
+}
+
+// run reloads the config file on each value of hup until ctx is done.
+func (r *reloader) run(ctx context.Context, hup <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			r.reload()
+		}
+	}
+}
+
+// reload reads, checks and applies the config file, and logs what changed.
+func (r *reloader) reload() {
+	path := r.opts.configPath
+	if path == "" {
+		r.log.Warn("SIGHUP: there is no config file to reload; start with -config FILE to use one")
+		return
+	}
+	r.log.Info("SIGHUP: reloading the config file", "file", path)
+	r.editShares(func() { r.apply(path) })
+}
+
+// apply is reload once share changes from the status page are held back.
+func (r *reloader) apply(path string) {
+	// The same checks as at start: the file, the command line over it,
+	// every problem with its file:line and key.
+	cfg, err := r.opts.config()
+	if err != nil {
+		r.log.Error("config reload failed; nothing was changed, the running config stays in force",
+			"file", path, "err", err)
+		return
+	}
+	shares := make([]library.Share, len(cfg.Shares))
+	for i, sh := range cfg.Shares {
+		shares[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval}
+	}
+	changes, err := r.set.Sync(shares)
+	if err != nil { // cfg.Validate checks what Sync does; this is a bug
+		r.log.Error("config reload failed; nothing was changed, the running config stays in force",
+			"file", path, "err", err)
+		return
+	}
+	for _, sh := range cfg.Shares {
+		if !slices.Contains(changes.Added, sh.Name) && !slices.Contains(changes.Changed, sh.Name) {
+			continue
+		}
+		if fi, err := os.Stat(sh.Path); err != nil || !fi.IsDir() {
+			r.log.Warn("share folder is missing; it will be served once it appears", "share", sh.Name, "path", sh.Path)
+		}
+	}
+	oldLimits, newLimits := r.ftp.Limits(), ftpLimits(cfg)
+	r.ftp.SetLimits(newLimits)
+	r.running.Shares = cfg.Shares
+	r.running.FTP.PassivePorts = cfg.FTP.PassivePorts
+	r.running.FTP.MaxClients = cfg.FTP.MaxClients
+	r.running.FTP.MaxPerIP = cfg.FTP.MaxPerIP
+	r.running.FTP.IdleTimeout = cfg.FTP.IdleTimeout
+
+	if restart := restartKeys(r.running, cfg); len(restart) > 0 {
+		r.log.Warn("config keys changed that take effect only after a restart (systemctl restart mediaftpd); they were not applied",
+			"file", path, "keys", strings.Join(restart, ", "))
+	}
+	limits := limitChanges(oldLimits, newLimits)
+	if changes.IsZero() && len(limits) == 0 {
+		r.log.Info("config reloaded: nothing changed", "file", path)
+		return
+	}
+	var attrs []any
+	attrs = append(attrs, "file", path)
+	for _, a := range []struct {
+		key   string
+		names []string
+	}{{"shares_added", changes.Added}, {"shares_removed", changes.Removed}, {"shares_changed", changes.Changed}} {
+		if len(a.names) > 0 {
+			attrs = append(attrs, a.key, strings.Join(a.names, ", "))
+		}
+	}
+	if len(limits) > 0 {
+		attrs = append(attrs, "limits", strings.Join(limits, ", "))
+	}
+	r.log.Info("config reloaded", attrs...)
+}
+
+// ftpLimits returns the FTP server's limits that cfg sets.
+func ftpLimits(cfg config.Config) ftpd.Limits {
+	return ftpd.Limits{
+		MaxClients:  cfg.FTP.MaxClients,
+		MaxPerIP:    cfg.FTP.MaxPerIP,
+		IdleTimeout: cfg.FTP.IdleTimeout,
+		PasvMin:     cfg.FTP.PassivePorts.Lo,
+		PasvMax:     cfg.FTP.PassivePorts.Hi,
+	}
+}
+
+// limitChanges describes the limits that differ, as "key: old -> new"
+// with the config file's key names.
+func limitChanges(old, new ftpd.Limits) []string {
+	var out []string
+	if old.MaxClients != new.MaxClients {
+		out = append(out, fmt.Sprintf("ftp.max_clients: %d -> %d", old.MaxClients, new.MaxClients))
+	}
+	if old.MaxPerIP != new.MaxPerIP {
+		out = append(out, fmt.Sprintf("ftp.max_per_ip: %d -> %d", old.MaxPerIP, new.MaxPerIP))
+	}
+	if old.IdleTimeout != new.IdleTimeout {
+		out = append(out, fmt.Sprintf("ftp.idle_timeout: %v -> %v", old.IdleTimeout, new.IdleTimeout))
+	}
+	if old.PasvMin != new.PasvMin || old.PasvMax != new.PasvMax {
+		pr := func(l ftpd.Limits) string {
+			if r := (config.PortRange{Lo: l.PasvMin, Hi: l.PasvMax}); !r.IsZero() {
+				return r.String()
+			}
+			return "any"
+		}
+		out = append(out, fmt.Sprintf("ftp.passive_ports: %s -> %s", pr(old), pr(new)))
+	}
+	return out
+}
+
+// restartKeys returns the keys whose values differ between the running
+// config and the new one and that the running server cannot change: the
+// addresses it listens on, the name (in the FTP greeting, on the status
+// page and in mDNS, which announced it), mDNS, and the status page's
+// password hash and share roots, which it reads once at start.
+func restartKeys(running, cfg config.Config) []string {
+	var out []string
+	add := func(key string, changed bool) {
+		if changed {
+			out = append(out, key)
+		}
+	}
+	add("name", running.Name != cfg.Name)
+	add("ftp.listen", running.FTP.Listen != cfg.FTP.Listen)
+	add("web.listen", running.Web.Listen != cfg.Web.Listen)
+	add("web.password_hash", running.Web.PasswordHash != cfg.Web.PasswordHash)
+	add("web.share_roots", !slices.Equal(running.Web.ShareRoots, cfg.Web.ShareRoots))
+	add("mdns.enabled", running.MDNS.On() != cfg.MDNS.On())
+	add("mdns.interfaces", !slices.Equal(running.MDNS.Interfaces, cfg.MDNS.Interfaces))
+	return out
+}
