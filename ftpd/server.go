@@ -80,8 +80,9 @@ type Server struct {
 	// (DefaultStallTimeout).
 	StallTimeout time.Duration
 
-	started time.Time
-	nextID  atomic.Uint64
+	started  time.Time
+	nextID   atomic.Uint64
+	problems problemLog // problems with files, each logged once
 
 	// limits, once SetLimits has been called, replaces the fields that
 	// Limits holds; nil means those fields are in force. It is atomic

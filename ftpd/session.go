@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -280,6 +281,10 @@ func (s *session) errorReply(err error, what string) error {
 	switch {
 	case errors.Is(err, errBadPath):
 		return s.reply.reply(codeArgSyntaxError, "Invalid path.")
+	case errors.Is(err, fs.ErrPermission):
+		return s.reply.reply(codeFileUnavailable, what+" Permission denied: the server may not read it.")
+	case isDiskError(err):
+		return s.reply.reply(codeFileUnavailable, what+" The disk reports a read error.")
 	default:
 		return s.reply.reply(codeFileUnavailable, what)
 	}
@@ -448,6 +453,7 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 		s.reply.reply(codeCantOpenData, "Failed to establish data connection.")
 	case errors.Is(err, errFileRead):
 		result = "read error"
+		s.problem(t.path, err)
 		s.reply.reply(codeLocalError, "Error reading the file.")
 	case err != nil:
 		result = "client gone"

@@ -31,6 +31,7 @@ func (s *session) cmdRETR(arg string) error {
 	}
 	f, fi, err := s.openFile(p)
 	if err != nil {
+		s.problem(p, err)
 		return s.errorReply(err, "Failed to open file.")
 	}
 	size := fi.Size()
@@ -167,7 +168,7 @@ func isReadError(err error) bool {
 		return false
 	}
 	var pe *os.PathError
-	return errors.As(err, &pe) || errors.Is(err, syscall.EIO)
+	return errors.As(err, &pe) || isDiskError(err)
 }
 
 func (s *session) cmdLIST(arg string) error { return s.list(arg, formatList) }
@@ -182,6 +183,7 @@ func (s *session) list(arg string, format listFormat) error {
 	s.rest = 0
 	p, entries, err := s.listTarget(arg, format)
 	if err != nil {
+		s.problem(p, err) // p is set when the folder could not be read
 		return s.errorReply(err, "Could not list the folder.")
 	}
 	t := &transfer{path: p, size: -1}
