@@ -19,7 +19,7 @@ const maxProblems = 4096
 type problemLog struct {
 	mu   sync.Mutex
 	seen map[problem]struct{}
-	full bool // maxProblems were remembered; no more are
+	full bool // a problem came with maxProblems remembered, and was not
 }
 
 // problem is one file or folder that cannot be served, and why.
@@ -28,26 +28,31 @@ type problem struct {
 	kind        string // see problemKind
 }
 
-// record notes p and reports whether it is new, and whether the log has
-// just filled up with it.
-func (l *problemLog) record(p problem) (isNew, nowFull bool) {
+// Outcomes of problemLog.record.
+const (
+	problemNew  = iota // first seen: log it at warning level
+	problemSeen        // logged before
+	problemFull        // new, but maxProblems are remembered already
+)
+
+// record notes p and says whether it is new. nowFull is true for the first
+// problem that finds maxProblems remembered already: the log is full then.
+func (l *problemLog) record(p problem) (outcome int, nowFull bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.seen[p]; ok {
-		return false, false
+		return problemSeen, false
 	}
-	if l.full {
-		return false, false
+	if len(l.seen) >= maxProblems {
+		nowFull = !l.full
+		l.full = true
+		return problemFull, nowFull
 	}
 	if l.seen == nil {
 		l.seen = make(map[problem]struct{})
 	}
 	l.seen[p] = struct{}{}
-	if len(l.seen) >= maxProblems {
-		l.full = true
-		return true, true
-	}
-	return true, false
+	return problemNew, false
 }
 
 // problemKind says what an error from opening, listing or reading a file
@@ -82,13 +87,16 @@ func (s *session) problem(p vpath, err error) {
 		return
 	}
 	share, rel := p.split()
-	isNew, nowFull := s.srv.problems.record(problem{share: share, path: rel, kind: kind})
-	if !isNew {
-		s.log.Debug("cannot serve file (logged before)", "share", share, "path", rel, "problem", kind, "err", err)
-		return
-	}
-	s.log.Warn("cannot serve file", "share", share, "path", rel, "problem", kind, "err", err)
+	outcome, nowFull := s.srv.problems.record(problem{share: share, path: rel, kind: kind})
 	if nowFull {
 		s.log.Warn("too many files that cannot be served; further ones are logged at debug level only", "max", maxProblems)
+	}
+	switch outcome {
+	case problemNew:
+		s.log.Warn("cannot serve file", "share", share, "path", rel, "problem", kind, "err", err)
+	case problemSeen:
+		s.log.Debug("cannot serve file (logged before)", "share", share, "path", rel, "problem", kind, "err", err)
+	default:
+		s.log.Debug("cannot serve file", "share", share, "path", rel, "problem", kind, "err", err)
 	}
 }
