@@ -119,6 +119,13 @@ func (a *authState) start() (id string, sess *adminSession) {
 	return id, sess
 }
 
+// endAll ends every session.
+func (a *authState) endAll() {
+	a.mu.Lock()
+	clear(a.sessions)
+	a.mu.Unlock()
+}
+
 // end ends the session named by r's cookie.
 func (a *authState) end(r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -214,7 +221,8 @@ type sessionResponse struct {
 
 // login is POST /api/login.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	if s.hash == "" {
+	hash := s.passwordHash()
+	if hash == "" {
 		writeError(w, http.StatusForbidden, "management is off: no admin password is set (run mediaftpd passwd -config FILE)")
 		return
 	}
@@ -235,7 +243,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	wait := s.auth.refused(key, time.Now())
 	ok := false
 	if wait == 0 {
-		ok = bcrypt.CompareHashAndPassword([]byte(s.hash), []byte(req.Password)) == nil
+		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) == nil
 		if ok {
 			s.auth.succeeded(key)
 		} else {
@@ -290,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // serveSession is GET /api/session: whether the caller is logged in and,
 // if so, the CSRF token of its session, for a page that was reloaded.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	resp := sessionResponse{Management: s.hash != "", Persistent: s.ConfigPath != ""}
+	resp := sessionResponse{Management: s.passwordHash() != "", Persistent: s.ConfigPath != ""}
 	if sess := s.auth.session(r); sess != nil {
 		resp.Admin, resp.CSRFToken = true, sess.csrf
 	}

@@ -17,8 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -74,7 +72,7 @@ type Server struct {
 
 	once      sync.Once
 	handler   http.Handler
-	hash      string // PasswordHash if it is a bcrypt hash, else ""
+	hash      atomic.Pointer[string] // PasswordHash if it is a bcrypt hash, else ""
 	started   time.Time
 	roots     []string // ShareRoots with the start-up shares' folders
 	hostnames []string // the machine's host name, lower case, for the Host check
@@ -166,11 +164,12 @@ func (s *Server) init() {
 	if s.Shares == nil {
 		panic("web: Server.Shares is nil")
 	}
-	s.hash = s.PasswordHash
-	if _, err := bcrypt.Cost([]byte(s.hash)); s.hash != "" && err != nil {
+	hash := s.PasswordHash
+	if err := checkHash(hash); err != nil {
 		s.logger().Error("web.password_hash is not a bcrypt hash, so share management is off; set it with mediaftpd passwd", "err", err)
-		s.hash = ""
+		hash = ""
 	}
+	s.hash.Store(&hash)
 	s.started = s.Started
 	if s.started.IsZero() {
 		s.started = time.Now()

@@ -145,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, sh := range shares {
 		log.Info("share", "name", sh.Name, "path", sh.Path)
 	}
-	reloads := &reloader{opts: opts, running: cfg, set: set, ftp: srv, editShares: page.editShares, log: log}
+	reloads := &reloader{opts: opts, running: cfg, set: set, ftp: srv, editShares: page.editShares, setPasswordHash: page.setPasswordHash, log: log}
 	reloaded := make(chan struct{})
 	go func() {
 		defer close(reloaded)

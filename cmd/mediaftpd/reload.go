@@ -27,7 +27,10 @@ type reloader struct {
 	// editShares runs a function while no share change from the status
 	// page is under way; see web.Server.EditShares.
 	editShares func(func())
-	log        *slog.Logger
+	// setPasswordHash gives the status page the admin password's hash;
+	// see web.Server.SetPasswordHash.
+	setPasswordHash func(string) error
+	log             *slog.Logger
 }
 
 // run reloads the config file on each value of hup until ctx is done.
@@ -88,13 +91,24 @@ func (r *reloader) apply(path string) {
 	r.running.FTP.MaxClients = cfg.FTP.MaxClients
 	r.running.FTP.MaxPerIP = cfg.FTP.MaxPerIP
 	r.running.FTP.IdleTimeout = cfg.FTP.IdleTimeout
+	passwordChanged := r.running.Web.PasswordHash != cfg.Web.PasswordHash
+	if passwordChanged {
+		// Checked by cfg.Validate; an error here would be a bug, and
+		// leaves the old password in force.
+		if err := r.setPasswordHash(cfg.Web.PasswordHash); err != nil {
+			r.log.Error("the admin password was not changed", "file", path, "err", err)
+			passwordChanged = false
+		} else {
+			r.running.Web.PasswordHash = cfg.Web.PasswordHash
+		}
+	}
 
 	if restart := restartKeys(r.running, cfg); len(restart) > 0 {
 		r.log.Warn("config keys changed that take effect only after a restart (systemctl restart mediaftpd); they were not applied",
 			"file", path, "keys", strings.Join(restart, ", "))
 	}
 	limits := limitChanges(oldLimits, newLimits)
-	if changes.IsZero() && len(limits) == 0 {
+	if changes.IsZero() && len(limits) == 0 && !passwordChanged {
 		r.log.Info("config reloaded: nothing changed", "file", path)
 		return
 	}
@@ -110,6 +124,9 @@ func (r *reloader) apply(path string) {
 	}
 	if len(limits) > 0 {
 		attrs = append(attrs, "limits", strings.Join(limits, ", "))
+	}
+	if passwordChanged {
+		attrs = append(attrs, "admin_password", "changed; admins were logged out")
 	}
 	r.log.Info("config reloaded", attrs...)
 }
@@ -154,7 +171,7 @@ func limitChanges(old, new ftpd.Limits) []string {
 // config and the new one and that the running server cannot change: the
 // addresses it listens on, the name (in the FTP greeting, on the status
 // page and in mDNS, which announced it), mDNS, and the status page's
-// password hash and share roots, which it reads once at start.
+// share roots, which it reads once at start.
 func restartKeys(running, cfg config.Config) []string {
 	var out []string
 	add := func(key string, changed bool) {
@@ -165,7 +182,6 @@ func restartKeys(running, cfg config.Config) []string {
 	add("name", running.Name != cfg.Name)
 	add("ftp.listen", running.FTP.Listen != cfg.FTP.Listen)
 	add("web.listen", running.Web.Listen != cfg.Web.Listen)
-	add("web.password_hash", running.Web.PasswordHash != cfg.Web.PasswordHash)
 	add("web.share_roots", !slices.Equal(running.Web.ShareRoots, cfg.Web.ShareRoots))
 	add("mdns.enabled", running.MDNS.On() != cfg.MDNS.On())
 	add("mdns.interfaces", !slices.Equal(running.MDNS.Interfaces, cfg.MDNS.Interfaces))

@@ -261,4 +261,31 @@ func TestReloadKeepsBrowserChanges(t *testing.T) {
 	if names := listNames(t, s, "/"); !slices.Equal(names, []string{"B", "D"}) {
 		t.Errorf("NLST / after SIGHUP = %q, want [B D]: the page's share must stay", names)
 	}
+
+	// A new password (mediaftpd passwd, then systemctl reload) is in force
+	// at once, and whoever was logged in with the old one is logged out.
+	newHash, err := bcrypt.GenerateFromPassword([]byte("new secret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(old, hash) {
+		t.Fatalf("the config file lost its password hash:\n%s", old)
+	}
+	if err := os.WriteFile(cfg, bytes.Replace(old, hash, newHash, 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.sighup(t, "admin_password")
+	if resp := post("/api/shares", login.CSRFToken, map[string]string{"name": "B2", "path": b}); resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a change with the old login after a password change: %s, want 401 or 403", resp.Status)
+	}
+	if resp := post("/api/login", "", map[string]string{"password": "secret"}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login with the old password after the reload: %s, want 401", resp.Status)
+	}
+	if resp := post("/api/login", "", map[string]string{"password": "new secret"}); resp.StatusCode != http.StatusOK {
+		t.Errorf("login with the new password after the reload: %s, want 200", resp.Status)
+	}
 }

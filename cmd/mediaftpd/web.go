@@ -90,6 +90,15 @@ func (p *statusPage) editShares(fn func()) {
 
 // stopped delivers the error of a status page that stopped by itself; for
 // no page it is nil, which blocks forever in a select.
+// setPasswordHash gives the page a new admin password hash; see
+// web.Server.SetPasswordHash. Without a page there is nothing to do.
+func (p *statusPage) setPasswordHash(hash string) error {
+	if p == nil {
+		return nil
+	}
+	return p.page.SetPasswordHash(hash)
+}
+
 func (p *statusPage) stopped() <-chan error {
 	if p == nil {
 		return nil

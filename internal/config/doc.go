@@ -63,8 +63,9 @@
 //
 // On SIGHUP (`systemctl reload mediaftpd`) the server reads the file again
 // and, if it has no problem at all, applies shares and the ftp keys
-// passive_ports, max_clients, max_per_ip and idle_timeout at once, without
-// ending sessions. name, ftp.listen, every web key and every mdns key take
+// passive_ports, max_clients, max_per_ip and idle_timeout, and
+// web.password_hash (logging every admin out), at once, without ending
+// sessions. name, ftp.listen, the other web keys and every mdns key take
 // effect only after a restart. A file with a problem changes nothing.
 //
 // Durations are written as Go writes them: 90s, 5m, 1h30m. A duration of 0
