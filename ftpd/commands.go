@@ -120,7 +120,7 @@ func (s *session) cmdQUIT(string) error {
 }
 
 func (s *session) cmdCWD(arg string) error {
-	p, _, fi, err := s.lookup(arg)
+	p, fi, err := s.lookupInfo(arg)
 	if err == nil && !fi.IsDir() {
 		err = errNotDir
 	}
@@ -254,7 +254,7 @@ func (s *session) cmdMDTM(arg string) error {
 // statFile resolves arg to a regular file (SIZE and MDTM of a folder are
 // errors: VLC takes a 213 to mean "file").
 func (s *session) statFile(arg string) (entry, error) {
-	p, _, fi, err := s.lookup(arg)
+	p, fi, err := s.lookupInfo(arg)
 	if err != nil {
 		return entry{}, err
 	}
@@ -296,7 +296,7 @@ func (s *session) cmdSTAT(arg string) error {
 }
 
 func (s *session) cmdMLST(arg string) error {
-	p, _, fi, err := s.lookup(arg)
+	p, fi, err := s.lookupInfo(arg)
 	if err != nil {
 		return s.errorReply(err, "Could not list the path.")
 	}

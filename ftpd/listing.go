@@ -111,15 +111,20 @@ func (n node) visibleEntry(de fs.DirEntry) (entry, bool) {
 }
 
 // shareEntries lists the virtual root: one folder per share that is online.
+// Each share's root is opened for its stat and closed at once.
 func (s *session) shareEntries() []entry {
 	var out []entry
 	for _, name := range s.srv.Shares.Names() {
+		if !visibleName(name) {
+			continue
+		}
 		root, err := s.srv.Shares.Root(name)
 		if err != nil {
 			continue
 		}
 		fi, err := root.Stat(".")
-		if err != nil || !visibleName(name) {
+		root.Close()
+		if err != nil {
 			continue
 		}
 		out = append(out, entry{name: name, mtime: fi.ModTime(), dir: true})
@@ -266,6 +271,7 @@ func (s *session) listTarget(arg string, format listFormat) (vpath, []entry, err
 	if err != nil {
 		return "", nil, err
 	}
+	defer n.close()
 	if fi.IsDir() {
 		entries, err := s.readDir(n)
 		return p, entries, err

@@ -67,13 +67,23 @@ func (p vpath) split() (share, rel string) {
 // base returns the last component of p ("/" for the root).
 func (p vpath) base() string { return path.Base(string(p)) }
 
-// node is a resolved path: a share's root and a path inside it.
+// node is a resolved path: a share's root and a path inside it. The root
+// is opened for one command, which closes it with close when done: an open
+// root keeps the share's disk busy, so it could not be unmounted.
 type node struct {
 	root *os.Root // nil for the virtual root "/"
 	rel  string
 }
 
-// open resolves a virtual path to its share. It does not touch the file.
+// close closes the node's root. Files opened through it stay open.
+func (n node) close() {
+	if n.root != nil {
+		n.root.Close()
+	}
+}
+
+// open resolves a virtual path to its share, opening the share's root,
+// which the caller closes with n.close. It does not touch the file.
 func (s *session) open(p vpath) (node, error) {
 	name, rel := p.split()
 	if name == "" {
@@ -87,7 +97,8 @@ func (s *session) open(p vpath) (node, error) {
 }
 
 // lookup resolves a command's path argument and stats what it names: the
-// one way from a client's path to a file.
+// one way from a client's path to a file. On success the caller closes the
+// node with n.close when the command is done with it.
 func (s *session) lookup(arg string) (vpath, node, fs.FileInfo, error) {
 	p, err := resolvePath(s.cwd, arg)
 	if err != nil {
@@ -99,9 +110,21 @@ func (s *session) lookup(arg string) (vpath, node, fs.FileInfo, error) {
 	}
 	fi, err := s.stat(n)
 	if err != nil {
+		n.close()
 		return "", node{}, nil, err
 	}
 	return p, n, fi, nil
+}
+
+// lookupInfo is lookup for commands that need only the path and its file
+// info: the share's root is closed before it returns.
+func (s *session) lookupInfo(arg string) (vpath, fs.FileInfo, error) {
+	p, n, fi, err := s.lookup(arg)
+	if err != nil {
+		return "", nil, err
+	}
+	n.close()
+	return p, fi, nil
 }
 
 // stat returns the file info of a node, following symlinks inside the share.

@@ -29,8 +29,11 @@ var (
 type Shares interface {
 	// Names returns the share names in display order.
 	Names() []string
-	// Root returns the opened root of the named share, or an error if the
-	// share does not exist or its folder is missing.
+	// Root opens the named share's folder and returns its root, or an
+	// error if the share does not exist or its folder is missing. The
+	// caller closes the root as soon as the command is done with it: an
+	// open root keeps the share's disk busy, so it could not be unmounted.
+	// Files opened through it stay valid after it is closed.
 	Root(name string) (*os.Root, error)
 }
 

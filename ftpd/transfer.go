@@ -47,7 +47,9 @@ func (s *session) cmdRETR(arg string) error {
 	})
 }
 
-// openFile opens a regular file for reading through its share's root.
+// openFile opens a regular file for reading through its share's root. The
+// root is closed before it returns: only the open file, while it is being
+// sent, keeps the share's disk busy.
 func (s *session) openFile(p vpath) (*os.File, os.FileInfo, error) {
 	n, err := s.open(p)
 	if err != nil {
@@ -58,6 +60,7 @@ func (s *session) openFile(p vpath) (*os.File, os.FileInfo, error) {
 	}
 	// O_NONBLOCK: opening a FIFO put in a share must not hang the session.
 	f, err := n.root.OpenFile(n.rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	n.close()
 	if err != nil {
 		return nil, nil, err
 	}

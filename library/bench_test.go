@@ -202,3 +202,24 @@ func BenchmarkNewFileLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/counted")
 }
+
+// BenchmarkSetRoot measures what each FTP command pays to reach its
+// share's folder: Set.Root, a stat through the root, and closing it.
+func BenchmarkSetRoot(b *testing.B) {
+	dir := b.TempDir()
+	s, err := NewSet(Share{Name: "Media", Path: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		root, err := s.Root("Media")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := root.Stat("."); err != nil {
+			b.Fatal(err)
+		}
+		root.Close()
+	}
+}

@@ -90,6 +90,9 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, err)
 		return
 	}
+	// An open root keeps the share's disk busy: closed when the request
+	// is answered, or once the file to send is open.
+	defer root.Close()
 	// Stat first: opening a FIFO would block.
 	fi, err := root.Stat(rel)
 	if err != nil {
@@ -103,6 +106,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 		s.serveFolder(w, r, root, share, rel)
 	case fi.Mode().IsRegular() && !wantDir:
 		f, err := root.Open(rel)
+		root.Close() // closing twice is harmless
 		if err != nil {
 			s.notFound(w, r, err)
 			return
