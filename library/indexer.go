@@ -143,7 +143,7 @@ func (x *indexer) run(ctx context.Context) {
 	}()
 	wasOffline := false
 	for {
-		id, err := x.sh.identify()
+		id, err := x.reach()
 		if err == nil {
 			if wasOffline {
 				x.logger().Info("share folder is back")
@@ -310,6 +310,26 @@ func (x *indexer) checkRoot() error {
 		return errReplaced
 	}
 	return nil
+}
+
+// reach returns the identity of the share folder after checking that it
+// can be opened, so an unreadable folder stays offline. Nothing is left
+// open.
+func (x *indexer) reach() (fileID, error) {
+	r, err := x.sh.open()
+	if err != nil {
+		return fileID{}, err
+	}
+	defer r.Close()
+	fi, err := r.Stat(".")
+	if err != nil {
+		return fileID{}, fmt.Errorf("%w: %w", ErrOffline, err)
+	}
+	id, ok := idOf(fi)
+	if !ok {
+		return fileID{}, fmt.Errorf("%w: %s: no device and inode numbers", ErrOffline, x.sh.Path)
+	}
+	return id, nil
 }
 
 // openRoot opens a root of the share folder, which the caller closes. It
