@@ -98,8 +98,23 @@ func (s *session) open(p vpath) (node, error) {
 
 // lookup resolves a command's path argument and stats what it names: the
 // one way from a client's path to a file. On success the caller closes the
-// node with n.close when the command is done with it.
+// node with n.close when the command is done with it. A path that cannot
+// be found as sent is tried once more with its %XX escapes decoded (see
+// percentDecoded).
 func (s *session) lookup(arg string) (vpath, node, fs.FileInfo, error) {
+	p, n, fi, err := s.lookupAs(arg)
+	if err != nil {
+		if d, ok := percentDecoded(arg); ok {
+			if p, n, fi, err2 := s.lookupAs(d); err2 == nil {
+				return p, n, fi, nil
+			}
+		}
+	}
+	return p, n, fi, err
+}
+
+// lookupAs is lookup of arg exactly as sent.
+func (s *session) lookupAs(arg string) (vpath, node, fs.FileInfo, error) {
 	p, err := resolvePath(s.cwd, arg)
 	if err != nil {
 		return "", node{}, nil, err

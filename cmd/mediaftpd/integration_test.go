@@ -883,6 +883,22 @@ func TestFFmpeg(t *testing.T) {
 		t.Logf("REST offsets: %v of %d bytes", offsets, size)
 	})
 
+	// ffmpeg (and mpv) send a URL's path with its escapes: RETR
+	// /Clips/Film%20%C3%A9.mkv. The server finds the file by its name.
+	t.Run("name with a space and UTF-8", func(t *testing.T) {
+		if err := os.Link(clip, filepath.Join(share, "Film é.mkv")); err != nil {
+			t.Fatal(err)
+		}
+		eu := s.URL("/Clips/Film é.mkv")
+		if !strings.Contains(eu, "%20") {
+			t.Fatalf("URL %s is not percent-encoded", eu)
+		}
+		out := mustRun(t, "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", eu)
+		if d, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64); err != nil || math.Abs(d-60) > 0.1 {
+			t.Errorf("ffprobe duration of %s = %q, want 60.0 ± 0.1", eu, out)
+		}
+	})
+
 	// ffprobe's -read_intervals START%+#1 seeks to START seconds and reads
 	// one packet; the frame shown must be the one at that time. Several
 	// intervals seek back and forth on one connection: ABOR, REST, RETR.
