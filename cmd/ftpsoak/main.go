@@ -47,11 +47,12 @@ const (
 )
 
 // Slack allowed between the start and the end of the soak, once the
-// clients have gone: Go keeps idle threads and returns freed memory to
-// the system slowly, but a leaked socket or file shows at once.
+// clients have gone: Go keeps idle threads (see threadLimit) and returns
+// freed memory to the system slowly, but a leaked socket or file shows at
+// once.
 const (
 	fdSlack      = 4
-	threadSlack  = 32
+	threadSlack  = 16
 	rssSlackMiB  = 64
 	drainTimeout = 30 * time.Second
 )
@@ -151,9 +152,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsoak: %v\n", err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// The first Ctrl-C ends the clients early and the soak still drains,
+	// samples and reports; a second one kills the soak (and the server,
+	// through its parent-death signal).
+	interrupt, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	r, err := soak(ctx, o, stderr)
+	context.AfterFunc(interrupt, stop)
+	r, err := soak(context.Background(), interrupt, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsoak: %v\n", err)
 		return exitFail
@@ -182,13 +187,16 @@ type result struct {
 	logWarns int
 	firstErr string
 	exitErr  error
-	startFDs string // what the server's descriptors are, at the start
-	endFDs   string // and at the end
-	faults   []string
+	// interrupted is set when Ctrl-C ended the clients before -duration.
+	interrupted bool
+	startFDs    string // what the server's descriptors are, at the start
+	endFDs      string // and at the end
+	faults      []string
 }
 
-// soak runs the whole soak and judges it.
-func soak(ctx context.Context, o *options, progress io.Writer) (*result, error) {
+// soak runs the whole soak and judges it. When interrupt ends, the
+// clients stop early, and the soak goes on to drain and report.
+func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*result, error) {
 	if runtime.GOOS != "linux" {
 		return nil, errors.New("the soak reads /proc: it needs Linux")
 	}
@@ -240,7 +248,7 @@ func soak(ctx context.Context, o *options, progress io.Writer) (*result, error) 
 
 	// The clients.
 	began := time.Now()
-	cctx, cancel := context.WithTimeout(ctx, o.duration)
+	cctx, cancel := context.WithTimeout(interrupt, o.duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range o.clients {
@@ -282,8 +290,9 @@ func soak(ctx context.Context, o *options, progress io.Writer) (*result, error) 
 		}
 	}
 	r.ran = time.Since(began)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
+	if interrupt.Err() != nil {
+		r.interrupted = true
+		logf("interrupted: the clients stopped early")
 	}
 	if sampleErr != nil {
 		return nil, fmt.Errorf("sampling the server: %w", sampleErr)
@@ -342,6 +351,13 @@ func (r *result) errorCount() int64 {
 	return n
 }
 
+// threadLimit is the most threads the server may have at the end. Go's
+// runtime keeps the threads it made for blocking system calls (sendfile,
+// file reads) to reuse them, and makes at most about one per session
+// blocked at once: more than that at the end means threads stuck in the
+// kernel.
+func (r *result) threadLimit() int { return r.start.threads + r.o.clients + threadSlack }
+
 // judge lists the faults: anything but a clean soak.
 func (r *result) judge() {
 	if n := r.st.mismatches.Load(); n > 0 {
@@ -363,8 +379,8 @@ func (r *result) judge() {
 		r.faults = append(r.faults, fmt.Sprintf("open FDs %d at the end, %d at the start (slack %d); at the start: %s; at the end: %s",
 			r.end.fds, r.start.fds, fdSlack, r.startFDs, r.endFDs))
 	}
-	if r.end.threads > r.start.threads+threadSlack {
-		r.faults = append(r.faults, fmt.Sprintf("threads %d at the end, %d at the start (slack %d)", r.end.threads, r.start.threads, threadSlack))
+	if limit := r.threadLimit(); r.end.threads > limit {
+		r.faults = append(r.faults, fmt.Sprintf("threads %d at the end, %d at the start (at most %d allowed)", r.end.threads, r.start.threads, limit))
 	}
 	if r.end.rss > r.start.rss+rssSlackMiB<<20 {
 		r.faults = append(r.faults, fmt.Sprintf("RSS %s at the end, %s at the start (slack %d MiB)", mib(r.end.rss), mib(r.start.rss), rssSlackMiB))

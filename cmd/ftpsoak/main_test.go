@@ -118,7 +118,7 @@ func TestSoakCatchesWrongBytes(t *testing.T) {
 		}
 		return nil
 	}
-	r, err := soak(context.Background(), o, &bytes.Buffer{})
+	r, err := soak(context.Background(), context.Background(), o, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,12 @@ func TestJudge(t *testing.T) {
 	}{
 		{"back", usage{fds: 13, threads: 12, rss: 30 << 20}, ""},
 		{"fd leak", usage{fds: 12 + fdSlack + 1, threads: 8, rss: 14 << 20}, "open FDs"},
-		{"threads", usage{fds: 12, threads: 8 + threadSlack + 1, rss: 14 << 20}, "threads"},
+		{"threads", usage{fds: 12, threads: 8 + 10 + threadSlack + 1, rss: 14 << 20}, "threads"},
 		{"memory", usage{fds: 12, threads: 8, rss: (14 + rssSlackMiB + 1) << 20}, "RSS"},
 		{"sessions", usage{fds: 12, threads: 8, rss: 14 << 20, sessions: 3}, "sessions left"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &result{st: newStats(), start: start, end: tc.end}
+			r := &result{o: &options{clients: 10}, st: newStats(), start: start, end: tc.end}
 			r.st.sessions.Store(1)
 			r.judge()
 			switch {

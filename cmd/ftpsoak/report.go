@@ -16,6 +16,9 @@ func (r *result) write(w io.Writer) {
 	fmt.Fprintf(w, "ftpsoak: mediaftpd %s (pid %d), %d churning clients for %v, seed %d\n",
 		r.version, r.pid, o.clients, r.ran.Round(time.Second), o.seed)
 	fmt.Fprintf(w, "Command: %s\n", strings.Join(append([]string{"ftpsoak"}, o.args...), " "))
+	if r.interrupted {
+		fmt.Fprintf(w, "Interrupted: the clients ran %v of %v\n", r.ran.Round(time.Second), o.duration)
+	}
 	fmt.Fprintf(w, "Tree: %d files, %s MiB (big files %v MiB; %d small files in one folder)\n\n",
 		r.tree.fileCount(), mib(r.tree.bytes), o.sizes, o.many)
 
@@ -70,7 +73,8 @@ func (r *result) write(w io.Writer) {
 	fmt.Fprintln(w, "  goroutines: not exposed by mediaftpd (/api/status has none); threads from /proc instead")
 	fmt.Fprintln(w)
 	if len(r.faults) == 0 {
-		fmt.Fprintf(w, "PASS: no mismatch, no unexpected error, resources back near the start (FDs +%d, threads +%d, RSS +%d MiB allowed)\n", fdSlack, threadSlack, rssSlackMiB)
+		fmt.Fprintf(w, "PASS: no mismatch, no unexpected error, resources back near the start (FDs +%d, threads up to %d, RSS +%d MiB allowed)\n",
+			fdSlack, r.threadLimit(), rssSlackMiB)
 		return
 	}
 	fmt.Fprintln(w, "FAIL:")
