@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 var (
 	buildOnce sync.Once
+	buildDir  string // removed by TestMain
 	builtBin  string
 	buildErr  error
 )
@@ -27,12 +27,10 @@ var (
 func serverBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ftpsoak-test-")
-		if err != nil {
-			buildErr = err
-			return
+		buildDir, buildErr = os.MkdirTemp("", "ftpsoak-test-")
+		if buildErr == nil {
+			builtBin, buildErr = buildServer(context.Background(), buildDir)
 		}
-		builtBin, buildErr = buildServer(context.Background(), dir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -42,8 +40,8 @@ func serverBinary(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
 	}
 	os.Exit(code)
 }
