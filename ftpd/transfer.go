@@ -102,6 +102,11 @@ const sendCall = 16 << 20
 // as its buffer filled, and each return pushes a short segment; that halves
 // what a sendfile call carries and costs a third more CPU per GiB.
 //
+// The first call goes out on the socket as Go made it, non-blocking with
+// TCP_NODELAY: what fits in the socket buffer leaves at once, before any
+// system call to reconfigure the socket, so a player that seeks sees its
+// first byte sooner, and a file that fits costs no reconfiguration at all.
+//
 // A blocking call holds its OS thread while it waits for the client, as a
 // vsftpd process does. The socket's SO_SNDTIMEO is the stall timeout: a
 // call that can send nothing for StallTimeout returns EAGAIN, and the
@@ -109,7 +114,6 @@ const sendCall = 16 << 20
 // dropped, however long the film. transfer.abort shuts the socket down
 // before closing it, which wakes a blocked call at once.
 func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, offset, n int64) (int64, error) {
-	stall := orDefault(s.srv.StallTimeout, DefaultStallTimeout)
 	sc, err := conn.SyscallConn()
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", errDataWrite, err)
@@ -118,15 +122,8 @@ func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, offset, n
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", errFileRead, err)
 	}
-	var serr error
-	err = sc.Control(func(fd uintptr) {
-		serr = blockingSend(int(fd), stall)
-	})
-	if err = errors.Join(err, serr); err != nil {
-		return 0, fmt.Errorf("%w: %w", errDataWrite, err)
-	}
-
 	var sent int64
+	blocking := false
 	for sent < n {
 		var c int
 		var werr, rerr error
@@ -148,8 +145,10 @@ func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, offset, n
 		case werr != nil:
 			return sent, fmt.Errorf("%w: %w", errDataWrite, werr)
 		case errors.Is(rerr, syscall.EINTR):
-		case errors.Is(rerr, syscall.EAGAIN):
+		case errors.Is(rerr, syscall.EAGAIN) && blocking:
 			return sent, fmt.Errorf("%w: %w", errDataWrite, errStalled)
+		case errors.Is(rerr, syscall.EAGAIN):
+			// The first call found the socket buffer full.
 		case isReadError(rerr):
 			return sent, fmt.Errorf("%w: %w", errFileRead, os.NewSyscallError("sendfile", rerr))
 		case rerr != nil:
@@ -157,6 +156,15 @@ func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, offset, n
 		case c == 0:
 			// The file shrank while being sent.
 			return sent, fmt.Errorf("%w: %w", errFileRead, io.ErrUnexpectedEOF)
+		}
+		if !blocking && sent < n {
+			// The socket buffer is full: wait in the kernel from now on.
+			var serr error
+			stall := orDefault(s.srv.StallTimeout, DefaultStallTimeout)
+			if err := sc.Control(func(fd uintptr) { serr = blockingSend(int(fd), stall) }); err != nil || serr != nil {
+				return sent, fmt.Errorf("%w: %w", errDataWrite, errors.Join(err, serr))
+			}
+			blocking = true
 		}
 	}
 	return sent, nil
