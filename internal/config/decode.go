@@ -389,12 +389,56 @@ func syntaxProblem(file string, data []byte, err error) *problem {
 		line, _ = strconv.Atoi(m[1])
 		msg = msg[len(m[0]):]
 	}
+	// yaml.v3 names the line where the enclosing block starts ("ftp:"),
+	// or where it noticed the problem (the end of the file, for a quote
+	// left open), not always the one that broke it.
+	switch at := problemLine(data, msg); {
+	case at == 0 || at == line:
+	case line == 0:
+		line = at
+	case at > line:
+		msg += fmt.Sprintf(" (in the block that starts at line %d)", line)
+		line = at
+	default:
+		msg += fmt.Sprintf(" (noticed at line %d)", line)
+		line = at
+	}
 	if line > 0 && strings.Contains(msg, "cannot start any token") {
 		if lines := bytes.Split(data, []byte("\n")); line <= len(lines) && bytes.ContainsRune(lines[line-1], '\t') {
 			msg += " (this line has a tab: indent with spaces)"
 		}
 	}
 	return &problem{file: file, line: line, err: newError(ErrSyntax, "%s", msg)}
+}
+
+// maxProblemSearch bounds the lines problemLine looks through: it parses
+// the file once per line.
+const maxProblemSearch = 500
+
+// problemLine returns the first line at which the file's first lines stop
+// being a YAML document for the reason msg, the syntax error of the whole
+// file: the line that broke it, where yaml.v3 reports the line that
+// starts the block around it. It returns 0 if there is none.
+func problemLine(data []byte, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxProblemSearch {
+		return 0
+	}
+	for k := 1; k <= len(lines); k++ {
+		var doc yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:k], nil))).Decode(&doc)
+		if err == nil || errors.Is(err, io.EOF) {
+			continue
+		}
+		m := strings.TrimPrefix(err.Error(), "yaml: ")
+		if loc := yamlLine.FindString(m); loc != "" {
+			m = m[len(loc):]
+		}
+		if m == msg {
+			return k
+		}
+	}
+	return 0
 }
 
 // decodeProblems turns an error from yaml.v3's decoding into problems.
