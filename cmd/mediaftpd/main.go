@@ -151,6 +151,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer close(reloaded)
 		reloads.run(ctx, hup)
 	}()
+	go newReclaimer(func() int { return len(srv.Sessions()) }).run(ctx, reclaimEvery)
 	advertised := make(chan struct{})
 	if adv != nil {
 		if port := page.port(); port != 0 {
