@@ -62,10 +62,14 @@
 //	sessions[]            one per FTP session, oldest first:
 //	  id, remote ("host:port"), user, since
 //	  transfer            null, or {"path", "listing", "offset", "size", "sent", "rate", "started"}
-//	                      (size is 0 for a listing; sent is updated every MiB;
-//	                      rate is bytes per second over the last few seconds)
+//	                      (size is 0 for a listing; sent is updated at least
+//	                      every 16 MiB; rate is bytes per second over the
+//	                      last few seconds)
 //	recent[]              files added last, newest first (at most 20):
 //	  share, path, size, added, kind ("video", "audio", "image", "other")
+//	process               {"goroutines", "heap_bytes"}: the server process's own
+//	                      counts; with no session open they return to their
+//	                      start-up values, and one that keeps growing is a leak
 //
 // # Share management
 //

@@ -132,7 +132,7 @@ func TestStatusJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"name", "version", "started", "uptime_seconds", "ftp_urls", "mdns", "management", "shares", "sessions", "recent"} {
+	for _, k := range []string{"name", "version", "started", "uptime_seconds", "ftp_urls", "mdns", "management", "shares", "sessions", "recent", "process"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("status lacks %q", k)
 		}
@@ -151,6 +151,9 @@ func TestStatusJSON(t *testing.T) {
 	}
 	if st.Name != "Test Box" || st.Version != "1.2.3" {
 		t.Errorf("name %q version %q", st.Name, st.Version)
+	}
+	if st.Process.Goroutines < 2 || st.Process.HeapBytes == 0 {
+		t.Errorf("process %+v: want the goroutines and heap of this process", st.Process)
 	}
 	if st.UptimeSeconds < 89 || st.UptimeSeconds > 120 {
 		t.Errorf("uptime %d s, want about 90", st.UptimeSeconds)

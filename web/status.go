@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -29,6 +31,18 @@ type Status struct {
 	Shares     []ShareStatus    `json:"shares"`
 	Sessions   []SessionStatus  `json:"sessions"`
 	Recent     []RecentAddition `json:"recent"`
+	// Process is the server's own health, for whoever looks after it.
+	Process ProcessStatus `json:"process"`
+}
+
+// ProcessStatus is what the server process holds: with every session and
+// transfer ended, these return to what they were at start, and a count
+// that keeps growing is a leak worth reporting.
+type ProcessStatus struct {
+	// Goroutines is the number of goroutines (runtime.NumGoroutine).
+	Goroutines int `json:"goroutines"`
+	// HeapBytes is the memory of live and not yet collected heap objects.
+	HeapBytes uint64 `json:"heap_bytes"`
 }
 
 // ManagementState says whether shares can be managed from the page.
@@ -79,7 +93,7 @@ type TransferStatus struct {
 	Offset int64 `json:"offset"`
 	// Size is the bytes to send; 0 for a listing.
 	Size int64 `json:"size"`
-	// Sent is the bytes sent so far, recorded every MiB.
+	// Sent is the bytes sent so far, recorded at least every 16 MiB.
 	Sent int64 `json:"sent"`
 	// Rate is the bytes sent per second over the last few seconds.
 	Rate    int64     `json:"rate"`
@@ -114,6 +128,7 @@ func (s *Server) status(now time.Time) *Status {
 		Shares:        []ShareStatus{},
 		Sessions:      []SessionStatus{},
 		Recent:        []RecentAddition{},
+		Process:       processStatus(),
 	}
 	if st.FTPURLs == nil {
 		st.FTPURLs = []string{}
@@ -317,4 +332,15 @@ func ftpURL(host string, port int) string {
 		return "ftp://" + host + "/"
 	}
 	return "ftp://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/"
+}
+
+// processStatus reads the process's own counts from the runtime.
+func processStatus() ProcessStatus {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	var heap uint64
+	if sample[0].Value.Kind() == metrics.KindUint64 {
+		heap = sample[0].Value.Uint64()
+	}
+	return ProcessStatus{Goroutines: runtime.NumGoroutine(), HeapBytes: heap}
 }

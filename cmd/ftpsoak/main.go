@@ -51,10 +51,13 @@ const (
 // freed memory to the system slowly, but a leaked socket or file shows at
 // once.
 const (
-	fdSlack      = 4
-	threadSlack  = 16
-	rssSlackMiB  = 64
-	drainTimeout = 30 * time.Second
+	fdSlack = 4
+	// goroutineSlack allows for the server's own that come and go (the
+	// status page's connection, a reload, the idle reclaim).
+	goroutineSlack = 4
+	threadSlack    = 16
+	rssSlackMiB    = 64
+	drainTimeout   = 30 * time.Second
 )
 
 func main() {
@@ -302,7 +305,7 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 	logf("clients stopped after %v; waiting for the server's sessions to end", r.ran.Round(time.Second))
 	deadline := time.Now().Add(drainTimeout)
 	for {
-		n, err := srv.sessions(ctx)
+		n, _, err := srv.status(ctx)
 		if err == nil && n == 0 {
 			break
 		}
@@ -339,6 +342,7 @@ func (r *result) add(u usage) {
 	r.peak.pss = max(r.peak.pss, u.pss)
 	r.peak.cpu = max(r.peak.cpu, u.cpu)
 	r.peak.sessions = max(r.peak.sessions, u.sessions)
+	r.peak.goroutines = max(r.peak.goroutines, u.goroutines)
 }
 
 func (r *result) errorCount() int64 {
@@ -382,6 +386,9 @@ func (r *result) judge() {
 	if limit := r.threadLimit(); r.end.threads > limit {
 		r.faults = append(r.faults, fmt.Sprintf("threads %d at the end, %d at the start (at most %d allowed)", r.end.threads, r.start.threads, limit))
 	}
+	if r.start.goroutines >= 0 && r.end.goroutines > r.start.goroutines+goroutineSlack {
+		r.faults = append(r.faults, fmt.Sprintf("goroutines %d at the end, %d at the start (slack %d)", r.end.goroutines, r.start.goroutines, goroutineSlack))
+	}
 	if r.end.rss > r.start.rss+rssSlackMiB<<20 {
 		r.faults = append(r.faults, fmt.Sprintf("RSS %s at the end, %s at the start (slack %d MiB)", mib(r.end.rss), mib(r.start.rss), rssSlackMiB))
 	}
@@ -392,6 +399,9 @@ func (r *result) judge() {
 
 func (u usage) String() string {
 	s := fmt.Sprintf("threads %d, FDs %d, RSS %s MiB, PSS %s MiB, CPU %.1f s", u.threads, u.fds, mib(u.rss), mib(u.pss), u.cpu.Seconds())
+	if u.goroutines >= 0 {
+		s += fmt.Sprintf(", %d goroutines", u.goroutines)
+	}
 	if u.sessions >= 0 {
 		s += fmt.Sprintf(", %d sessions open", u.sessions)
 	}

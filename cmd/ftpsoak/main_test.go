@@ -132,13 +132,14 @@ func TestSoakCatchesWrongBytes(t *testing.T) {
 
 // TestJudge checks that resources not back near the start fail the soak.
 func TestJudge(t *testing.T) {
-	start := usage{fds: 12, threads: 8, rss: 14 << 20, sessions: 0}
+	start := usage{fds: 12, threads: 8, rss: 14 << 20, sessions: 0, goroutines: 9}
 	for _, tc := range []struct {
 		name string
 		end  usage
 		want string // in the one fault; "" for none
 	}{
-		{"back", usage{fds: 13, threads: 12, rss: 30 << 20}, ""},
+		{"back", usage{fds: 13, threads: 12, rss: 30 << 20, goroutines: 10}, ""},
+		{"goroutine leak", usage{fds: 12, threads: 8, rss: 14 << 20, goroutines: 9 + goroutineSlack + 1}, "goroutines"},
 		{"fd leak", usage{fds: 12 + fdSlack + 1, threads: 8, rss: 14 << 20}, "open FDs"},
 		{"threads", usage{fds: 12, threads: 8 + 10 + threadSlack + 1, rss: 14 << 20}, "threads"},
 		{"memory", usage{fds: 12, threads: 8, rss: (14 + rssSlackMiB + 1) << 20}, "RSS"},

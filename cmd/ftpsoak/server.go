@@ -181,29 +181,37 @@ func (s *server) stop() error {
 // between samples.
 var statusClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
-// sessions returns the number of FTP sessions the status page lists.
-func (s *server) sessions(ctx context.Context) (int, error) {
+// status returns the number of FTP sessions the status page lists and the
+// server's goroutines (-1 when the page does not say).
+func (s *server) status(ctx context.Context) (sessions, goroutines int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.web+"/api/status", nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	resp, err := statusClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("status page: %w", err)
+		return 0, 0, fmt.Errorf("status page: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("status page: %s", resp.Status)
+		return 0, 0, fmt.Errorf("status page: %s", resp.Status)
 	}
 	var st struct {
 		Sessions []json.RawMessage `json:"sessions"`
+		Process  struct {
+			Goroutines *int `json:"goroutines"`
+		} `json:"process"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return 0, fmt.Errorf("status page: %w", err)
+		return 0, 0, fmt.Errorf("status page: %w", err)
 	}
-	return len(st.Sessions), nil
+	goroutines = -1
+	if st.Process.Goroutines != nil {
+		goroutines = *st.Process.Goroutines
+	}
+	return len(st.Sessions), goroutines, nil
 }
 
 // logCounts counts the ERROR and WARN lines of the server's log.
@@ -240,6 +248,8 @@ type usage struct {
 	rss, pss int64         // bytes: VmRSS, and Pss of smaps_rollup
 	cpu      time.Duration // utime+stime
 	sessions int           // FTP sessions on the status page; -1 unknown
+	// goroutines is the server's, from the status page; -1 unknown.
+	goroutines int
 }
 
 // sample reads the server's resources from /proc and its session count
@@ -294,9 +304,9 @@ func (s *server) sample(ctx context.Context) (usage, error) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	u.cpu = time.Duration(ut+st) * time.Second / userHZ
-	u.sessions = -1
-	if n, err := s.sessions(ctx); err == nil {
-		u.sessions = n
+	u.sessions, u.goroutines = -1, -1
+	if n, g, err := s.status(ctx); err == nil {
+		u.sessions, u.goroutines = n, g
 	}
 	return u, nil
 }
