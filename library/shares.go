@@ -159,11 +159,7 @@ func (s *Set) Add(sh Share) error {
 		return fmt.Errorf("%w: %q", ErrShareExists, sh.Name)
 	}
 	sh.RescanInterval = max(sh.RescanInterval, 0)
-	n := &share{Share: sh, state: StateIdle}
-	s.shares = append(s.shares, n)
-	if s.running != nil {
-		s.start(n)
-	}
+	s.shares = append(s.shares, s.newShare(sh))
 	s.notify()
 	return nil
 }
