@@ -297,7 +297,7 @@ func (s *server) awaitReady(ctx context.Context) error {
 	for {
 		c, err := dial(ctx, s.addr)
 		if err == nil {
-			return c.quit()
+			return c.Quit()
 		}
 		if e := s.exited(); e != nil {
 			return e

@@ -114,10 +114,10 @@ func (b *bench) download(ctx context.Context, s *server, name string, run, strea
 			return nil, err
 		}
 		clients[i] = c
-		if _, err := c.cmdExpect("TYPE I", 200); err != nil {
+		if _, err := c.CmdExpect("TYPE I", 200); err != nil {
 			return nil, err
 		}
-		if data[i], err = c.openData(ctx); err != nil {
+		if data[i], err = c.OpenData(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -128,12 +128,12 @@ func (b *bench) download(ctx context.Context, s *server, name string, run, strea
 	for i, c := range clients {
 		wg.Go(func() {
 			defer data[i].Close()
-			if errs[i] = c.transferStart("RETR " + bigName); errs[i] != nil {
+			if errs[i] = c.TransferStart("RETR " + bigName); errs[i] != nil {
 				return
 			}
 			got[i], _, errs[i] = drain(data[i], make([]byte, 1<<20), false)
 			if errs[i] == nil {
-				_, errs[i] = c.expect(226)
+				_, errs[i] = c.Expect(226)
 			}
 		})
 	}
@@ -147,7 +147,7 @@ func (b *bench) download(ctx context.Context, s *server, name string, run, strea
 		if got[i] != bigSize {
 			return nil, fmt.Errorf("download %d got %d bytes of %d", i+1, got[i], bigSize)
 		}
-		err := c.quit()
+		err := c.Quit()
 		clients[i] = nil
 		if err != nil {
 			return nil, err
@@ -203,12 +203,12 @@ func (b *bench) sessions(ctx context.Context, s *server, run int) ([]sample, err
 					errs[i] = err
 					return
 				}
-				text, err := c.cmdExpect("SIZE "+smallName, 213)
+				text, err := c.CmdExpect("SIZE "+smallName, 213)
 				if err == nil && text != want {
 					err = fmt.Errorf("SIZE: got %q, want %q", text, want)
 				}
 				if err == nil {
-					err = c.quit()
+					err = c.Quit()
 				}
 				c.Close()
 				if err != nil {
@@ -259,12 +259,12 @@ func (b *bench) list(ctx context.Context, s *server, run int) ([]sample, error) 
 	defer c.Close()
 	buf := make([]byte, 256<<10)
 	ms, err := s.medianOf(ctx, profName("list", run), b.lists, func() (float64, error) {
-		d, err := c.openData(ctx)
+		d, err := c.OpenData(ctx)
 		if err != nil {
 			return 0, err
 		}
 		t0 := time.Now()
-		if err := c.transferStart("LIST " + manyDir); err != nil {
+		if err := c.TransferStart("LIST " + manyDir); err != nil {
 			d.Close()
 			return 0, err
 		}
@@ -273,7 +273,7 @@ func (b *bench) list(ctx context.Context, s *server, run int) ([]sample, error) 
 		if err != nil {
 			return 0, err
 		}
-		if _, err := c.expect(226); err != nil {
+		if _, err := c.Expect(226); err != nil {
 			return 0, err
 		}
 		dt := time.Since(t0)
@@ -285,7 +285,7 @@ func (b *bench) list(ctx context.Context, s *server, run int) ([]sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := c.quit(); err != nil {
+	if err := c.Quit(); err != nil {
 		return nil, err
 	}
 	return []sample{{mList, ms}}, nil
@@ -306,7 +306,7 @@ func (b *bench) seek(ctx context.Context, s *server, run int) ([]sample, error) 
 		return nil, err
 	}
 	defer c.Close()
-	if _, err := c.cmdExpect("TYPE I", 200); err != nil {
+	if _, err := c.CmdExpect("TYPE I", 200); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(run), 0x5eec))
@@ -316,16 +316,16 @@ func (b *bench) seek(ctx context.Context, s *server, run int) ([]sample, error) 
 		// Far from the end: the rest of the file must not fit in the
 		// socket buffers, or the transfer could end before ABOR.
 		off := rng.Int64N(bigSize - 256<<20)
-		d, err := c.openData(ctx)
+		d, err := c.OpenData(ctx)
 		if err != nil {
 			return 0, err
 		}
 		t0 := time.Now()
-		if _, err := c.cmdExpect("REST "+strconv.FormatInt(off, 10), 350); err != nil {
+		if _, err := c.CmdExpect("REST "+strconv.FormatInt(off, 10), 350); err != nil {
 			d.Close()
 			return 0, err
 		}
-		if err := c.transferStart("RETR " + bigName); err != nil {
+		if err := c.TransferStart("RETR " + bigName); err != nil {
 			d.Close()
 			return 0, err
 		}
@@ -350,7 +350,7 @@ func (b *bench) seek(ctx context.Context, s *server, run int) ([]sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := c.quit(); err != nil {
+	if err := c.Quit(); err != nil {
 		return nil, err
 	}
 	return []sample{{mSeek, us}}, nil
@@ -412,7 +412,7 @@ func (b *bench) memory(ctx context.Context, s *server, run int) ([]sample, error
 	}
 	b.logf("    %s: %d processes with %d sessions", s.name, procs, memSessions)
 	for i, c := range clients {
-		err := c.quit()
+		err := c.Quit()
 		clients[i] = nil
 		if err != nil {
 			return nil, err

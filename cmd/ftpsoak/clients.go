@@ -182,7 +182,7 @@ func (w *worker) session(ctx context.Context, login bool) (*conn, error) {
 	}
 	w.track(c)
 	w.st.sessions.Add(1)
-	c.epsv = w.rng.IntN(2) == 0
+	c.EPSV = w.rng.IntN(2) == 0
 	if login {
 		if err := c.login(); err != nil {
 			return nil, err
@@ -195,18 +195,18 @@ func (w *worker) pickBig() *mediaFile { return &w.tree.big[w.rng.IntN(len(w.tree
 
 // retr opens a data connection and starts RETR of f at off.
 func (w *worker) retr(ctx context.Context, c *conn, f *mediaFile, off int64) (*net.TCPConn, error) {
-	data, err := c.openData(ctx)
+	data, err := c.OpenData(ctx)
 	if err != nil {
 		return nil, err
 	}
 	w.track(data)
 	if off > 0 {
-		if _, err := c.cmdExpect("REST "+strconv.FormatInt(off, 10), 350); err != nil {
+		if _, err := c.CmdExpect("REST "+strconv.FormatInt(off, 10), 350); err != nil {
 			return nil, err
 		}
 		w.st.seeks.Add(1)
 	}
-	return data, c.transferStart("RETR " + f.vpath)
+	return data, c.TransferStart("RETR " + f.vpath)
 }
 
 // readVerify reads n bytes of f from off (all to the end when n < 0) at
@@ -274,10 +274,10 @@ func (w *worker) stream(ctx context.Context) error {
 		return err
 	}
 	data.Close()
-	if _, err := c.expect(226); err != nil {
+	if _, err := c.Expect(226); err != nil {
 		return fmt.Errorf("after RETR: %w", err)
 	}
-	return c.quit()
+	return c.Quit()
 }
 
 // seek does what ffmpeg and VLC do when the user skips around: on one
@@ -288,7 +288,7 @@ func (w *worker) seek(ctx context.Context) error {
 		return err
 	}
 	f := w.pickBig()
-	text, err := c.cmdExpect("SIZE "+f.vpath, 213)
+	text, err := c.CmdExpect("SIZE "+f.vpath, 213)
 	if err != nil {
 		return err
 	}
@@ -311,11 +311,11 @@ func (w *worker) seek(ctx context.Context) error {
 			return fmt.Errorf("%v: %w", mode, err)
 		}
 		w.st.aborts[mode].Add(1)
-		if _, err := c.cmdExpect("NOOP", 200); err != nil {
+		if _, err := c.CmdExpect("NOOP", 200); err != nil {
 			return fmt.Errorf("after %v: %w", mode, err)
 		}
 	}
-	return c.quit()
+	return c.Quit()
 }
 
 // listRe takes the name from a LIST line: mode, links, owner, group,
@@ -339,12 +339,12 @@ func (w *worker) list(ctx context.Context) error {
 		dir = "/media/many"
 	}
 	verb := []string{"LIST", "MLSD", "NLST"}[w.rng.IntN(3)]
-	data, err := c.openData(ctx)
+	data, err := c.OpenData(ctx)
 	if err != nil {
 		return err
 	}
 	w.track(data)
-	if err := c.transferStart(verb + " " + dir); err != nil {
+	if err := c.TransferStart(verb + " " + dir); err != nil {
 		return err
 	}
 	data.SetReadDeadline(time.Now().Add(opTimeout))
@@ -353,7 +353,7 @@ func (w *worker) list(ctx context.Context) error {
 		return fmt.Errorf("%s %s: %w", verb, dir, err)
 	}
 	w.st.bytes.Add(int64(len(body)))
-	if _, err := c.expect(226); err != nil {
+	if _, err := c.Expect(226); err != nil {
 		return fmt.Errorf("after %s: %w", verb, err)
 	}
 	var names []string
@@ -391,7 +391,7 @@ func (w *worker) list(ctx context.Context) error {
 	if want := w.tree.dirs[dir]; !slices.Equal(names, want) {
 		return fmt.Errorf("%w: %s %s: %d names, want %d", errMismatch, verb, dir, len(names), len(want))
 	}
-	return c.quit()
+	return c.Quit()
 }
 
 var mdtmRe = regexp.MustCompile(`^213 \d{14}$`)
@@ -407,21 +407,21 @@ func (w *worker) meta(ctx context.Context) error {
 		if w.rng.IntN(2) == 0 {
 			f = &w.tree.small[w.rng.IntN(len(w.tree.small))]
 		}
-		text, err := c.cmdExpect("SIZE "+f.vpath, 213)
+		text, err := c.CmdExpect("SIZE "+f.vpath, 213)
 		if err != nil {
 			return err
 		}
 		if text != "213 "+strconv.FormatInt(f.size, 10) {
 			return fmt.Errorf("%w: SIZE %s: %q, want %d", errMismatch, f.vpath, text, f.size)
 		}
-		if text, err = c.cmdExpect("MDTM "+f.vpath, 213); err != nil {
+		if text, err = c.CmdExpect("MDTM "+f.vpath, 213); err != nil {
 			return err
 		}
 		if !mdtmRe.MatchString(text) {
 			return fmt.Errorf("%w: MDTM %s: %q", errMismatch, f.vpath, text)
 		}
 	}
-	return c.quit()
+	return c.Quit()
 }
 
 // drop starts a transfer, reads a little, and goes away without QUIT or
@@ -467,10 +467,10 @@ func (w *worker) idle(ctx context.Context) error {
 		return ctx.Err()
 	case <-time.After(time.Duration(1+w.rng.IntN(15)) * time.Second):
 	}
-	if _, err := c.cmdExpect("NOOP", 200); err != nil {
+	if _, err := c.CmdExpect("NOOP", 200); err != nil {
 		return err
 	}
-	return c.quit()
+	return c.Quit()
 }
 
 // noLogin connects and leaves without logging in: scanners, phones
@@ -484,10 +484,10 @@ func (w *worker) noLogin(ctx context.Context) error {
 	case 0:
 		return c.Close()
 	case 1:
-		return c.quit()
+		return c.Quit()
 	default:
 		// USER, then vanish before PASS.
-		if _, _, err := c.cmd("USER anonymous"); err != nil {
+		if _, _, err := c.Cmd("USER anonymous"); err != nil {
 			return err
 		}
 		return c.Close()
