@@ -2,11 +2,8 @@ package library_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -18,7 +15,6 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
-	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 	"github.com/mediaftpd/mediaftpd/library"
 )
@@ -44,7 +40,7 @@ func TestEjectIdleDisk(t *testing.T) {
 	putFile(t, usb, "Films/a.mkv", film)
 	putFile(t, usb, "b.mkv", []byte("short"))
 
-	set, addr := serveEject(t, library.Share{Name: "USB", Path: usb})
+	set, addr := serveFTP(t, library.Share{Name: "USB", Path: usb})
 	awaitIndexed(t, set, "USB", 2)
 	c := dialEject(t, addr)
 
@@ -124,7 +120,7 @@ func TestEjectWhileStreaming(t *testing.T) {
 	film := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB
 	putFile(t, usb, "film.mkv", film)
 
-	set, addr := serveEject(t, library.Share{Name: "USB", Path: usb})
+	set, addr := serveFTP(t, library.Share{Name: "USB", Path: usb})
 	awaitIndexed(t, set, "USB", 1)
 	c := dialEject(t, addr)
 
@@ -232,45 +228,6 @@ func putFile(t *testing.T, dir, rel string, data []byte) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// serveEject runs the index of the shares and an FTP server on them, on
-// loopback, until the test ends. The folders are checked often, so an
-// unmount is noticed at once.
-func serveEject(t *testing.T, shares ...library.Share) (*library.Set, string) {
-	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	set, err := library.NewSet(shares...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set.Logger = log
-	set.Settle = 20 * time.Millisecond
-	set.OfflineCheck = 50 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- set.Run(ctx) }()
-
-	srv := &ftpd.Server{Shares: set, Logger: log}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		if err := <-served; !errors.Is(err, ftpd.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return set, l.Addr().String()
 }
 
 // dialEject logs a client in; it lists with LIST, not MLSD.

@@ -35,37 +35,9 @@ func TestFTPServesSharesAddedAtRunTime(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	log := slog.New(slog.DiscardHandler)
-	set, err := library.NewSet(library.Share{Name: "First", Path: first})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set.Logger = log
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- set.Run(ctx) }()
+	set, addr := serveFTP(t, library.Share{Name: "First", Path: first})
 
-	srv := &ftpd.Server{Shares: set, Logger: log}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		if err := <-served; !errors.Is(err, ftpd.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-
-	c, err := ftp.Dial(l.Addr().String(), ftp.DialWithTimeout(10*time.Second))
+	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,4 +127,44 @@ func awaitIndexed(t *testing.T, s *library.Set, name string, n int64) {
 			t.Fatalf("share %s never had %d files indexed: %+v", name, n, s.Status())
 		}
 	}
+}
+
+// serveFTP runs the index of the shares and an FTP server on them, on
+// loopback, until the test ends, and returns the set and the server's
+// address. The folders are checked often, so that a change (an unmount)
+// is noticed at once.
+func serveFTP(t *testing.T, shares ...library.Share) (*library.Set, string) {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	set, err := library.NewSet(shares...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Logger = log
+	set.Settle = 20 * time.Millisecond
+	set.OfflineCheck = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- set.Run(ctx) }()
+
+	srv := &ftpd.Server{Shares: set, Logger: log}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		srv.Shutdown(sctx)
+		if err := <-served; !errors.Is(err, ftpd.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return set, l.Addr().String()
 }
