@@ -98,34 +98,20 @@ func (s *session) open(p vpath) (node, error) {
 
 // lookup resolves a command's path argument and stats what it names: the
 // one way from a client's path to a file. On success the caller closes the
-// node with n.close when the command is done with it. A path that cannot
-// be found as sent is tried once more with its %XX escapes decoded (see
-// percentDecoded).
+// node with n.close when the command is done with it.
 func (s *session) lookup(arg string) (vpath, node, fs.FileInfo, error) {
-	p, n, fi, err := s.lookupAs(arg)
-	if err != nil {
-		if d, ok := percentDecoded(arg); ok {
-			if p, n, fi, err2 := s.lookupAs(d); err2 == nil {
-				return p, n, fi, nil
-			}
+	var n node
+	var fi fs.FileInfo
+	p, err := s.resolveArg(arg, func(p vpath) (err error) {
+		if n, err = s.open(p); err != nil {
+			return err
 		}
-	}
-	return p, n, fi, err
-}
-
-// lookupAs is lookup of arg exactly as sent.
-func (s *session) lookupAs(arg string) (vpath, node, fs.FileInfo, error) {
-	p, err := resolvePath(s.cwd, arg)
+		if fi, err = s.stat(n); err != nil {
+			n.close()
+		}
+		return err
+	})
 	if err != nil {
-		return "", node{}, nil, err
-	}
-	n, err := s.open(p)
-	if err != nil {
-		return "", node{}, nil, err
-	}
-	fi, err := s.stat(n)
-	if err != nil {
-		n.close()
 		return "", node{}, nil, err
 	}
 	return p, n, fi, nil

@@ -25,18 +25,14 @@ func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 func (s *session) cmdRETR(arg string) error {
 	offset := s.rest
 	s.rest = 0
-	p, f, fi, err := s.openArg(arg)
+	var f *os.File
+	var fi os.FileInfo
+	p, err := s.resolveArg(arg, func(p vpath) (err error) {
+		f, fi, err = s.openFile(p)
+		return err
+	})
 	if err != nil {
-		if d, ok := percentDecoded(arg); ok {
-			if dp, df, dfi, err2 := s.openArg(d); err2 == nil {
-				p, f, fi, err = dp, df, dfi, nil
-			}
-		}
-	}
-	if err != nil {
-		if p != "" {
-			s.problem(p, err)
-		}
+		s.problem(p, err)
 		return s.errorReply(err, "Failed to open file.")
 	}
 	size := fi.Size()
@@ -50,17 +46,6 @@ func (s *session) cmdRETR(arg string) error {
 	return s.startTransfer(t, opening, func(t *transfer, conn *net.TCPConn) (int64, error) {
 		return s.sendFile(t, conn, f, offset, remaining)
 	})
-}
-
-// openArg resolves a command's path argument and opens the file it names
-// (see openFile). The path is returned whenever it resolved.
-func (s *session) openArg(arg string) (vpath, *os.File, os.FileInfo, error) {
-	p, err := resolvePath(s.cwd, arg)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	f, fi, err := s.openFile(p)
-	return p, f, fi, err
 }
 
 // openFile opens a regular file for reading through its share's root. The

@@ -22,3 +22,25 @@ func percentDecoded(arg string) (string, bool) {
 	}
 	return d, true
 }
+
+// resolveArg resolves a command's path argument and calls use with the
+// path. If use fails and the argument has %XX escapes (see
+// percentDecoded), the decoded argument is resolved and used once more;
+// if that fails too, the first failure is returned. The path returned is
+// the one used, or on failure the argument's as sent ("" if it did not
+// resolve). use must release what it took when it fails.
+func (s *session) resolveArg(arg string, use func(vpath) error) (vpath, error) {
+	p, err := resolvePath(s.cwd, arg)
+	if err == nil {
+		err = use(p)
+	}
+	if err == nil {
+		return p, nil
+	}
+	if d, ok := percentDecoded(arg); ok {
+		if dp, derr := resolvePath(s.cwd, d); derr == nil && use(dp) == nil {
+			return dp, nil
+		}
+	}
+	return p, err
+}
