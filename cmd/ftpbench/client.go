@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"time"
@@ -70,33 +69,11 @@ func drain(d *net.TCPConn, buf []byte, lines bool) (n, nl int64, err error) {
 }
 
 // abortAfterClose ends a transfer whose data connection the client has
-// closed, as a player that seeks does: ABOR, then both replies that
-// follow (see below).
+// closed, as a player that seeks does: ABOR, then both replies (see
+// rawftp.Conn.AbortReplies).
 func (c *client) abortAfterClose() error {
 	if err := c.Send("ABOR"); err != nil {
 		return err
 	}
-	// Two replies: the transfer's own (426 or 451 when ABOR cut it, 226
-	// when it had ended first) and then ABOR's (226 or 225). Reading only
-	// the first would leave the second to be taken for the reply to the
-	// next command.
-	code, text, err := c.Reply()
-	if err != nil {
-		return err
-	}
-	switch code {
-	case 225: // no transfer was running at all
-		return nil
-	case 426, 451, 226:
-	default:
-		return fmt.Errorf("ABOR: unexpected reply %q", text)
-	}
-	code, text, err = c.Reply()
-	if err != nil {
-		return err
-	}
-	if code != 225 && code != 226 {
-		return fmt.Errorf("ABOR: unexpected second reply %q", text)
-	}
-	return nil
+	return c.AbortReplies()
 }

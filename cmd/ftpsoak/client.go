@@ -62,9 +62,8 @@ func (m abortMode) String() string {
 	return [...]string{"close+ABOR", "ABOR", "urgent ABOR"}[m]
 }
 
-// abort ends a running transfer. The transfer's own final reply (226 if
-// it was complete, 426 if cut) comes first, then ABOR's (226 if it cut
-// one, 225 if there was none left to cut): always two replies.
+// abort ends a running transfer the mode's way and reads the two replies
+// (see rawftp.Conn.AbortReplies).
 func (c *conn) abort(data *net.TCPConn, mode abortMode) error {
 	var err error
 	switch mode {
@@ -80,21 +79,7 @@ func (c *conn) abort(data *net.TCPConn, mode abortMode) error {
 	if err != nil {
 		return err
 	}
-	first, text, err := c.Reply()
-	if err != nil {
-		return fmt.Errorf("ABOR: %w", err)
-	}
-	if first != 226 && first != 426 {
-		return fmt.Errorf("ABOR: transfer's reply %w %q, want 226 or 426", errReply, text)
-	}
-	second, text, err := c.Reply()
-	if err != nil {
-		return fmt.Errorf("ABOR: %w", err)
-	}
-	if second != 225 && second != 226 {
-		return fmt.Errorf("ABOR: %w %q after %d, want 225 or 226", errReply, text, first)
-	}
-	return nil
+	return c.AbortReplies()
 }
 
 // sendUrgentAbort sends IAC IP, then IAC alone as urgent data (MSG_OOB),

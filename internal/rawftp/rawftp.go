@@ -211,3 +211,26 @@ func (c *Conn) TransferStart(line string) error {
 	}
 	return nil
 }
+
+// AbortReplies reads the two replies that follow ABOR of a transfer: the
+// transfer's own final reply (426 when ABOR cut it, 226 when it had ended
+// first), then ABOR's (226, or 225 when there was nothing left to cut).
+// Reading only the first would leave the second to be taken for the reply
+// to the next command.
+func (c *Conn) AbortReplies() error {
+	first, text, err := c.Reply()
+	if err != nil {
+		return fmt.Errorf("ABOR: %w", err)
+	}
+	if first != 226 && first != 426 {
+		return fmt.Errorf("ABOR: transfer's reply %w %q, want 226 or 426", ErrReply, text)
+	}
+	second, text, err := c.Reply()
+	if err != nil {
+		return fmt.Errorf("ABOR: %w", err)
+	}
+	if second != 225 && second != 226 {
+		return fmt.Errorf("ABOR: %w %q after %d, want 225 or 226", ErrReply, text, first)
+	}
+	return nil
+}
