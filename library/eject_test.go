@@ -29,13 +29,7 @@ import (
 // session carries on, the index follows the empty mount point, and a disk
 // mounted again is served and indexed.
 func TestEjectIdleDisk(t *testing.T) {
-	testtool.NeedRoot(t, "mounting a tmpfs as a USB disk")
-	keepGarbage(t)
-	usb := filepath.Join(t.TempDir(), "usb")
-	if err := os.Mkdir(usb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mountDisk(t, usb)
+	usb := usbDisk(t)
 	film := bytes.Repeat([]byte("film"), 256<<10) // 1 MiB
 	putFile(t, usb, "Films/a.mkv", film)
 	putFile(t, usb, "b.mkv", []byte("short"))
@@ -108,13 +102,7 @@ func TestEjectIdleDisk(t *testing.T) {
 // really in use (umount fails with EBUSY), and that it can be unmounted
 // once the transfer is over.
 func TestEjectWhileStreaming(t *testing.T) {
-	testtool.NeedRoot(t, "mounting a tmpfs as a USB disk")
-	keepGarbage(t)
-	usb := filepath.Join(t.TempDir(), "usb")
-	if err := os.Mkdir(usb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mountDisk(t, usb)
+	usb := usbDisk(t)
 	// Far more than the loopback socket buffers hold, so the server is
 	// still sending while the client does not read.
 	film := bytes.Repeat([]byte("0123456789abcdef"), 2<<20) // 32 MiB
@@ -150,6 +138,21 @@ func TestEjectWhileStreaming(t *testing.T) {
 		t.Fatalf("NOOP after the unmount: %v", err)
 	}
 	awaitIndexed(t, set, "USB", 0)
+}
+
+// usbDisk returns a folder with a disk (a tmpfs) mounted on it, the
+// garbage collector off (see keepGarbage), and skips the test unless run
+// as root.
+func usbDisk(t *testing.T) string {
+	t.Helper()
+	testtool.NeedRoot(t, "mounting a tmpfs as a USB disk")
+	keepGarbage(t)
+	usb := filepath.Join(t.TempDir(), "usb")
+	if err := os.Mkdir(usb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mountDisk(t, usb)
+	return usb
 }
 
 // keepGarbage turns the garbage collector off until the test ends. A root
