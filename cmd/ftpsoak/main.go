@@ -185,7 +185,6 @@ type result struct {
 	end      usage
 	peak     usage // the maximum of each field over all samples
 	samples  int
-	maxSess  int
 	logErrs  int
 	logWarns int
 	firstErr string
