@@ -61,10 +61,12 @@ not() {
 	! "$@"
 }
 # wait_until DESC CMD...: retry CMD for up to 30s.
+# wait_until DESC CMD...: runs CMD every 0.2 s until it succeeds, for 30 s
+# (or tries=N times, given as tries=N wait_until ...).
 wait_until() {
 	local desc=$1
 	shift
-	for _ in $(seq 150); do
+	for _ in $(seq "${tries:-150}"); do
 		if "$@" >/dev/null 2>&1; then
 			ok "$desc"
 			return 0
@@ -469,7 +471,9 @@ booted() {
 	*) return 1 ;;
 	esac
 }
-wait_until "container booted systemd" booted || {
+# Booting systemd takes seconds, but far longer when CI runs the
+# emulated ARM tests and the fuzzers on the same CPUs: up to 2 minutes.
+tries=600 wait_until "container booted systemd" booted || {
 	cat "$tmp/nspawn.log"
 	fatal "container did not boot"
 }
