@@ -158,7 +158,7 @@ func (e *engine) ourKeys() map[string]bool {
 }
 
 func (e *engine) build(st *ifaceState) []dns.RR {
-	return buildRecords(e.names(), e.services, st.info.v4, st.info.v6)
+	return buildRecords(e.names(), e.services, st.info.V4, st.info.V6)
 }
 
 // setInterfaces brings the interface states in line with list, the
@@ -175,10 +175,10 @@ func (e *engine) setInterfaces(now time.Time, list []ifaceInfo) {
 			st = &ifaceState{info: info}
 			e.ifaces[info.index] = st
 			e.startProbing(now, st, 0)
-			e.log.Info("mDNS: using interface", "interface", info.name, "addrs", info.addrs())
+			e.log.Info("mDNS: using interface", "interface", info.name, "addrs", info.All())
 			continue
 		}
-		if st.info.sameAddrs(info) {
+		if st.info.Addrs.Equal(info.Addrs) {
 			continue
 		}
 		st.info = info
@@ -188,7 +188,7 @@ func (e *engine) setInterfaces(now time.Time, list []ifaceInfo) {
 			// cache-flush bit makes receivers drop the old addresses.
 			st.phase, st.sent, st.next = phaseAnnouncing, 0, now
 		}
-		e.log.Info("mDNS: addresses changed", "interface", info.name, "addrs", info.addrs())
+		e.log.Info("mDNS: addresses changed", "interface", info.name, "addrs", info.All())
 	}
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		if !seen[idx] {
@@ -354,7 +354,7 @@ func (e *engine) query(now time.Time, st *ifaceState, p inPacket) {
 	if len(answers) == 0 {
 		return
 	}
-	onLink := st.info.onLink(p.src.Addr())
+	onLink := st.info.OnLink(p.src.Addr())
 
 	switch {
 	case legacy || direct:
@@ -533,7 +533,7 @@ func (e *engine) advance(now time.Time) {
 				if st.sent == 0 {
 					n := e.names()
 					e.log.Info("mDNS: advertising", "name", n.instance, "host", n.host+".local",
-						"interface", st.info.name, "addrs", st.info.addrs())
+						"interface", st.info.name, "addrs", st.info.All())
 				}
 				st.sent++
 				if st.sent == announceCount {
@@ -626,7 +626,7 @@ func (e *engine) status() Status {
 	}
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		is := e.ifaces[idx]
-		st.Interfaces = append(st.Interfaces, InterfaceStatus{Name: is.info.name, Addrs: is.info.addrs(), State: is.phase.String()})
+		st.Interfaces = append(st.Interfaces, InterfaceStatus{Name: is.info.name, Addrs: is.info.All(), State: is.phase.String()})
 		st.Advertising = st.Advertising || is.phase != phaseProbing
 	}
 	return st

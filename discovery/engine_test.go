@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -27,14 +29,18 @@ var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 var (
 	eth0 = ifaceInfo{
 		index: 2, name: "eth0",
-		v4:   []netip.Addr{netip.MustParseAddr("192.168.1.20")},
-		v6:   []netip.Addr{netip.MustParseAddr("fd00::20")},
-		nets: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("fd00::/64"), netip.MustParsePrefix("fe80::/64")},
+		Addrs: netif.Addrs{
+			V4:   []netip.Addr{netip.MustParseAddr("192.168.1.20")},
+			V6:   []netip.Addr{netip.MustParseAddr("fd00::20")},
+			Nets: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("fd00::/64"), netip.MustParsePrefix("fe80::/64")},
+		},
 	}
 	wlan0 = ifaceInfo{
 		index: 3, name: "wlan0",
-		v4:   []netip.Addr{netip.MustParseAddr("10.0.0.7")},
-		nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fe80::/64")},
+		Addrs: netif.Addrs{
+			V4:   []netip.Addr{netip.MustParseAddr("10.0.0.7")},
+			Nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fe80::/64")},
+		},
 	}
 )
 
@@ -285,21 +291,21 @@ func TestMakeIfaceInfo(t *testing.T) {
 		return out
 	}
 	info := makeIfaceInfo(5, "eth0", false, addrs("fe80::1/64", "fd00::5/64", "192.168.1.5/24", "127.0.0.2/8", "2001:db8::5/64", "169.254.7.7/16"))
-	if got := fmt.Sprint(info.addrs()); got != "[192.168.1.5 169.254.7.7 fd00::5 2001:db8::5]" {
+	if got := fmt.Sprint(info.All()); got != "[192.168.1.5 169.254.7.7 fd00::5 2001:db8::5]" {
 		t.Errorf("advertised %s; want IPv4 first, no link-local IPv6, no loopback", got)
 	}
-	if !info.onLink(netip.MustParseAddr("192.168.1.77")) || !info.onLink(netip.MustParseAddr("fe80::99")) ||
-		info.onLink(netip.MustParseAddr("192.0.2.1")) {
+	if !info.OnLink(netip.MustParseAddr("192.168.1.77")) || !info.OnLink(netip.MustParseAddr("fe80::99")) ||
+		info.OnLink(netip.MustParseAddr("192.0.2.1")) {
 		t.Error("onLink wrong")
 	}
 	// Only link-local IPv6: no AAAA at all, and nothing to advertise.
 	ll := makeIfaceInfo(6, "wlan0", false, addrs("fe80::2/64"))
-	if ll.active() || len(ll.v6) != 0 {
+	if ll.Active() || len(ll.V6) != 0 {
 		t.Errorf("link-local-only interface: %+v", ll)
 	}
 	lo := makeIfaceInfo(1, "lo", true, addrs("127.0.0.1/8"))
-	if fmt.Sprint(lo.addrs()) != "[127.0.0.1]" {
-		t.Errorf("named loopback: %v", lo.addrs())
+	if fmt.Sprint(lo.All()) != "[127.0.0.1]" {
+		t.Errorf("named loopback: %v", lo.All())
 	}
 }
 
@@ -591,7 +597,7 @@ func TestUnicastResponseBit(t *testing.T) {
 func TestAddressChangeAnnouncedAtOnce(t *testing.T) {
 	e, now, log := announcedEngine(t)
 	moved := eth0
-	moved.v4 = []netip.Addr{netip.MustParseAddr("192.168.1.21")}
+	moved.V4 = []netip.Addr{netip.MustParseAddr("192.168.1.21")}
 	e.setInterfaces(now, []ifaceInfo{moved, wlan0})
 	e.advance(now)
 	out := e.takeOut()
