@@ -234,9 +234,9 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	r := &result{o: o, pid: srv.pid, tree: t, st: newStats(), version: serverVersion(bin)}
-	logf("mediaftpd pid %d serves %s (status page %s)", srv.pid, srv.ftp, srv.web)
+	defer srv.Stop()
+	r := &result{o: o, pid: srv.PID(), tree: t, st: newStats(), version: serverVersion(bin)}
+	logf("mediaftpd pid %d serves %s (status page %s)", srv.PID(), srv.ftp, srv.web)
 
 	if err := sleep(ctx, o.settle); err != nil {
 		return nil, err
@@ -326,7 +326,7 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 	r.add(r.end)
 	logf("end: %s", r.end)
 	r.endFDs = srv.fdSummary()
-	r.exitErr = srv.stop()
+	r.exitErr = srv.Stop()
 	r.logErrs, r.logWarns, r.firstErr = srv.logCounts()
 	r.judge()
 	return r, nil
