@@ -15,10 +15,11 @@ import (
 // the bench may write: a folder made for it next to the bench's own
 // cgroup, and removed after. The cgroup's cpu.stat counts the CPU of every
 // process that ever ran in it, exited or not, reaped or not, and its
-// cgroup.procs lists every process of the server, orphans included. Without
-// a cgroup the bench falls back to /proc (proc.go), which relies on each
-// process waiting for its children. Only the cgroup v2 hierarchy is used;
-// the v1 hierarchies (memory, cpuacct...) are not touched.
+// cgroup.procs lists every process of the server, orphans included.
+// Without a cgroup the bench falls back to /proc (see servers.go), which
+// relies on each process waiting for its children. Only the cgroup v2
+// hierarchy is used; the v1 hierarchies (memory, cpuacct...) are not
+// touched.
 
 // cgroup is a cgroup v2 folder of one server.
 type cgroup struct{ dir string }

@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -69,46 +67,4 @@ func describeMachine(ctx context.Context, moduleRoot, vsftpdBin string) machine 
 		m.Vsftpd = vsftpdVersion(vsftpdBin)
 	}
 	return m
-}
-
-// modulePath is the module the bench belongs to and builds.
-const modulePath = "github.com/mediaftpd/mediaftpd"
-
-// findModule returns the root of the mediaftpd checkout the bench is run
-// in, from go env GOMOD.
-func findModule(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w (the bench builds mediaftpd with the go command)", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	b, err := os.ReadFile(gomod)
-	if gomod == "" || gomod == os.DevNull || err != nil {
-		return "", errors.New("run the bench inside the mediaftpd checkout (go run ./cmd/ftpbench), or give a binary with -mediaftpd")
-	}
-	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
-			if f[1] != modulePath {
-				return "", fmt.Errorf("%s is module %s, not %s: run the bench inside the mediaftpd checkout", gomod, f[1], modulePath)
-			}
-			return filepath.Dir(gomod), nil
-		}
-	}
-	return "", fmt.Errorf("%s names no module", gomod)
-}
-
-// buildMediaftpd builds cmd/mediaftpd of the checkout into out, with the
-// profiling overlay if one is given.
-func buildMediaftpd(ctx context.Context, moduleRoot, out, overlay string) error {
-	args := []string{"build", "-o", out}
-	if overlay != "" {
-		args = append(args, "-overlay", overlay)
-	}
-	args = append(args, "./cmd/mediaftpd")
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = moduleRoot
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
-	}
-	return nil
 }

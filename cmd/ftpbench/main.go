@@ -30,6 +30,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/childproc"
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
 // Exit codes.
@@ -191,7 +194,10 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			return errors.New("run the bench as root: vsftpd needs root to chroot anonymous sessions and change user")
 		}
 	}
-	moduleRoot, err := findModule(ctx)
+	moduleRoot, err := childproc.FindModule(ctx, "")
+	if errors.Is(err, childproc.ErrNoModule) {
+		err = fmt.Errorf("%w; run the bench inside it (go run ./cmd/ftpbench), or give a binary with -mediaftpd", err)
+	}
 	if err != nil && (o.mediaftpd == "" || o.pprofDir != "" || slices.Contains(o.only, "index")) {
 		return err
 	}
@@ -253,15 +259,17 @@ func (b *bench) compare(ctx context.Context, o *options, ws []workload, moduleRo
 	bin := o.mediaftpd
 	var prof *profiler
 	if o.pprofDir != "" || bin == "" {
-		overlay := ""
+		var flags []string
 		if o.pprofDir != "" {
+			overlay := ""
 			if prof, overlay, err = newProfiler(o.pprofDir, work, moduleRoot); err != nil {
 				return "", 0, err
 			}
+			flags = []string{"-overlay", overlay}
 		}
 		bin = filepath.Join(work, "mediaftpd")
 		b.logf("building mediaftpd from %s", moduleRoot)
-		if err := buildMediaftpd(ctx, moduleRoot, bin, overlay); err != nil {
+		if err := childproc.Build(ctx, moduleRoot, bin, "./cmd/mediaftpd", flags...); err != nil {
 			return "", 0, err
 		}
 	}
@@ -290,10 +298,10 @@ func (b *bench) compare(ctx context.Context, o *options, ws []workload, moduleRo
 			for _, s := range b.servers {
 				ss, err := w.run(b, ctx, s, i)
 				if err != nil {
-					return "", 0, fmt.Errorf("%s, run %d, %s: %w", w.name, i+1, s.name, errors.Join(err, s.exited()))
+					return "", 0, fmt.Errorf("%s, run %d, %s: %w", w.name, i+1, s.Name, errors.Join(err, s.Exited()))
 				}
-				b.res.add(s.name, ss)
-				b.logf("%s run %d/%d, %s: %s", w.name, i+1, o.runs, s.name, formatSamples(ss))
+				b.res.add(s.Name, ss)
+				b.logf("%s run %d/%d, %s: %s", w.name, i+1, o.runs, s.Name, formatSamples(ss))
 			}
 		}
 	}
@@ -309,7 +317,7 @@ func (b *bench) compare(ctx context.Context, o *options, ws []workload, moduleRo
 		if err != nil {
 			return "", 0, err
 		}
-		b.res.add(s.name, []sample{{mPSSAfter, float64(pss) / mib}})
+		b.res.add(s.Name, []sample{{mPSSAfter, float64(pss) / mib}})
 	}
 	vs.stop()
 	ms.stop()
@@ -349,8 +357,8 @@ type load struct {
 }
 
 func startLoad(servers []*server) load {
-	l := load{at: time.Now(), self: selfCPU(), softirq: softirqCPU()}
-	l.busy, _ = machineBusy()
+	l := load{at: time.Now(), self: procstat.SelfCPU(), softirq: procstat.SoftirqCPU()}
+	l.busy, _ = procstat.MachineBusy()
 	for _, s := range servers {
 		c, _ := s.cpuTime()
 		l.servers += c
@@ -372,11 +380,11 @@ func (l load) others(servers []*server) float64 {
 // exitErr reports a server that did not stop cleanly when asked.
 // mediaftpd exits 0 on SIGTERM; vsftpd dies of the signal.
 func (s *server) exitErr() error {
-	<-s.done
-	if s.name == nameVsftpd || s.err == nil {
+	err := s.Wait()
+	if s.Name == nameVsftpd || err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s did not stop cleanly: %v; its log, %s, ends:\n%s", s.name, s.err, s.log, s.logTail())
+	return fmt.Errorf("%s did not stop cleanly: %v; its log, %s, ends:\n%s", s.Name, err, s.LogFile, s.LogTail())
 }
 
 func formatSamples(ss []sample) string {

@@ -4,27 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 )
-
-func TestParseStat(t *testing.T) {
-	// A command name with a space and a parenthesis, as a process may
-	// choose; times in USER_HZ.
-	line := "4321 (vs ftpd) x) S 1234 4321 4321 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 1 0 100 1000 10 0\n"
-	st, err := parseStat(4321, []byte(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.ppid != 1234 {
-		t.Errorf("ppid %d, want 1234", st.ppid)
-	}
-	if want := 2100 * time.Millisecond; st.cpu != want { // 150+50+7+3 ticks
-		t.Errorf("cpu %v, want %v", st.cpu, want)
-	}
-	if _, err := parseStat(1, []byte("1 (init S 0")); err == nil {
-		t.Error("a truncated line parsed")
-	}
-}
 
 func TestMedian(t *testing.T) {
 	for _, tc := range []struct {

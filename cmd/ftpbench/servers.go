@@ -13,21 +13,38 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/childproc"
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
 // server is one FTP server under test, run as a child process of the
-// bench, alone in its process group so that a Ctrl-C reaches only the
-// bench, which then stops it.
+// bench (see childproc.Process), which stops it on Ctrl-C.
 type server struct {
-	name string // "mediaftpd" or "vsftpd"
-	addr string // control address
-	cmd  *exec.Cmd
-	log  string        // its stdout and stderr
-	done chan struct{} // closed when the process has exited
-	err  error         // how it exited, once done is closed
-	prof *profiler     // mediaftpd built for -pprof; nil otherwise
-	cg   *cgroup       // the server's own cgroup; nil: /proc accounting
+	childproc.Process           // Name is nameMediaftpd or nameVsftpd
+	addr              string    // control address
+	prof              *profiler // mediaftpd built for -pprof; nil otherwise
+	cg                *cgroup   // the server's own cgroup; nil: /proc accounting
 }
+
+// How the bench accounts a server's CPU and memory, counting every
+// process of the server: vsftpd forks two processes per session (a
+// privileged parent, and a chrooted, unprivileged child that speaks to the
+// client); mediaftpd is one process.
+//
+// With a cgroup per server (cgroup.go), its cpu.stat and cgroup.procs say
+// it all. Without one, from /proc (package procstat): vsftpd's listener
+// waits for each session process, and each session process for its child,
+// so the listener's utime+stime+cutime+cstime plus those of its live
+// descendants are all the CPU its tree has used. A process exiting between
+// two reads of one snapshot could be counted twice or not at all, so the
+// bench takes CPU snapshots only when the server is quiescent: no session
+// open and no session process left (see server.awaitQuiet). Memory is the
+// PSS summed over the server's processes, which counts vsftpd's shared
+// libc and binary pages once in total: what the server costs the machine.
+
+// stopTimeout is how long a server has to exit after SIGTERM.
+const stopTimeout = 5 * time.Second
 
 // Names of the two servers, as the table shows them.
 const (
@@ -143,12 +160,8 @@ func startVsftpd(ctx context.Context, bin, work string, t tree, p ports, extra [
 	if err := os.WriteFile(conf, []byte(vsftpdConfig(t, p, extra)), 0o600); err != nil {
 		return nil, err
 	}
-	s := &server{name: nameVsftpd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)), log: filepath.Join(work, "vsftpd.log"), cg: cg}
-	if err := s.start(exec.Command(bin, conf)); err != nil {
-		return nil, err
-	}
-	if err := s.awaitReady(ctx); err != nil {
-		s.stop()
+	s := newServer(nameVsftpd, exec.Command(bin, conf), work, p, cg)
+	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -174,57 +187,53 @@ func startMediaftpd(ctx context.Context, bin, work string, t tree, p ports, prof
 	if prof != nil {
 		cmd.Env = append(cmd.Env, pprofEnv+"="+prof.addr)
 	}
-	s := &server{name: nameMediaftpd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)), log: filepath.Join(work, "mediaftpd.log"), prof: prof, cg: cg}
-	if err := s.start(cmd); err != nil {
-		return nil, err
-	}
-	if err := s.awaitReady(ctx); err != nil {
-		s.stop()
+	s := newServer(nameMediaftpd, cmd, work, p, cg)
+	s.prof = prof
+	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
 	// The first scan of the share runs while FTP already answers; the
 	// idle figures are of a server that has finished it.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		b, err := os.ReadFile(s.log)
-		if err == nil && strings.Contains(string(b), "share indexed") {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "ftpbench: mediaftpd logged no %q within a minute; going on\n", "share indexed")
-			return s, nil
-		}
-		select {
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	err := s.Await(ctx, time.Minute, 50*time.Millisecond, func() (bool, error) {
+		b, err := os.ReadFile(s.LogFile)
+		return err == nil && strings.Contains(string(b), "share indexed"), nil
+	})
+	if errors.Is(err, childproc.ErrTimeout) {
+		fmt.Fprintf(os.Stderr, "ftpbench: mediaftpd logged no %q within a minute; going on\n", "share indexed")
+		return s, nil
 	}
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
 }
 
-func (s *server) start(cmd *exec.Cmd) error {
-	logf, err := os.Create(s.log)
-	if err != nil {
+// newServer returns the server that cmd starts on loopback with the
+// control port of p, logging into work.
+func newServer(name string, cmd *exec.Cmd, work string, p ports, cg *cgroup) *server {
+	s := &server{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)), cg: cg}
+	s.Process = childproc.Process{Name: name, Cmd: cmd, LogFile: filepath.Join(work, name+".log"), StopTimeout: stopTimeout}
+	s.Group = s.processes
+	return s
+}
+
+// start starts the server, moves it into its cgroup if it has one, and
+// waits until it greets a client.
+func (s *server) start(ctx context.Context) error {
+	if err := s.Start(); err != nil {
 		return err
 	}
-	defer logf.Close() // the child has its own copy
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w", s.name, err)
-	}
-	s.cmd, s.done = cmd, make(chan struct{})
-	go func() {
-		s.err = cmd.Wait()
-		close(s.done)
-	}()
 	// Before any client connects, so before the first fork.
 	if s.cg != nil {
-		if err := s.cg.add(s.pid()); err != nil {
+		if err := s.cg.add(s.PID()); err != nil {
 			s.stop()
-			return fmt.Errorf("moving %s into its cgroup: %w", s.name, err)
+			return fmt.Errorf("moving %s into its cgroup: %w", s.Name, err)
 		}
+	}
+	if err := s.awaitReady(ctx); err != nil {
+		s.stop()
+		return err
 	}
 	return nil
 }
@@ -232,21 +241,17 @@ func (s *server) start(cmd *exec.Cmd) error {
 // processes returns the PIDs of the server's processes, its own first.
 func (s *server) processes() ([]int, error) {
 	if s.cg == nil {
-		tree, err := processTree(s.pid())
+		tree, err := procstat.Tree(s.PID())
 		if err != nil {
 			return nil, err
 		}
-		pids := make([]int, len(tree))
-		for i, st := range tree {
-			pids[i] = st.pid
-		}
-		return pids, nil
+		return procstat.PIDs(tree), nil
 	}
 	pids, err := s.cg.pids()
 	if err != nil {
 		return nil, err
 	}
-	if i := slices.Index(pids, s.pid()); i > 0 {
+	if i := slices.Index(pids, s.PID()); i > 0 {
 		pids[0], pids[i] = pids[i], pids[0]
 	}
 	return pids, nil
@@ -254,12 +259,12 @@ func (s *server) processes() ([]int, error) {
 
 // cpuTime returns the CPU time all the server's processes have used so
 // far, exited ones included: from its cgroup, or from /proc (then only
-// when the server is quiet; see proc.go).
+// when the server is quiet; see the top of this file).
 func (s *server) cpuTime() (time.Duration, error) {
 	if s.cg != nil {
 		return s.cg.cpu()
 	}
-	return treeCPU(s.pid())
+	return procstat.TreeCPU(s.PID())
 }
 
 // pss returns the summed PSS of the server's processes and their number.
@@ -268,102 +273,57 @@ func (s *server) pss() (int64, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return sumPSS(pids)
-}
-
-func (s *server) pid() int { return s.cmd.Process.Pid }
-
-// exited returns an error with the end of the log if the server is gone.
-func (s *server) exited() error {
-	select {
-	case <-s.done:
-		return fmt.Errorf("%s exited (%v); its log, %s, ends:\n%s", s.name, s.err, s.log, s.logTail())
-	default:
-		return nil
-	}
-}
-
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.log)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
+	return procstat.SumPSS(pids)
 }
 
 // awaitReady waits until the server greets a client.
 func (s *server) awaitReady(ctx context.Context) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var dialErr error // the last attempt's
+	err := s.Await(ctx, 15*time.Second, 20*time.Millisecond, func() (bool, error) {
 		c, err := dial(ctx, s.addr)
-		if err == nil {
-			return c.Quit()
+		if err != nil {
+			dialErr = err
+			return false, nil
 		}
-		if e := s.exited(); e != nil {
-			return e
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s does not answer on %s: %w; its log, %s, ends:\n%s", s.name, s.addr, err, s.log, s.logTail())
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+		dialErr = c.Quit()
+		return true, nil
+	})
+	if errors.Is(err, childproc.ErrTimeout) {
+		return fmt.Errorf("%s does not answer on %s: %w; its log, %s, ends:\n%s", s.Name, s.addr, dialErr, s.LogFile, s.LogTail())
 	}
+	if err != nil {
+		return err
+	}
+	return dialErr
 }
 
 // awaitQuiet waits until no session process of the server is left, so
 // that the CPU of every finished session has been added to the server's
-// own (see proc.go). mediaftpd has no child processes.
+// own (see the top of this file). mediaftpd has no child processes.
 func (s *server) awaitQuiet(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	sessions := 0
+	err := s.Await(ctx, 30*time.Second, 5*time.Millisecond, func() (bool, error) {
 		pids, err := s.processes()
 		if err != nil {
-			return errors.Join(err, s.exited())
+			return false, errors.Join(err, s.Exited())
 		}
-		if len(pids) <= 1 {
-			return errors.Join(s.exited())
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s still has %d session processes 30 s after its clients left", s.name, len(pids)-1)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
+		sessions = len(pids) - 1
+		return sessions <= 0, nil
+	})
+	if errors.Is(err, childproc.ErrTimeout) {
+		return fmt.Errorf("%s still has %d session processes 30 s after its clients left", s.Name, sessions)
 	}
+	if err != nil {
+		return err
+	}
+	return s.Exited()
 }
 
 // stop ends the server: SIGTERM to it and to any session process left,
-// then SIGKILL to what is still there after five seconds. It waits for
+// then SIGKILL to what is still there after stopTimeout. It waits for
 // every process of the server's cgroup to be gone.
 func (s *server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	signalAll := func(sig syscall.Signal) {
-		select {
-		case <-s.done:
-			if s.cg == nil {
-				return // the PID may be another's now
-			}
-		default:
-		}
-		pids, _ := s.processes()
-		for _, pid := range pids {
-			syscall.Kill(pid, sig)
-		}
-	}
-	signalAll(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		signalAll(syscall.SIGKILL)
-		<-s.done
-	}
+	s.Stop()
 	if s.cg != nil {
 		// Orphaned session processes, if any, are still in the cgroup.
 		for range 100 {
@@ -371,7 +331,9 @@ func (s *server) stop() {
 			if err != nil || len(pids) == 0 {
 				break
 			}
-			signalAll(syscall.SIGKILL)
+			for _, pid := range pids {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
 // metric names one figure of the table.
@@ -104,7 +106,7 @@ func (b *bench) download(ctx context.Context, s *server, name string, run, strea
 	if err != nil {
 		return nil, err
 	}
-	self0 := selfCPU()
+	self0 := procstat.SelfCPU()
 	clients := make([]*client, streams)
 	data := make([]*net.TCPConn, streams)
 	defer closeAll(clients)
@@ -139,7 +141,7 @@ func (b *bench) download(ctx context.Context, s *server, name string, run, strea
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	self1 := selfCPU()
+	self1 := procstat.SelfCPU()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -410,7 +412,7 @@ func (b *bench) memory(ctx context.Context, s *server, run int) ([]sample, error
 	if err := s.heap(ctx, profName("memory", run)+".sessions.heap.pprof"); err != nil {
 		return nil, err
 	}
-	b.logf("    %s: %d processes with %d sessions", s.name, procs, memSessions)
+	b.logf("    %s: %d processes with %d sessions", s.Name, procs, memSessions)
 	for i, c := range clients {
 		err := c.Quit()
 		clients[i] = nil
