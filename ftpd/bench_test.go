@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/library"
 )
 
 // Benchmarks of the hot paths, with allocation counts. No timing is
@@ -76,7 +78,7 @@ func BenchmarkResolvePath(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := resolvePath(vpath(bc.cwd), bc.arg); err != nil {
+				if _, err := resolvePath(vpath(bc.cwd), bc.arg, library.Visible); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/library"
 )
 
 // FuzzListFormat checks that a LIST or MLSD line is one line whatever the
@@ -38,7 +40,7 @@ func FuzzListFormat(f *testing.F) {
 		e := entry{name: string(name), size: size, mtime: time.Unix(sec, nsec), dir: dir}
 		list := appendList(nil, e, nowT)
 		facts := append(appendFacts(nil, e, facts(fs)&allFacts, e.name), "\r\n"...)
-		if !visibleName(e.name) {
+		if !library.Visible(e.name) {
 			return // never listed
 		}
 		for _, line := range [][]byte{list, facts} {

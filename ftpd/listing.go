@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,12 +26,6 @@ type entry struct {
 
 func entryOf(name string, fi fs.FileInfo) entry {
 	return entry{name: name, size: fi.Size(), mtime: fi.ModTime(), dir: fi.IsDir()}
-}
-
-// visibleName reports whether a directory entry may be listed: dotfiles
-// are hidden, and names with CR or LF cannot be sent in a listing line.
-func visibleName(name string) bool {
-	return !strings.HasPrefix(name, ".") && !strings.ContainsAny(name, "\r\n")
 }
 
 // readDirBatch is how many names readDir reads from the folder at a time.
@@ -57,8 +49,7 @@ func (s *session) readDir(n node) ([]entry, error) {
 	if n.root == nil {
 		return s.shareEntries(), nil
 	}
-	// O_DIRECTORY: a FIFO swapped in for the folder must not block the open.
-	f, err := n.root.OpenFile(n.rel, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	f, err := s.srv.Shares.OpenDirAt(n.root, n.rel)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +58,7 @@ func (s *session) readDir(n node) ([]entry, error) {
 	for {
 		batch, err := f.Readdirnames(readDirBatch)
 		for _, name := range batch {
-			if visibleName(name) {
+			if s.srv.Shares.Visible(name) {
 				names = append(names, name)
 			}
 		}
@@ -97,7 +88,7 @@ func (s *session) readDir(n node) ([]entry, error) {
 			lo, hi := len(names)*w/workers, len(names)*(w+1)/workers
 			wg.Go(func() {
 				for i := lo; i < hi; i++ {
-					out[i] = n.statEntry(int(fd), names[i])
+					out[i] = s.statEntry(n, int(fd), names[i])
 				}
 			})
 		}
@@ -114,8 +105,10 @@ func (s *session) readDir(n node) ([]entry, error) {
 // statEntry stats the entry name of the folder n open as dirfd. The
 // entry's name is empty when it is to be left out: removed meanwhile, a
 // dangling or looping symlink or one leaving the share, or something
-// other than a file or folder.
-func (n node) statEntry(dirfd int, name string) entry {
+// other than a file or folder. A symlink is judged by the shares' one
+// rule (StatAt); the rest is the same rule on the fstatat result, which
+// saves an os.FileInfo per entry.
+func (s *session) statEntry(n node, dirfd int, name string) entry {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return entry{}
@@ -126,9 +119,8 @@ func (n node) statEntry(dirfd int, name string) entry {
 	case unix.S_IFDIR:
 		return entry{name: name, size: st.Size, mtime: time.Unix(st.Mtim.Unix()), dir: true}
 	case unix.S_IFLNK:
-		// Followed through the Root, which refuses to leave the share.
-		fi, err := n.root.Stat(path.Join(n.rel, name))
-		if err != nil || (!fi.Mode().IsRegular() && !fi.IsDir()) {
+		fi, err := s.srv.Shares.StatAt(n.root, path.Join(n.rel, name))
+		if err != nil {
 			return entry{}
 		}
 		return entryOf(name, fi)
@@ -141,7 +133,7 @@ func (n node) statEntry(dirfd int, name string) entry {
 func (s *session) shareEntries() []entry {
 	var out []entry
 	for _, name := range s.srv.Shares.Names() {
-		if !visibleName(name) {
+		if !s.srv.Shares.Visible(name) {
 			continue
 		}
 		root, err := s.srv.Shares.Root(name)

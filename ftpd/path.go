@@ -16,12 +16,13 @@ const maxPathLen = 4096
 var (
 	// errBadPath means a path argument with a NUL, CR or LF, or too long.
 	errBadPath = errors.New("invalid path")
-	// errHidden means a path names a dotfile, which is neither listed nor
-	// served; it reads as "not found" to the client.
+	// errHidden means a path has a component that is not visible (a
+	// dotfile, a name with a control character); it reads as "not found"
+	// to the client.
 	errHidden = errors.New("hidden path")
-	// errNotRegular means a path names something other than a file or
-	// folder (a FIFO, socket or device), which is never opened.
-	errNotRegular = errors.New("not a regular file or folder")
+	// errNotRegular means a path names something that cannot be sent: the
+	// virtual root, or a folder where a file is wanted.
+	errNotRegular = errors.New("not a regular file")
 )
 
 // vpath is a clean, absolute virtual path: "/" or "/share/rest".
@@ -29,10 +30,10 @@ type vpath string
 
 // resolvePath turns a command's path argument into a clean, absolute virtual
 // path, relative arguments being taken from cwd. ".." never climbs above "/".
-// Every component must be visible: a name starting with a dot is hidden.
-// Resolution is purely textual; opening goes through the share's os.Root,
-// which refuses symlinks that leave the share.
-func resolvePath(cwd vpath, arg string) (vpath, error) {
+// Every component must be visible, as the visible function (the shares'
+// one rule) says. Resolution is purely textual; opening goes through the
+// share's os.Root, which refuses symlinks that leave the share.
+func resolvePath(cwd vpath, arg string, visible func(name string) bool) (vpath, error) {
 	if len(arg) > maxPathLen || strings.ContainsAny(arg, "\x00\r\n") {
 		return "", errBadPath
 	}
@@ -44,7 +45,7 @@ func resolvePath(cwd vpath, arg string) (vpath, error) {
 	for rest := p[1:]; rest != ""; {
 		var elem string
 		elem, rest, _ = strings.Cut(rest, "/")
-		if strings.HasPrefix(elem, ".") {
+		if !visible(elem) {
 			return "", errHidden
 		}
 	}
@@ -134,12 +135,5 @@ func (s *session) stat(n node) (fs.FileInfo, error) {
 	if n.root == nil {
 		return rootInfo{s.srv.started}, nil
 	}
-	fi, err := n.root.Stat(n.rel)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() && !fi.IsDir() {
-		return nil, errNotRegular
-	}
-	return fi, nil
+	return s.srv.Shares.StatAt(n.root, n.rel)
 }

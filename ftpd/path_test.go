@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
+	"github.com/mediaftpd/mediaftpd/library"
 )
 
 func TestResolvePath(t *testing.T) {
@@ -81,7 +82,7 @@ func TestResolvePath(t *testing.T) {
 		{cwd: "/", arg: "Média/Фильм;1.mkv", want: "/Média/Фильм;1.mkv", share: "Média", rel: "Фильм;1.mkv"},
 	}
 	for _, tt := range tests {
-		got, err := resolvePath(tt.cwd, tt.arg)
+		got, err := resolvePath(tt.cwd, tt.arg, library.Visible)
 		name := string(tt.cwd) + " + " + trunc(tt.arg)
 		if tt.err != nil {
 			if !errors.Is(err, tt.err) {
@@ -135,12 +136,12 @@ func FuzzResolvePath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, cwdArg, arg string) {
 		// Any cwd a session can have comes from resolvePath itself.
-		cwd, err := resolvePath("/", cwdArg)
+		cwd, err := resolvePath("/", cwdArg, library.Visible)
 		if err != nil {
 			return
 		}
 		checkVpath(t, "cwd "+string(cwd), cwd)
-		r, err := resolvePath(cwd, arg)
+		r, err := resolvePath(cwd, arg, library.Visible)
 		if err != nil {
 			if !errors.Is(err, errBadPath) && !errors.Is(err, errHidden) {
 				t.Fatalf("resolvePath(%q, %q): unexpected error %v", cwd, arg, err)

@@ -35,6 +35,23 @@ type Shares interface {
 	// open root keeps the share's disk busy, so it could not be unmounted.
 	// Files opened through it stay valid after it is closed.
 	Root(name string) (*os.Root, error)
+
+	// The one visibility rule and safe opener (library's), which every
+	// front end shares:
+
+	// Visible reports whether a folder entry with this name is shown.
+	Visible(name string) bool
+	// StatAt returns what rel is in a share's root: a regular file or a
+	// folder, a symlink followed only inside the share. Hidden names and
+	// anything else are errors.
+	StatAt(root *os.Root, rel string) (fs.FileInfo, error)
+	// OpenAt opens the regular file rel of a share's root for streaming,
+	// refusing hidden names and anything but a regular file without ever
+	// blocking (a FIFO).
+	OpenAt(root *os.Root, rel string) (*os.File, fs.FileInfo, error)
+	// OpenDirAt opens the folder rel of a share's root to read its
+	// entries, without ever blocking.
+	OpenDirAt(root *os.Root, rel string) (*os.File, error)
 }
 
 // Defaults for the Server's zero-valued fields.

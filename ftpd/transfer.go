@@ -59,22 +59,8 @@ func (s *session) openFile(p vpath) (*os.File, os.FileInfo, error) {
 	if n.root == nil {
 		return nil, nil, errNotRegular
 	}
-	// O_NONBLOCK: opening a FIFO put in a share must not hang the session.
-	f, err := n.root.OpenFile(n.rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	n.close()
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, errNotRegular
-	}
-	return f, fi, nil
+	defer n.close()
+	return s.srv.Shares.OpenAt(n.root, n.rel)
 }
 
 // sendCall is the most one sendfile(2) call may send. Progress for STAT and

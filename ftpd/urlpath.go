@@ -30,7 +30,7 @@ func percentDecoded(arg string) (string, bool) {
 // the one used, or on failure the argument's as sent ("" if it did not
 // resolve). use must release what it took when it fails.
 func (s *session) resolveArg(arg string, use func(vpath) error) (vpath, error) {
-	p, err := resolvePath(s.cwd, arg)
+	p, err := resolvePath(s.cwd, arg, s.srv.Shares.Visible)
 	if err == nil {
 		err = use(p)
 	}
@@ -38,7 +38,7 @@ func (s *session) resolveArg(arg string, use func(vpath) error) (vpath, error) {
 		return p, nil
 	}
 	if d, ok := percentDecoded(arg); ok {
-		if dp, derr := resolvePath(s.cwd, d); derr == nil && use(dp) == nil {
+		if dp, derr := resolvePath(s.cwd, d, s.srv.Shares.Visible); derr == nil && use(dp) == nil {
 			return dp, nil
 		}
 	}

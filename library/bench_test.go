@@ -103,7 +103,7 @@ func (x *indexer) buildIndex(b *testing.B, src eventSource) *index {
 	if res.err != nil {
 		b.Fatal(res.err)
 	}
-	ix := newIndex(res.tree, res.visited, x.recentMax)
+	ix := newIndex(&x.sh.treeMu, res.tree, res.visited, x.recentMax)
 	if ix.counts.files != benchFiles || ix.counts.dirs != benchFolders {
 		b.Fatalf("indexed %d files in %d folders, want %d in %d", ix.counts.files, ix.counts.dirs, benchFiles, benchFolders)
 	}

@@ -3,17 +3,21 @@ package library
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // fileID identifies a file by its device and inode numbers.
 type fileID struct{ dev, ino uint64 }
 
 // fileRec is one indexed file. The index holds one per file, so it is kept
-// to a name and two numbers: 32 bytes on a 64-bit system plus the name's
-// bytes. The kind is not stored; KindOf finds it again from the name.
+// to a name and three numbers: 40 bytes on a 64-bit system plus the
+// name's bytes. The kind is not stored; KindOf finds it again from the
+// name.
 type fileRec struct {
 	name  string
 	size  int64
+	mtime int64 // Unix nanoseconds
 	added int64 // Unix nanoseconds; see Addition.Added
 }
 
@@ -26,6 +30,11 @@ type dirNode struct {
 	parent *dirNode   // nil for the share's folder
 	dirs   []*dirNode // sorted by name
 	files  []fileRec  // sorted by name
+
+	// order is the entries in the order browsing shows them (see
+	// naturalOrder), made when first asked for and dropped by every
+	// change of the entries. Readers make it under the tree's read lock.
+	order atomic.Pointer[[]int32]
 }
 
 // path returns d's share-relative path.
@@ -84,20 +93,33 @@ func joinRel(dir, name string) string {
 }
 
 // index is one share's tree of folders with its totals and its most recent
-// additions. It belongs to the share's indexer goroutine.
+// additions. It belongs to the share's indexer goroutine, which alone
+// changes it, holding mu for writing while it does; others read the tree
+// (Set.Entry, Set.Children, Set.Walk) holding mu for reading.
 type index struct {
+	mu      *sync.RWMutex // the share's treeMu
 	root    *dirNode
 	counts  counts
 	visited map[fileID]*dirNode // the folders in the tree
 	recent  recentList
+	// changed are the folders whose entries changed since the indexer
+	// last published, by share-relative path.
+	changed map[string]struct{}
 }
 
-// newIndex returns the index of a scanned tree.
-func newIndex(root *dirNode, visited map[fileID]*dirNode, recentMax int) *index {
-	ix := &index{root: root, visited: visited, recent: recentList{max: recentMax}}
+// newIndex returns the index of a scanned tree, guarded by mu.
+func newIndex(mu *sync.RWMutex, root *dirNode, visited map[fileID]*dirNode, recentMax int) *index {
+	ix := &index{mu: mu, root: root, visited: visited, recent: recentList{max: recentMax}, changed: map[string]struct{}{}}
 	ix.counts.addTree(root, 1)
 	ix.recent.rebuild(root)
 	return ix
+}
+
+// touched records that the entries of d changed: its browsing order is
+// dropped and its path noted for the watchers. ix.mu is held.
+func (ix *index) touched(d *dirNode) {
+	d.order.Store(nil)
+	ix.changed[d.path()] = struct{}{}
 }
 
 // parentOf finds where rel belongs. It returns the folder that holds rel
@@ -123,22 +145,26 @@ func (ix *index) parentOf(rel string) (parent *dirNode, name, at string) {
 	}
 }
 
-// putFile records that the file name in d, at rel, has the given size. A
-// new file is recorded as added at the given time. It reports whether the
-// index changed.
-func (ix *index) putFile(d *dirNode, rel, name string, size, added int64) bool {
+// putFile records that the file name in d, at rel, has the given size and
+// modification time. A new file is recorded as added at the given time. It
+// reports whether the index changed.
+func (ix *index) putFile(d *dirNode, rel, name string, size, mtime, added int64) bool {
 	i, ok := d.fileIndex(name)
+	if ok && d.files[i].size == size && d.files[i].mtime == mtime {
+		return false
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.changed[d.path()] = struct{}{}
 	if ok {
 		f := &d.files[i]
-		if f.size == size {
-			return false
-		}
 		ix.counts.bytes += size - f.size
-		f.size = size
+		f.size, f.mtime = size, mtime
 		ix.recent.resize(rel, size)
 		return true
 	}
-	d.files = slices.Insert(d.files, i, fileRec{name: name, size: size, added: added})
+	d.files = slices.Insert(d.files, i, fileRec{name: name, size: size, mtime: mtime, added: added})
+	d.order.Store(nil)
 	ix.counts.addFile(name, size, 1)
 	ix.recent.offer(rel, size, added)
 	return true
@@ -146,6 +172,9 @@ func (ix *index) putFile(d *dirNode, rel, name string, size, added int64) bool {
 
 // removeFile removes d's i'th file, which is at rel.
 func (ix *index) removeFile(d *dirNode, i int, rel string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.touched(d)
 	f := d.files[i]
 	ix.counts.addFile(f.name, f.size, -1)
 	d.files = slices.Delete(d.files, i, i+1)
@@ -155,6 +184,9 @@ func (ix *index) removeFile(d *dirNode, i int, rel string) {
 // addDir adds the scanned folder sub to d; sub is at rel. Its files are
 // offered to the recent additions.
 func (ix *index) addDir(d *dirNode, sub *dirNode, rel string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.touched(d)
 	i, _ := d.dirIndex(sub.name)
 	d.dirs = slices.Insert(d.dirs, i, sub)
 	sub.parent = d
@@ -167,6 +199,9 @@ func (ix *index) addDir(d *dirNode, sub *dirNode, rel string) {
 // calls gone with the path of that folder and of every folder below it,
 // so their watches can be dropped.
 func (ix *index) removeDir(d *dirNode, i int, rel string, gone func(rel string)) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.touched(d)
 	sub := d.dirs[i]
 	ix.counts.dirs--
 	ix.counts.addTree(sub, -1)
@@ -294,4 +329,42 @@ func (r *recentList) rebuild(root *dirNode) {
 	if r.max > 0 {
 		r.offerTree(root, ".")
 	}
+}
+
+// diffTree notes in changed the path of every folder of next, at rel,
+// whose entries differ from those of the folder in the same place in
+// prev, which a rescan replaces: what a client showing that folder must
+// reload. A folder new in next counts as a change of its parent.
+func diffTree(prev, next *dirNode, rel string, changed map[string]struct{}) {
+	if prev == nil || !sameEntries(prev, next) {
+		changed[rel] = struct{}{}
+	}
+	if prev == nil {
+		return
+	}
+	for _, d := range next.dirs {
+		if j, ok := prev.dirIndex(d.name); ok {
+			diffTree(prev.dirs[j], d, joinRel(rel, d.name), changed)
+		}
+	}
+}
+
+// sameEntries reports whether a and b hold the same names, with the same
+// sizes and times for files.
+func sameEntries(a, b *dirNode) bool {
+	if len(a.files) != len(b.files) || len(a.dirs) != len(b.dirs) {
+		return false
+	}
+	for i := range a.files {
+		x, y := &a.files[i], &b.files[i]
+		if x.name != y.name || x.size != y.size || x.mtime != y.mtime {
+			return false
+		}
+	}
+	for i := range a.dirs {
+		if a.dirs[i].name != b.dirs[i].name {
+			return false
+		}
+	}
+	return true
 }

@@ -84,6 +84,7 @@ type indexer struct {
 	state  State
 	reason string
 	dirty  bool // published state is out of date
+	lost   bool // the index was dropped since the last publish
 }
 
 // fullScan is a scan of the whole share running in its own goroutine.
@@ -381,7 +382,9 @@ func (x *indexer) teardown() {
 		x.scan = nil
 	}
 	x.closeSource()
-	x.ix = nil
+	if x.ix != nil {
+		x.setIndex(nil)
+	}
 	x.rescan, x.renew = "", false
 	clear(x.pending)
 	x.dirty = true
@@ -531,7 +534,13 @@ func (x *indexer) finishScan(res scanResult, now time.Time) error {
 	if x.ix != nil && x.poll > 0 {
 		level = slog.LevelDebug
 	}
-	x.ix = newIndex(res.tree, res.visited, x.recentMax)
+	ix := newIndex(&x.sh.treeMu, res.tree, res.visited, x.recentMax)
+	var prev *dirNode
+	if x.ix != nil {
+		prev = x.ix.root
+	}
+	diffTree(prev, res.tree, ".", ix.changed)
+	x.setIndex(ix)
 	c := x.ix.counts
 	x.logger().Log(x.ctx, level, "share indexed", "why", scan.why, "files", c.files, "folders", c.dirs, "bytes", c.bytes,
 		"took", time.Since(scan.started).Round(time.Millisecond))
@@ -562,7 +571,7 @@ func (x *indexer) event(ev fsnotify.Event, now time.Time) (rootChanged bool) {
 		return ev.Has(fsnotify.Remove | fsnotify.Rename)
 	}
 	// Chmod is ignored: it changes nothing that is indexed.
-	if !ev.Has(fsnotify.Create|fsnotify.Write|fsnotify.Remove|fsnotify.Rename) || !visiblePath(ev.Name) {
+	if !ev.Has(fsnotify.Create|fsnotify.Write|fsnotify.Remove|fsnotify.Rename) || !VisiblePath(ev.Name) {
 		return false
 	}
 	x.touch(ev.Name, now.Add(x.settle))
@@ -688,15 +697,12 @@ func (x *indexer) reconcile(rel string, e *pendingEntry, now time.Time) bool {
 		// indexed as a whole.
 		rel, e = at, nil
 	}
-	fi, err := x.root.Lstat(rel)
-	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		fi, err = x.root.Stat(rel) // followed only inside the share
-	}
+	fi, err := Stat(x.root, rel) // a symlink is followed only inside the share
 	fileAt, isFile := d.fileIndex(name)
 	dirAt, isDir := d.dirIndex(name)
 	switch {
-	case err != nil || (!fi.Mode().IsRegular() && !fi.IsDir()):
-		// Gone, or nothing the FTP server would show.
+	case err != nil:
+		// Gone, or nothing a client would see.
 		if isFile {
 			x.ix.removeFile(d, fileAt, rel)
 			return true
@@ -718,7 +724,7 @@ func (x *indexer) reconcile(rel string, e *pendingEntry, now time.Time) bool {
 			x.ix.removeDir(d, dirAt, rel, x.unwatch)
 			changed = true
 		}
-		return x.ix.putFile(d, rel, name, fi.Size(), now.UnixNano()) || changed
+		return x.ix.putFile(d, rel, name, fi.Size(), fi.ModTime().UnixNano(), now.UnixNano()) || changed
 
 	default: // a folder
 		id, _ := idOf(fi)
@@ -825,6 +831,46 @@ func (x *indexer) publish() {
 	}
 	x.sh.publish(x.state, x.reason, c, recent)
 	x.set.notify()
+	x.tellChanges()
+}
+
+// setIndex makes ix the share's index, which readers then see. A share
+// without an index (nil: stopped or offline) has changed as a whole.
+func (x *indexer) setIndex(ix *index) {
+	x.sh.treeMu.Lock()
+	x.sh.ix = ix
+	x.sh.treeMu.Unlock()
+	if ix == nil && x.ix != nil {
+		x.lost = true
+	}
+	x.ix = ix
+}
+
+// tellChanges tells the Set's watchers which folders changed since the
+// last time.
+func (x *indexer) tellChanges() {
+	var dirs []string
+	if x.lost {
+		x.lost = false
+		dirs = append(dirs, ".")
+	}
+	if x.ix != nil && len(x.ix.changed) > 0 {
+		for d := range x.ix.changed { // the indexer's alone
+			dirs = append(dirs, d)
+		}
+		clear(x.ix.changed)
+	}
+	if len(dirs) == 0 {
+		return
+	}
+	x.set.mu.RLock()
+	name := x.sh.Name
+	x.set.mu.RUnlock()
+	changes := make([]Change, len(dirs))
+	for i, d := range dirs {
+		changes[i] = Change{Share: name, Dir: d}
+	}
+	x.set.changed(changes...)
 }
 
 // logger returns the Set's logger with the share's current name (which

@@ -106,6 +106,13 @@ func (s *Set) Sync(shares []Share) (Changes, error) {
 	}
 	s.shares = next
 	s.notify()
+	var changes []Change
+	for _, names := range [][]string{ch.Added, ch.Removed, ch.Changed} {
+		for _, name := range names {
+			changes = append(changes, Change{Share: name, Dir: "."})
+		}
+	}
+	s.changed(changes...)
 	return ch, nil
 }
 

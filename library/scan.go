@@ -24,23 +24,6 @@ const scanWorkers = 8
 // in memory at once.
 const readBatch = 1024
 
-// visibleName reports whether a folder entry is shown, and so indexed: the
-// FTP server hides dotfiles and names that cannot be sent in a listing.
-func visibleName(name string) bool {
-	return !strings.HasPrefix(name, ".") && !strings.ContainsAny(name, "\r\n")
-}
-
-// visiblePath reports whether every component of a share-relative path is
-// visible.
-func visiblePath(rel string) bool {
-	for comp := range strings.SplitSeq(rel, "/") {
-		if !visibleName(comp) {
-			return false
-		}
-	}
-	return true
-}
-
 // progress counts what a running scan has read so far.
 type progress struct {
 	files, dirs atomic.Int64
@@ -213,8 +196,7 @@ func (s *scanner) readDir(d *dirNode, rel string) error {
 			return err
 		}
 	}
-	// O_DIRECTORY: a FIFO swapped in for the folder must not block the open.
-	f, err := s.root.OpenFile(rel, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK, 0)
+	f, err := OpenDir(s.root, rel)
 	if err != nil {
 		return fmt.Errorf("open folder: %w", err)
 	}
@@ -247,14 +229,14 @@ func (s *scanner) readDir(d *dirNode, rel string) error {
 // d.dirs.
 func (s *scanner) entry(d *dirNode, rel string, fi fs.FileInfo, files *[]fileRec) {
 	name := fi.Name()
-	if !visibleName(name) {
+	if !Visible(name) {
 		return
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		crel := joinRel(rel, name)
-		t, err := s.root.Stat(crel)
+		t, err := Stat(s.root, crel)
 		if err != nil {
-			return // dangling, looping, or leading out of the share
+			return // dangling, looping, leading out of the share, or not a file or folder
 		}
 		if t.IsDir() {
 			s.mu.Lock()
@@ -276,7 +258,7 @@ func (s *scanner) entry(d *dirNode, rel string, fi fs.FileInfo, files *[]fileRec
 		if added == 0 {
 			added = changeTime(fi)
 		}
-		*files = append(*files, fileRec{name: name, size: fi.Size(), added: added})
+		*files = append(*files, fileRec{name: name, size: fi.Size(), mtime: fi.ModTime().UnixNano(), added: added})
 	case fi.IsDir():
 		c := &dirNode{name: name, parent: d}
 		if s.visit(c, fi) {

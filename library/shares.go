@@ -89,8 +89,9 @@ type Set struct {
 	shares  []*share     // in the order they were added
 	running *runState    // set while Run runs
 
-	subMu sync.Mutex // guards subs
-	subs  map[chan struct{}]struct{}
+	subMu    sync.Mutex // guards subs and watchers
+	subs     map[chan struct{}]struct{}
+	watchers map[*Watcher]struct{}
 
 	limitMu     sync.Mutex      // guards limitLogged
 	limitLogged map[string]bool // inotify limits already explained in the log
@@ -114,6 +115,11 @@ type share struct {
 	// Guarded by Set.mu:
 	stop context.CancelFunc // stops the indexer
 	done chan struct{}      // closed when the indexer has stopped
+
+	// treeMu guards ix: the indexer holds it for writing while it changes
+	// the index, readers for reading while they look.
+	treeMu sync.RWMutex
+	ix     *index // the indexer's index, nil while there is none
 
 	pmu      sync.Mutex // guards the fields below, published by the indexer
 	state    State
@@ -161,6 +167,7 @@ func (s *Set) Add(sh Share) error {
 	sh.RescanInterval = max(sh.RescanInterval, 0)
 	s.shares = append(s.shares, s.newShare(sh))
 	s.notify()
+	s.changed(Change{Share: sh.Name, Dir: "."})
 	return nil
 }
 
@@ -181,6 +188,7 @@ func (s *Set) Remove(name string) error {
 	}
 	s.shares = slices.Delete(s.shares, i, i+1)
 	s.notify()
+	s.changed(Change{Share: name, Dir: "."})
 	return nil
 }
 
@@ -199,6 +207,7 @@ func (s *Set) Rename(old, new string) error {
 	if j := s.find(new); j >= 0 && j != i {
 		return fmt.Errorf("%w: %q", ErrShareExists, new)
 	}
+	s.changed(Change{Share: old, Dir: "."}, Change{Share: new, Dir: "."})
 	s.shares[i].Name = new
 	s.notify()
 	return nil

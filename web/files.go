@@ -17,11 +17,12 @@ import (
 
 // Browsing and streaming. GET /files/<share>/<path> lists a folder or
 // serves a file, with Range support (http.ServeContent), so a browser can
-// play a video directly. The rules are FTP's: read-only, names starting
-// with a dot are neither listed nor served, only regular files and
-// folders are seen, and everything is reached through the share's
-// os.Root, so ".." and symlinks that leave the share go nowhere. Anything
-// refused reads as not found.
+// play a video directly. What is seen and how a file is opened are the
+// shares' one rule (library.Visible, library.Stat, library.Open), as for
+// FTP: read-only, hidden names neither listed nor served, only regular
+// files and folders, everything reached through the share's os.Root, so
+// ".." and symlinks that leave the share go nowhere. Anything refused
+// reads as not found.
 
 // fileCSP is the Content-Security-Policy of files served from shares. A
 // share may hold anything, HTML and SVG included: sandboxed, with no
@@ -48,7 +49,7 @@ func filePolicy(ctype string) string {
 }
 
 // errRefused means a path component is not allowed: empty, ".", ".." or
-// hidden.
+// otherwise hidden.
 var errRefused = errors.New("path refused")
 
 // splitFilesPath splits the path after /files/ into the share name and
@@ -58,7 +59,7 @@ func splitFilesPath(p string) (share, rel string, dir bool, err error) {
 	dir = strings.HasSuffix(p, "/")
 	parts := strings.Split(strings.TrimSuffix(p, "/"), "/")
 	for _, c := range parts {
-		if c == "" || strings.HasPrefix(c, ".") || strings.ContainsRune(c, 0) {
+		if !library.Visible(c) {
 			return "", "", false, errRefused
 		}
 	}
@@ -93,8 +94,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 	// An open root keeps the share's disk busy: closed when the request
 	// is answered, or once the file to send is open.
 	defer root.Close()
-	// Stat first: opening a FIFO would block.
-	fi, err := root.Stat(rel)
+	fi, err := library.Stat(root, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
@@ -105,17 +105,13 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 	case fi.IsDir():
 		s.serveFolder(w, r, root, share, rel)
 	case fi.Mode().IsRegular() && !wantDir:
-		f, err := root.Open(rel)
+		f, fi, err := library.Open(root, rel)
 		root.Close() // closing twice is harmless
 		if err != nil {
 			s.notFound(w, r, err)
 			return
 		}
 		defer f.Close()
-		if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
-			s.notFound(w, r, err)
-			return
-		}
 		ctype := mime.TypeByExtension(path.Ext(fi.Name()))
 		if ctype == "" {
 			ctype = "application/octet-stream" // no sniffing: nosniff is set
@@ -164,13 +160,13 @@ func (s *Server) serveShareList(w http.ResponseWriter) {
 
 // serveFolder lists the folder rel of a share.
 func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Root, share, rel string) {
-	f, err := root.Open(rel)
+	f, err := library.OpenDir(root, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
 	}
 	defer f.Close()
-	des, err := f.ReadDir(-1)
+	names, err := f.Readdirnames(-1)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
@@ -187,14 +183,12 @@ func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Ro
 		}
 	}
 	pg.Crumbs[len(pg.Crumbs)-1].Href = ""
-	for _, de := range des {
-		name := de.Name()
-		if strings.HasPrefix(name, ".") {
+	for _, name := range names {
+		if !library.Visible(name) {
 			continue
 		}
-		// Through the root: a symlink that leaves the share fails here.
-		fi, err := root.Stat(path.Join(rel, name))
-		if err != nil || !fi.IsDir() && !fi.Mode().IsRegular() {
+		fi, err := library.Stat(root, path.Join(rel, name))
+		if err != nil {
 			continue
 		}
 		e := entry{Name: name, Dir: fi.IsDir(), Href: "./" + url.PathEscape(name)}

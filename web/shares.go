@@ -327,7 +327,7 @@ func (s *Server) listFolders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if !library.Visible(e.Name()) {
 			continue
 		}
 		full := filepath.Join(dir, e.Name())
