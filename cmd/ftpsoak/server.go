@@ -37,7 +37,7 @@ const stopTimeout = 15 * time.Second
 func findModule(ctx context.Context) (string, error) {
 	root, err := childproc.FindModule(ctx, "")
 	if errors.Is(err, childproc.ErrNoModule) {
-		err = fmt.Errorf("%w: run ftpsoak from the checkout, or give -server", err)
+		err = fmt.Errorf("%w; run ftpsoak from the checkout, or give -server", err)
 	}
 	return root, err
 }
