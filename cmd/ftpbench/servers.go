@@ -19,7 +19,8 @@ import (
 )
 
 // server is one FTP server under test, run as a child process of the
-// bench (see childproc.Process), which stops it on Ctrl-C.
+// bench alone in its process group (see childproc.Process), so that a
+// Ctrl-C reaches only the bench, which then stops it.
 type server struct {
 	childproc.Process           // Name is nameMediaftpd or nameVsftpd
 	addr              string    // control address

@@ -21,7 +21,8 @@ import (
 )
 
 // server is the mediaftpd process under soak: the real binary, run as a
-// child (see childproc.Process), which the soak stops on Ctrl-C.
+// child alone in its process group (see childproc.Process), so that a
+// Ctrl-C reaches only the soak, which then stops it.
 type server struct {
 	childproc.Process
 	work string // the soak's work folder: config, log, tree
@@ -32,19 +33,13 @@ type server struct {
 // stopTimeout is how long the server has to exit after SIGTERM.
 const stopTimeout = 15 * time.Second
 
-// findModule returns the root of the mediaftpd checkout the soak runs in,
-// to build mediaftpd from.
-func findModule(ctx context.Context) (string, error) {
+// buildServer builds cmd/mediaftpd of the checkout the soak runs in into
+// dir.
+func buildServer(ctx context.Context, dir string) (string, error) {
 	root, err := childproc.FindModule(ctx, "")
 	if errors.Is(err, childproc.ErrNoModule) {
-		err = fmt.Errorf("%w; run ftpsoak from the checkout, or give -server", err)
+		return "", fmt.Errorf("%w; run ftpsoak from the checkout, or give -server", err)
 	}
-	return root, err
-}
-
-// buildServer builds cmd/mediaftpd of the checkout into dir.
-func buildServer(ctx context.Context, dir string) (string, error) {
-	root, err := findModule(ctx)
 	if err != nil {
 		return "", err
 	}
