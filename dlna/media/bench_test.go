@@ -43,4 +43,3 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 }
-
