@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
+
+	"github.com/mediaftpd/mediaftpd/internal/config"
 )
 
 // Changes says what a call to Sync changed, by share name.
@@ -48,7 +49,7 @@ func (s *Set) Sync(shares []Share) (Changes, error) {
 			errs = append(errs, fmt.Errorf("share %q: empty path", sh.Name))
 		}
 		for _, prev := range shares[:i] {
-			if strings.EqualFold(prev.Name, sh.Name) {
+			if config.SameShareName(prev.Name, sh.Name) {
 				errs = append(errs, fmt.Errorf("%w: %q and %q", ErrShareExists, prev.Name, sh.Name))
 				break
 			}
@@ -130,7 +131,7 @@ func (s *Set) newShare(sh Share) *share {
 // case.
 func containsFold(shares []Share, name string) bool {
 	for _, sh := range shares {
-		if strings.EqualFold(sh.Name, name) {
+		if config.SameShareName(sh.Name, name) {
 			return true
 		}
 	}

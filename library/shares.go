@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -161,8 +160,8 @@ func (s *Set) Add(sh Share) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.find(sh.Name) >= 0 {
-		return fmt.Errorf("%w: %q", ErrShareExists, sh.Name)
+	if err := s.taken(sh.Name, ""); err != nil {
+		return err
 	}
 	sh.RescanInterval = max(sh.RescanInterval, 0)
 	s.shares = append(s.shares, s.newShare(sh))
@@ -204,8 +203,8 @@ func (s *Set) Rename(old, new string) error {
 	if i < 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, old)
 	}
-	if j := s.find(new); j >= 0 && j != i {
-		return fmt.Errorf("%w: %q", ErrShareExists, new)
+	if err := s.taken(new, old); err != nil {
+		return err
 	}
 	s.changed(Change{Share: old, Dir: "."}, Change{Share: new, Dir: "."})
 	s.shares[i].Name = new
@@ -282,11 +281,19 @@ func (s *Set) index(name string) int {
 	return slices.IndexFunc(s.shares, func(sh *share) bool { return sh.Name == name })
 }
 
-// find returns the position of the share whose name equals name without
-// regard to case, or -1. Names differing only in case would confuse
-// Windows clients, so Add refuses them.
+// find returns the position of the share whose name is the same as name
+// by the name rule (config.SameShareName: without regard to case), or -1.
 func (s *Set) find(name string) int {
-	return slices.IndexFunc(s.shares, func(sh *share) bool { return strings.EqualFold(sh.Name, name) })
+	return slices.IndexFunc(s.shares, func(sh *share) bool { return config.SameShareName(sh.Name, name) })
+}
+
+// taken reports, with ErrShareExists, that a share other than the one now
+// named old has the name name. s.mu is held.
+func (s *Set) taken(name, old string) error {
+	if i := s.find(name); i >= 0 && s.shares[i].Name != old {
+		return fmt.Errorf("%w: %q (names are compared ignoring case)", ErrShareExists, s.shares[i].Name)
+	}
+	return nil
 }
 
 // open opens a root of the share's folder; the caller closes it.

@@ -134,7 +134,7 @@ func TestVisibilityRule(t *testing.T) {
 	})
 
 	set, addr := serveFTP(t, library.Share{Name: "Media", Path: share})
-	page := &web.Server{Shares: set, Logger: slog.New(slog.DiscardHandler)}
+	page := &web.Server{Shares: set, Manager: &library.Manager{Set: set}, Logger: slog.New(slog.DiscardHandler)}
 	hs := httptest.NewServer(page)
 	t.Cleanup(hs.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

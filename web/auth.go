@@ -272,7 +272,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	})
 	log.Info("admin logged in")
 	writeJSON(w, http.StatusOK, sessionResponse{Admin: true, CSRFToken: sess.csrf,
-		Management: true, Persistent: s.ConfigPath != ""})
+		Management: true, Persistent: s.Manager.ConfigPath != ""})
 }
 
 // tooSoon answers 429 with Retry-After if wait is positive.
@@ -298,7 +298,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 // serveSession is GET /api/session: whether the caller is logged in and,
 // if so, the CSRF token of its session, for a page that was reloaded.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	resp := sessionResponse{Management: s.passwordHash() != "", Persistent: s.ConfigPath != ""}
+	resp := sessionResponse{Management: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != ""}
 	if sess := s.auth.session(r); sess != nil {
 		resp.Admin, resp.CSRFToken = true, sess.csrf
 	}

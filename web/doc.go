@@ -77,8 +77,9 @@
 // (Server.PasswordHash, written by `mediaftpd passwd`, see Passwd).
 // A new share's folder must exist, be a folder mediaftpd can read, and
 // lie under one of the share roots once ".." and symlinks are resolved;
-// its name must be a valid share name, unique ignoring case. A change
-// takes effect at once for FTP and the index, and is saved to the config
-// file (Server.ConfigPath) with internal/config's atomic writer, which
-// keeps the file's comments and order.
+// its name must be a valid share name, unique ignoring case. The change
+// is made by the shares' one owner, library.Manager (Server.Manager): it
+// is saved to the config file with internal/config's atomic writer, which
+// keeps the file's comments and order, and then takes effect at once for
+// FTP and the index.
 package web

@@ -86,7 +86,7 @@ func FuzzAPIShares(f *testing.F) {
 	srv := &Server{
 		Shares:       set,
 		Name:         "Test Box",
-		ConfigPath:   cfg,
+		Manager:      &library.Manager{Set: set, ConfigPath: cfg},
 		PasswordHash: testHash,
 		ShareRoots:   []string{media},
 		Logger:       quietLogger(),

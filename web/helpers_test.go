@@ -125,7 +125,7 @@ func newTestServer(t *testing.T, configure ...func(*Server)) *testEnv {
 		FTPAddr:      "127.0.0.1:2121",
 		Name:         "Test Box",
 		Version:      "1.2.3",
-		ConfigPath:   e.config,
+		Manager:      &library.Manager{Set: set, ConfigPath: e.config},
 		PasswordHash: testHash,
 		ShareRoots:   []string{e.media},
 		Logger:       quietLogger(),

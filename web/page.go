@@ -99,7 +99,7 @@ func (p *pageData) Ago(t time.Time) string { return ago(t, p.Now) }
 func (p *pageData) Since(t time.Time) string { return humanDuration(p.Now.Sub(t)) }
 
 func (s *Server) pageData(now time.Time) *pageData {
-	return &pageData{Status: s.status(now), s: s, Now: now, ConfigPath: s.ConfigPath}
+	return &pageData{Status: s.status(now), s: s, Now: now, ConfigPath: s.Manager.ConfigPath}
 }
 
 // serveIndex is GET /: the status page.

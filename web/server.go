@@ -27,8 +27,13 @@ import (
 // change them afterwards. The zero value of each field but Shares means
 // its documented default.
 type Server struct {
-	// Shares is the set of shares shown and managed; required.
+	// Shares is the set of shares shown; required.
 	Shares *library.Set
+	// Manager changes the shares when the admin adds, renames or removes
+	// one, and saves the change to its config file; required, with
+	// Manager.Set being Shares. A Manager without a ConfigPath applies
+	// changes without saving them, which the page says.
+	Manager *library.Manager
 	// Sessions returns a snapshot of the FTP sessions, such as
 	// ftpd.Server.Sessions; nil shows none.
 	Sessions func() []ftpd.SessionInfo
@@ -47,10 +52,6 @@ type Server struct {
 	// clock, so a clock set late (a Raspberry Pi boots at 1970) does not
 	// upset it.
 	Started time.Time
-	// ConfigPath is the config file that share changes are saved to.
-	// Empty means changes take effect but are not saved, which the page
-	// says.
-	ConfigPath string
 	// PasswordHash is the bcrypt hash of the admin password (see Passwd).
 	// Empty turns management off; the page then says how to turn it on.
 	// A value that is not a bcrypt hash is logged, and turns it off too.
@@ -81,7 +82,6 @@ type Server struct {
 	auth      authState
 	rates     rateTracker
 	addrs     addrCache
-	editMu    sync.Mutex // serializes share changes: check, save, apply
 
 	streamsMu sync.Mutex
 	closed    chan struct{} // closed by CloseStreams
@@ -161,8 +161,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) init() {
-	if s.Shares == nil {
-		panic("web: Server.Shares is nil")
+	if s.Shares == nil || s.Manager == nil {
+		panic("web: Server.Shares or Server.Manager is nil")
 	}
 	hash := s.PasswordHash
 	if err := checkHash(hash); err != nil {

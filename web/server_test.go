@@ -100,7 +100,7 @@ func TestBadPasswordHash(t *testing.T) {
 }
 
 func TestStatusPageNotPersisted(t *testing.T) {
-	e := newTestServer(t, func(s *Server) { s.ConfigPath = "" })
+	e := newTestServer(t, func(s *Server) { s.Manager.ConfigPath = "" })
 	_, body := e.do("GET", "/", "")
 	if !strings.Contains(body, "will not survive a restart") {
 		t.Error("the page does not say that changes are not saved")

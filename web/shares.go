@@ -16,11 +16,10 @@ import (
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
-// Share management. A change is checked, saved to the config file (when
-// there is one) and then applied to the share set, so FTP and the index
-// see it at once; the whole is serialized by Server.editMu, so two admins
-// changing shares at once are applied one after the other and the file,
-// which is read afresh for every change, loses neither.
+// Share management. The page checks what only it asks of a share (a
+// folder under the share roots, see checkFolder) and hands the change to
+// the shares' one owner, library.Manager, which checks the name, saves the
+// change to the config file and applies it, one change at a time.
 
 // shareRequest is the body of POST /api/shares and PATCH /api/shares/{name}.
 type shareRequest struct {
@@ -43,10 +42,20 @@ func (e *badRequest) Error() string { return e.msg }
 
 func badf(format string, args ...any) error { return &badRequest{fmt.Sprintf(format, args...)} }
 
-// fail answers err: 400 for a validation failure, 500 otherwise.
+// fail answers err: 404 for a share that does not exist, 400 for a
+// change the admin can correct, 500 otherwise.
 func (s *Server) fail(w http.ResponseWriter, what string, err error) {
 	if br, ok := errors.AsType[*badRequest](err); ok {
 		writeError(w, http.StatusBadRequest, br.msg)
+		return
+	}
+	switch {
+	case errors.Is(err, library.ErrNoShare):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case errors.Is(err, library.ErrBadShareName), errors.Is(err, library.ErrShareExists), errors.Is(err, library.ErrShared),
+		errors.Is(err, config.ErrDuplicateShare), errors.Is(err, config.ErrCannotEdit):
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.logger().Error(what+" failed", "err", err)
@@ -59,41 +68,21 @@ func (s *Server) addShare(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	s.editMu.Lock()
-	defer s.editMu.Unlock()
-	if err := s.checkNewName(req.Name, ""); err != nil {
-		s.fail(w, "adding the share", err)
+	if err := library.CheckName(req.Name); err != nil {
+		s.fail(w, "adding the share", fmt.Errorf("name: %w", err))
 		return
 	}
 	dir, err := s.checkFolder(req.Path)
-	if err == nil {
-		for _, sh := range s.Shares.List() {
-			real, rerr := filepath.EvalSymlinks(sh.Path)
-			if sh.Path == dir || rerr == nil && real == dir {
-				err = badf("path: %s is shared already, as %q", req.Path, sh.Name)
-			}
-		}
-	}
 	if err != nil {
 		s.fail(w, "adding the share", err)
 		return
 	}
-	saved := false
-	if s.ConfigPath != "" {
-		if err := config.AddShare(s.ConfigPath, config.Share{Name: req.Name, Path: dir}); err != nil {
-			s.fail(w, "saving the new share", saveError(err))
-			return
-		}
-		saved = true
-	}
-	if err := s.Shares.Add(library.Share{Name: req.Name, Path: dir}); err != nil {
-		if saved {
-			config.RemoveShare(s.ConfigPath, req.Name)
-		}
+	saved, err := s.Manager.Add(library.Share{Name: req.Name, Path: dir})
+	if err != nil {
 		s.fail(w, "adding the share", err)
 		return
 	}
-	s.logger().Info("share added", "share", req.Name, "path", dir, "saved", saved, "remote", r.RemoteAddr)
+	s.logger().Info("share added from the page", "share", req.Name, "remote", r.RemoteAddr)
 	w.Header().Set("Location", "/api/shares/"+url.PathEscape(req.Name))
 	writeJSON(w, http.StatusCreated, shareResponse{Name: req.Name, Path: dir, Saved: saved})
 }
@@ -106,8 +95,6 @@ func (s *Server) renameShare(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	s.editMu.Lock()
-	defer s.editMu.Unlock()
 	cur, ok := s.share(old)
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no share is named %q", old))
@@ -121,27 +108,12 @@ func (s *Server) renameShare(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, shareResponse{Name: old, Path: cur.Path})
 		return
 	}
-	if err := s.checkNewName(req.Name, old); err != nil {
+	saved, err := s.Manager.Rename(old, req.Name)
+	if err != nil {
 		s.fail(w, "renaming the share", err)
 		return
 	}
-	saved := false
-	if s.ConfigPath != "" {
-		found, err := config.RenameShare(s.ConfigPath, old, req.Name)
-		if err != nil {
-			s.fail(w, "saving the new name", saveError(err))
-			return
-		}
-		saved = found
-	}
-	if err := s.Shares.Rename(old, req.Name); err != nil {
-		if saved {
-			config.RenameShare(s.ConfigPath, req.Name, old)
-		}
-		s.fail(w, "renaming the share", err)
-		return
-	}
-	s.logger().Info("share renamed", "share", old, "to", req.Name, "saved", saved, "remote", r.RemoteAddr)
+	s.logger().Info("share renamed from the page", "share", old, "to", req.Name, "remote", r.RemoteAddr)
 	writeJSON(w, http.StatusOK, shareResponse{Name: req.Name, Path: cur.Path, Saved: saved})
 }
 
@@ -149,38 +121,16 @@ func (s *Server) renameShare(w http.ResponseWriter, r *http.Request) {
 // share finish; new FTP commands no longer see it.
 func (s *Server) removeShare(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	s.editMu.Lock()
-	defer s.editMu.Unlock()
-	if _, ok := s.share(name); !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no share is named %q", name))
-		return
-	}
-	saved := false
-	if s.ConfigPath != "" {
-		found, err := config.RemoveShare(s.ConfigPath, name)
-		if err != nil {
-			s.fail(w, "saving the removal", saveError(err))
+	if _, err := s.Manager.Remove(name); err != nil {
+		if errors.Is(err, library.ErrNoShare) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no share is named %q", name))
 			return
 		}
-		saved = found
-	}
-	if err := s.Shares.Remove(name); err != nil {
 		s.fail(w, "removing the share", err)
 		return
 	}
-	// A share given on the command line is not in the file: it is back
-	// after a restart, which the log says.
-	s.logger().Info("share removed", "share", name, "saved", saved, "remote", r.RemoteAddr)
+	s.logger().Info("share removed from the page", "share", name, "remote", r.RemoteAddr)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// saveError turns the errors of the config writer that the admin can act
-// on into validation failures.
-func saveError(err error) error {
-	if errors.Is(err, config.ErrDuplicateShare) || errors.Is(err, config.ErrCannotEdit) {
-		return &badRequest{err.Error()}
-	}
-	return err
 }
 
 // share returns the share named exactly name.
@@ -191,20 +141,6 @@ func (s *Server) share(name string) (library.Share, bool) {
 		return library.Share{}, false
 	}
 	return list[i], true
-}
-
-// checkNewName checks a name for a new share, or for the share now named
-// old: valid, and not the name of another share, compared ignoring case.
-func (s *Server) checkNewName(name, old string) error {
-	if err := config.CheckShareName(name); err != nil {
-		return badf("name: %v", err)
-	}
-	for _, n := range s.Shares.Names() {
-		if n != old && strings.EqualFold(n, name) {
-			return badf("name: a share named %q exists (names are compared ignoring case)", n)
-		}
-	}
-	return nil
 }
 
 // checkFolder checks a folder for a new share and returns its real path:

@@ -143,7 +143,7 @@ func TestAddShareInvalid(t *testing.T) {
 }
 
 func TestAddShareNotPersisted(t *testing.T) {
-	e := newTestServer(t, func(s *Server) { s.ConfigPath = "" })
+	e := newTestServer(t, func(s *Server) { s.Manager.ConfigPath = "" })
 	a := e.login()
 	before, _ := os.ReadFile(e.config)
 	resp, body := e.do("POST", "/api/shares", jsonBody(shareRequest{Name: "Films", Path: e.media + "/USB/Films"}), a.auth(e)...)

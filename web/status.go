@@ -124,7 +124,7 @@ func (s *Server) status(now time.Time) *Status {
 		Started:       now.Add(-up).Round(time.Second),
 		UptimeSeconds: int64(up / time.Second),
 		FTPURLs:       s.ftpURLs(now),
-		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.ConfigPath != ""},
+		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != ""},
 		Shares:        []ShareStatus{},
 		Sessions:      []SessionStatus{},
 		Recent:        []RecentAddition{},

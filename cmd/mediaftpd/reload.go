@@ -22,11 +22,8 @@ type reloader struct {
 	// running is the config in force. Keys that need a restart keep their
 	// start-up values, so each reload warns about them until a restart.
 	running config.Config
-	set     *library.Set
+	shares  *library.Manager
 	ftp     *ftpd.Server
-	// editShares runs a function while no share change from the status
-	// page is under way; see web.Server.EditShares.
-	editShares func(func())
 	// setPasswordHash gives the status page the admin password's hash;
 	// see web.Server.SetPasswordHash.
 	setPasswordHash func(string) error
@@ -53,35 +50,26 @@ func (r *reloader) reload() {
 		return
 	}
 	r.log.Info("SIGHUP: reloading the config file", "file", path)
-	r.editShares(func() { r.apply(path) })
-}
-
-// apply is reload once share changes from the status page are held back.
-func (r *reloader) apply(path string) {
-	// The same checks as at start: the file, the command line over it,
-	// every problem with its file:line and key.
-	cfg, err := r.opts.config()
+	// The file is read while no share change from the status page is
+	// under way (see library.Manager.Reload), with the same checks as at
+	// start: the file, the command line over it, every problem with its
+	// file:line and key.
+	var cfg config.Config
+	changes, err := r.shares.Reload(func() ([]library.Share, error) {
+		var err error
+		if cfg, err = r.opts.config(); err != nil {
+			return nil, err
+		}
+		return libraryShares(cfg), nil
+	})
 	if err != nil {
 		r.log.Error("config reload failed; nothing was changed, the running config stays in force",
 			"file", path, "err", err)
 		return
 	}
-	shares := make([]library.Share, len(cfg.Shares))
-	for i, sh := range cfg.Shares {
-		shares[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval}
-	}
-	changes, err := r.set.Sync(shares)
-	if err != nil { // cfg.Validate checks what Sync does; this is a bug
-		r.log.Error("config reload failed; nothing was changed, the running config stays in force",
-			"file", path, "err", err)
-		return
-	}
 	for _, sh := range cfg.Shares {
-		if !slices.Contains(changes.Added, sh.Name) && !slices.Contains(changes.Changed, sh.Name) {
-			continue
-		}
-		if fi, err := os.Stat(sh.Path); err != nil || !fi.IsDir() {
-			r.log.Warn("share folder is missing; it will be served once it appears", "share", sh.Name, "path", sh.Path)
+		if slices.Contains(changes.Added, sh.Name) || slices.Contains(changes.Changed, sh.Name) {
+			warnMissing(r.log, sh)
 		}
 	}
 	oldLimits, newLimits := r.ftp.Limits(), ftpLimits(cfg)

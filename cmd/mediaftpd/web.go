@@ -2,33 +2,28 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
-	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/web"
 )
 
-// statusPage is the running status page, or a nil *statusPage when the
-// page is off.
+// statusPage is the status page with its listener, or a nil *statusPage
+// when the page is off.
 type statusPage struct {
-	page   *web.Server
-	srv    *http.Server
-	addr   *net.TCPAddr // where it listens
-	served chan error
+	page *web.Server
+	srv  *http.Server
+	l    net.Listener
 }
 
-// startStatusPage serves the status page unless web.listen is "off".
-func startStatusPage(cfg config.Config, configPath string, set *library.Set, ftp *ftpd.Server, ftpAddr string,
-	mdns func() web.MDNSState, log *slog.Logger) (*statusPage, error) {
+// newStatusPage makes the status page of a, listening, unless web.listen
+// is "off".
+func newStatusPage(a *app) (*statusPage, error) {
+	cfg := a.cfg
 	if cfg.Web.Listen == config.WebOff {
 		return nil, nil
 	}
@@ -37,20 +32,24 @@ func startStatusPage(cfg config.Config, configPath string, set *library.Set, ftp
 		return nil, fmt.Errorf("status page: %w", err)
 	}
 	page := &web.Server{
-		Shares:       set,
-		Sessions:     ftp.Sessions,
-		FTPAddr:      ftpAddr,
+		Shares:       a.set,
+		Manager:      a.shares, // without -config, changes are not saved, and the page says so
+		Sessions:     a.ftp.Sessions,
+		FTPAddr:      a.ftpL.Addr().String(),
 		Name:         cfg.Name,
 		Version:      versionString(),
 		Started:      time.Now(),
-		ConfigPath:   configPath, // "" without -config: changes are not saved, and the page says so
 		PasswordHash: cfg.Web.PasswordHash,
 		ShareRoots:   cfg.Web.ShareRoots,
-		Logger:       log.With("component", "web"),
-		MDNS:         mdns,
+		Logger:       a.log.With("component", "web"),
+		MDNS: func() web.MDNSState {
+			st := a.adv.Status()
+			return web.MDNSState{Enabled: st.Enabled, Advertising: st.Advertising, Name: st.Name, Error: st.LastError}
+		},
 	}
 	p := &statusPage{
 		page: page,
+		l:    l,
 		srv: &http.Server{
 			Handler:           page.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -59,14 +58,11 @@ func startStatusPage(cfg config.Config, configPath string, set *library.Set, ftp
 			MaxHeaderBytes:    16 << 10,
 			// No WriteTimeout: a browser may stream a film for hours. The
 			// live update stream sets its own deadline per event.
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+			ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug),
 		},
-		addr:   l.Addr().(*net.TCPAddr),
-		served: make(chan error, 1),
 	}
 	p.srv.RegisterOnShutdown(page.CloseStreams)
-	go func() { p.served <- p.srv.Serve(l) }()
-	log.Info("status page", "addr", l.Addr().String())
+	a.log.Info("status page", "addr", l.Addr().String())
 	return p, nil
 }
 
@@ -75,21 +71,9 @@ func (p *statusPage) port() int {
 	if p == nil {
 		return 0
 	}
-	return p.addr.Port
+	return p.l.Addr().(*net.TCPAddr).Port
 }
 
-// editShares runs fn while no share change from the page is under way;
-// see web.Server.EditShares. Without a page it just runs fn.
-func (p *statusPage) editShares(fn func()) {
-	if p == nil {
-		fn()
-		return
-	}
-	p.page.EditShares(fn)
-}
-
-// stopped delivers the error of a status page that stopped by itself; for
-// no page it is nil, which blocks forever in a select.
 // setPasswordHash gives the page a new admin password hash; see
 // web.Server.SetPasswordHash. Without a page there is nothing to do.
 func (p *statusPage) setPasswordHash(hash string) error {
@@ -99,15 +83,8 @@ func (p *statusPage) setPasswordHash(hash string) error {
 	return p.page.SetPasswordHash(hash)
 }
 
-func (p *statusPage) stopped() <-chan error {
-	if p == nil {
-		return nil
-	}
-	return p.served
-}
-
 // shutdown stops the page: its live streams end at once, and file
-// downloads get the same grace as FTP transfers.
+// downloads get the grace that ctx gives, as FTP transfers do.
 func (p *statusPage) shutdown(ctx context.Context) {
 	if p == nil {
 		return
@@ -115,18 +92,4 @@ func (p *statusPage) shutdown(ctx context.Context) {
 	if err := p.srv.Shutdown(ctx); err != nil {
 		p.srv.Close()
 	}
-	<-p.served
-}
-
-// passwd is `mediaftpd passwd -config FILE`.
-func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := web.Passwd(args, stdin, stdout, stderr)
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return exitOK
-	case errors.Is(err, web.ErrUsage):
-		return exitUsage // the usage is printed
-	}
-	fmt.Fprintf(stderr, "mediaftpd passwd: %v\n", err)
-	return exitError
 }

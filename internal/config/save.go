@@ -52,17 +52,14 @@ var saveMu sync.Mutex
 var saveHook func(stage string) error
 
 // AddShare adds sh at the end of the shares of the config file at path,
-// creating the file (and the shares key) if missing. It returns an error
-// matching ErrDuplicateShare if the file has a share of that name,
-// compared ignoring case.
+// creating the file (and the shares key) if missing. Like every change, it
+// is refused when the file would not load afterwards: an invalid share, or
+// one whose name the file has already (ErrDuplicateShare).
 func AddShare(path string, sh Share) error {
 	return edit(path, func(root *yaml.Node) (bool, error) {
 		seq, err := sharesNode(root, true)
 		if err != nil {
 			return false, err
-		}
-		if i, _ := findShare(seq, sh.Name, strings.EqualFold); i >= 0 {
-			return false, newError(ErrDuplicateShare, "the config file has a share named %q already", sh.Name)
 		}
 		item := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		item.Content = append(item.Content, str("name"), str(sh.Name), str("path"), str(sh.Path))
@@ -87,7 +84,7 @@ func RemoveShare(path, name string) (found bool, err error) {
 		if seq == nil || err != nil {
 			return false, err
 		}
-		i, _ := findShare(seq, name, exact)
+		i, _ := findShare(seq, name)
 		if i < 0 {
 			return false, nil
 		}
@@ -99,20 +96,18 @@ func RemoveShare(path, name string) (found bool, err error) {
 }
 
 // RenameShare renames the share named old in the config file at path to
-// new. It reports whether the file had the share, and returns an error
-// matching ErrDuplicateShare if another share there is named new.
+// new. It reports whether the file had the share; it is refused, as
+// AddShare is, with an error matching ErrDuplicateShare if another share
+// there is named new.
 func RenameShare(path, old, new string) (found bool, err error) {
 	err = edit(path, func(root *yaml.Node) (bool, error) {
 		seq, err := sharesNode(root, false)
 		if seq == nil || err != nil {
 			return false, err
 		}
-		i, name := findShare(seq, old, exact)
+		i, name := findShare(seq, old)
 		if i < 0 {
 			return false, nil
-		}
-		if j, _ := findShare(seq, new, strings.EqualFold); j >= 0 && j != i {
-			return false, newError(ErrDuplicateShare, "the config file has a share named %q already", new)
 		}
 		if seq.Content[i].Kind == yaml.AliasNode || name.Kind == yaml.AliasNode {
 			return false, fmt.Errorf("%w: the name of share %q is written with an alias", ErrCannotEdit, old)
@@ -146,12 +141,57 @@ func SetPasswordHash(path, hash string) error {
 	})
 }
 
-// edit applies change to the root mapping of the config file at path and
-// saves the result, unless change reports that nothing changed.
-func edit(path string, change func(root *yaml.Node) (changed bool, err error)) error {
+// Snapshot is the content of the config file at one moment, taken before
+// a change so that Restore can undo it.
+type Snapshot struct {
+	data   []byte
+	exists bool
+}
+
+// TakeSnapshot reads the config file at path as it is now.
+func TakeSnapshot(path string) (Snapshot, error) {
+	target, err := realPath(path)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	data, err := os.ReadFile(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Snapshot{}, nil
+	case err != nil:
+		return Snapshot{}, fmt.Errorf("reading config: %w", err)
+	}
+	return Snapshot{data: data, exists: true}, nil
+}
+
+// Restore puts the config file at path back as it was in snap, as when a
+// change that was saved could not be applied: atomically, under the same
+// locks as every change, keeping the file's mode and owner. A file that did
+// not exist is removed again.
+func Restore(path string, snap Snapshot) error {
+	return locked(path, func(dir *os.File, target string) error {
+		if !snap.exists {
+			if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("restoring config: %w", err)
+			}
+			return nil
+		}
+		perm, owner := fs.FileMode(newFilePerm), (*syscall.Stat_t)(nil)
+		if fi, err := os.Stat(target); err == nil {
+			perm = fi.Mode().Perm()
+			owner, _ = fi.Sys().(*syscall.Stat_t)
+		}
+		return writeAtomic(dir, target, snap.data, perm, owner)
+	})
+}
+
+// locked runs fn with the config file at path, resolved to the file it
+// names (target), while holding the lock against other changes: saveMu
+// within the process and flock(2) on its folder (dir, open) across
+// processes.
+func locked(path string, fn func(dir *os.File, target string) error) error {
 	saveMu.Lock()
 	defer saveMu.Unlock()
-
 	target, err := realPath(path)
 	if err != nil {
 		return err
@@ -165,7 +205,19 @@ func edit(path string, change func(root *yaml.Node) (changed bool, err error)) e
 		return fmt.Errorf("saving config: locking %s: %w", filepath.Dir(target), err)
 	}
 	defer syscall.Flock(int(dir.Fd()), syscall.LOCK_UN)
+	return fn(dir, target)
+}
 
+// edit applies change to the root mapping of the config file at path and
+// saves the result, unless change reports that nothing changed.
+func edit(path string, change func(root *yaml.Node) (changed bool, err error)) error {
+	return locked(path, func(dir *os.File, target string) error {
+		return editLocked(dir, target, change)
+	})
+}
+
+// editLocked is edit once the lock is held.
+func editLocked(dir *os.File, target string, change func(root *yaml.Node) (changed bool, err error)) error {
 	old, err := os.ReadFile(target)
 	perm, owner := fs.FileMode(newFilePerm), (*syscall.Stat_t)(nil)
 	switch {
@@ -403,9 +455,6 @@ func splitLines(b []byte) []string {
 // str returns a string scalar node; the encoder quotes it if needed.
 func str(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
 
-// exact compares share names exactly, as the share set looks them up.
-func exact(a, b string) bool { return a == b }
-
 // lookup returns the key and value nodes of key in mapping m, or nils.
 // Merged keys (<<) are not looked into.
 func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
@@ -471,15 +520,16 @@ func moveLineComment(m *yaml.Node, key string) {
 	}
 }
 
-// findShare returns the position in seq of the share whose name matches
-// name by eq, and the node of its name; -1 if there is none.
-func findShare(seq *yaml.Node, name string, eq func(a, b string) bool) (int, *yaml.Node) {
+// findShare returns the position in seq of the share named exactly name
+// (as the share set looks names up), and the node of its name; -1 if there
+// is none.
+func findShare(seq *yaml.Node, name string) (int, *yaml.Node) {
 	for i, item := range seq.Content {
 		m := resolve(item)
 		if m.Kind != yaml.MappingNode {
 			continue
 		}
-		if _, v := lookup(m, "name"); v != nil && resolve(v).Kind == yaml.ScalarNode && eq(resolve(v).Value, name) {
+		if _, v := lookup(m, "name"); v != nil && resolve(v).Kind == yaml.ScalarNode && resolve(v).Value == name {
 			return i, v
 		}
 	}

@@ -85,7 +85,7 @@ func (v *validator) share(shares []Share, i int) {
 		v.addShare(s, i, "name", err)
 	} else {
 		for j := range i {
-			if o := &shares[j]; strings.EqualFold(o.Name, s.Name) {
+			if o := &shares[j]; SameShareName(o.Name, s.Name) {
 				other := fmt.Sprintf("share %q", o.Name)
 				if o.Line > 0 {
 					other = fmt.Sprintf("the share at line %d", o.Line)
@@ -128,6 +128,12 @@ func CheckShareName(name string) error {
 	}
 	return checkText(name)
 }
+
+// SameShareName reports whether two names name the same share. Names are
+// compared without regard to case: Windows clients, macOS and many players
+// do, so "Movies" and "movies" side by side would confuse them. No two
+// shares may have the same name.
+func SameShareName(a, b string) bool { return strings.EqualFold(a, b) }
 
 // checkText reports text that is not valid UTF-8 or holds control
 // characters.

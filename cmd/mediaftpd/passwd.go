@@ -1,4 +1,4 @@
-package web
+package main
 
 import (
 	"bufio"
@@ -15,9 +15,9 @@ import (
 	"github.com/mediaftpd/mediaftpd/internal/config"
 )
 
-// ErrUsage means the command line of Passwd is wrong; the usage has been
-// printed. Exit with status 2.
-var ErrUsage = errors.New("bad command line")
+// errUsage means the command line of `mediaftpd passwd` is wrong; the
+// usage has been printed. It exits with status 2.
+var errUsage = errors.New("bad command line")
 
 // Password limits. bcrypt reads at most 72 bytes of a password.
 const (
@@ -25,13 +25,26 @@ const (
 	maxPasswordBytes = 72
 )
 
-// Passwd is the `mediaftpd passwd -config FILE` command: it reads the
+// passwd is `mediaftpd passwd -config FILE`; it returns the exit code.
+func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := runPasswd(args, stdin, stdout, stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		return exitUsage // the usage is printed
+	}
+	fmt.Fprintf(stderr, "mediaftpd passwd: %v\n", err)
+	return exitError
+}
+
+// runPasswd is the `mediaftpd passwd -config FILE` command: it reads the
 // admin password from stdin and stores its bcrypt hash as
 // web.password_hash in FILE (created if missing), keeping the rest of the
 // file as it is. On a terminal it asks twice, without echo; otherwise it
 // reads one line. It returns flag.ErrHelp for -h, an error matching
-// ErrUsage for a wrong command line, or what went wrong.
-func Passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// errUsage for a wrong command line, or what went wrong.
+func runPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mediaftpd passwd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "the config `file` to store the password hash in (created if missing)")
@@ -45,17 +58,17 @@ func Passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *path == "" || fs.NArg() > 0 {
 		fs.Usage()
-		return fmt.Errorf("%w: passwd needs -config FILE and nothing else", ErrUsage)
+		return fmt.Errorf("%w: passwd needs -config FILE and nothing else", errUsage)
 	}
 	password, err := readPassword(stdin, stderr)
 	if err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -66,9 +79,9 @@ func Passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// HashPassword checks that a password is long enough and hashes it with
+// hashPassword checks that a password is long enough and hashes it with
 // bcrypt, for web.password_hash.
-func HashPassword(password string) (string, error) {
+func hashPassword(password string) (string, error) {
 	switch {
 	case utf8.RuneCountInString(password) < minPasswordRunes:
 		return "", fmt.Errorf("the password is too short: use at least %d characters", minPasswordRunes)

@@ -1,9 +1,13 @@
-package web
+package main
 
 import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +16,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/web"
 )
 
 func TestPasswd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	mustWrite(t, path, "# My box.\nname: Box\n")
+	writeFile(t, path, "# My box.\nname: Box\n")
 	var out, errOut bytes.Buffer
-	if err := Passwd([]string{"-config", path}, strings.NewReader("a long secret\n"), &out, &errOut); err != nil {
+	if err := runPasswd([]string{"-config", path}, strings.NewReader("a long secret\n"), &out, &errOut); err != nil {
 		t.Fatalf("Passwd: %v (%s)", err, errOut.String())
 	}
 	if !strings.Contains(out.String(), "Restart mediaftpd") {
@@ -36,15 +42,23 @@ func TestPasswd(t *testing.T) {
 	}
 
 	// A server started with that file lets the admin in.
-	e := newTestServer(t, func(s *Server) { s.PasswordHash = cfg.Web.PasswordHash })
-	resp, body := e.do("POST", "/api/login", `{"password": "a long secret"}`)
+	set := &library.Set{}
+	page := httptest.NewServer(&web.Server{Shares: set, Manager: &library.Manager{Set: set}, PasswordHash: cfg.Web.PasswordHash,
+		Logger: slog.New(slog.DiscardHandler)})
+	defer page.Close()
+	resp, err := http.Post(page.URL+"/api/login", "application/json", strings.NewReader(`{"password": "a long secret"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("login with the new password: %s %s", resp.Status, body)
 	}
 
 	// A new file, and a password without a line ending.
 	fresh := filepath.Join(t.TempDir(), "new.yaml")
-	if err := Passwd([]string{"-config", fresh}, strings.NewReader("another secret"), &out, &errOut); err != nil {
+	if err := runPasswd([]string{"-config", fresh}, strings.NewReader("another secret"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if cfg, err := config.Load(fresh); err != nil || cfg.Web.PasswordHash == "" {
@@ -54,7 +68,7 @@ func TestPasswd(t *testing.T) {
 
 func TestPasswdErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
-	mustWrite(t, path, "name: Box\n")
+	writeFile(t, path, "name: Box\n")
 	tests := []struct {
 		name  string
 		args  []string
@@ -63,9 +77,9 @@ func TestPasswdErrors(t *testing.T) {
 		text  string // in the error, if set
 	}{
 		{"help", []string{"-h"}, "", flag.ErrHelp, ""},
-		{"no config", nil, "a long secret\n", ErrUsage, ""},
-		{"extra argument", []string{"-config", path, "x"}, "a long secret\n", ErrUsage, ""},
-		{"unknown flag", []string{"-cfg", path}, "", ErrUsage, ""},
+		{"no config", nil, "a long secret\n", errUsage, ""},
+		{"extra argument", []string{"-config", path, "x"}, "a long secret\n", errUsage, ""},
+		{"unknown flag", []string{"-cfg", path}, "", errUsage, ""},
 		{"no password", []string{"-config", path}, "", nil, "no password"},
 		{"short", []string{"-config", path}, "short\n", nil, "too short"},
 		{"long", []string{"-config", path}, strings.Repeat("x", 73) + "\n", nil, "too long"},
@@ -73,7 +87,7 @@ func TestPasswdErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
-		err := Passwd(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
+		err := runPasswd(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
 		if err == nil {
 			t.Errorf("%s: no error", tt.name)
 			continue

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/ftpd"
+	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// fallbackListen is used when the default port 21 needs privileges we lack.
+const fallbackListen = ":2121"
+
+// shutdownGrace is how long running transfers may go on after SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+// errBadShares means the shares of the config and command line cannot be
+// served (exit code 2: nothing was started).
+var errBadShares = errors.New("bad shares")
+
+// app is the running server: the shares and their index, and the services
+// over them. newApp makes every part and opens the listeners, so that a
+// port in use is an error before anything runs; Run runs them.
+//
+// Run starts, in this order: the index (FTP answers while it scans), the
+// FTP server, the status page, the config reloader (SIGHUP), the memory
+// reclaimer, and the mDNS advertisement. It stops them when its context
+// ends (SIGINT, SIGTERM) or when one of them fails, in this order:
+//  1. at once: mDNS sends its goodbyes, reloads stop, and the FTP server
+//     and the status page stop accepting, letting running transfers and
+//     downloads go on for up to shutdownGrace;
+//  2. once both have stopped: the index, which they read until then.
+type app struct {
+	log     *slog.Logger
+	cfg     config.Config
+	set     *library.Set
+	shares  *library.Manager
+	ftp     *ftpd.Server
+	ftpL    net.Listener
+	page    *statusPage // nil when the page is off
+	adv     *discovery.Advertiser
+	reloads *reloader
+	hup     <-chan os.Signal // SIGHUP; nil means no reloads
+}
+
+// newApp makes the app for cfg, the config in force (opts applied over the
+// file). It fails with errBadShares when the shares cannot be served.
+func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
+	for _, sh := range cfg.Shares {
+		warnMissing(log, sh)
+	}
+	set, err := library.NewSet(libraryShares(cfg)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadShares, err)
+	}
+	set.Logger = log
+	a := &app{
+		log:    log,
+		cfg:    cfg,
+		set:    set,
+		shares: &library.Manager{Set: set, ConfigPath: opts.configPath, Logger: log},
+	}
+	if a.ftpL, err = listen(cfg.FTP.Listen, opts.listenGiven, log); err != nil {
+		return nil, err
+	}
+	a.ftp = &ftpd.Server{
+		Shares:      set,
+		Name:        cfg.Name,
+		Logger:      log,
+		PasvMin:     cfg.FTP.PassivePorts.Lo,
+		PasvMax:     cfg.FTP.PassivePorts.Hi,
+		MaxClients:  cfg.FTP.MaxClients,
+		MaxPerIP:    cfg.FTP.MaxPerIP,
+		IdleTimeout: cfg.FTP.IdleTimeout,
+	}
+	// mDNS/DNS-SD advertisement (nil when -mdns=false; its Status then
+	// says disabled).
+	if cfg.MDNS.On() {
+		a.adv = &discovery.Advertiser{
+			Name:       cfg.Name,
+			Services:   []discovery.Service{discovery.FTP(a.ftpL.Addr().(*net.TCPAddr).Port)},
+			Interfaces: cfg.MDNS.Interfaces,
+			Logger:     log,
+		}
+	}
+	if a.page, err = newStatusPage(a); err != nil {
+		a.ftpL.Close()
+		return nil, err
+	}
+	if port := a.page.port(); port != 0 && a.adv != nil {
+		a.adv.Services = append(a.adv.Services, discovery.HTTP(port))
+	}
+	a.reloads = &reloader{opts: opts, running: cfg, shares: a.shares, ftp: a.ftp, setPasswordHash: a.page.setPasswordHash, log: log}
+	return a, nil
+}
+
+// Run runs the app until ctx ends or a service fails, and stops it in the
+// order the type's documentation gives. It returns nil after a stop asked
+// for by ctx, or the error of the service that failed.
+func (a *app) Run(ctx context.Context) error {
+	// The index runs until the front ends that read it have stopped.
+	indexCtx, stopIndex := context.WithCancel(context.Background())
+	indexed := make(chan error, 1)
+	go func() { indexed <- a.set.Run(indexCtx) }()
+	defer func() {
+		stopIndex()
+		<-indexed
+		a.log.Info("stopped")
+	}()
+
+	g, gctx := errgroup.WithContext(ctx)
+	a.log.Info("serving", "name", a.cfg.Name, "version", versionString(), "ftp", a.ftpL.Addr().String(), "shares", len(a.cfg.Shares))
+	for _, sh := range a.cfg.Shares {
+		a.log.Info("share", "name", sh.Name, "path", sh.Path)
+	}
+	g.Go(func() error {
+		if err := a.ftp.Serve(a.ftpL); !errors.Is(err, ftpd.ErrServerClosed) {
+			return fmt.Errorf("FTP server stopped: %w", err)
+		}
+		return nil
+	})
+	if a.page != nil {
+		g.Go(func() error {
+			if err := a.page.srv.Serve(a.page.l); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("status page stopped: %w", err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		a.reloads.run(gctx, a.hup)
+		return nil
+	})
+	g.Go(func() error {
+		newReclaimer(func() int { return len(a.ftp.Sessions()) }).run(gctx, reclaimEvery)
+		return nil
+	})
+	if a.adv != nil {
+		g.Go(func() error {
+			// Failing discovery never stops FTP: Run logs and retries by
+			// itself, and returns an error only for unusable fields.
+			if err := a.adv.Run(gctx); err != nil {
+				a.log.Error("mDNS advertising failed; serving without it", "err", err)
+			}
+			return nil
+		})
+	} else {
+		a.log.Info("mDNS advertising is off")
+	}
+	// Step 1 of the stop: the front ends, with a grace for transfers.
+	g.Go(func() error {
+		<-gctx.Done()
+		a.log.Info("shutting down", "grace", shutdownGrace)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			a.page.shutdown(sctx)
+		}()
+		if err := a.ftp.Shutdown(sctx); err != nil {
+			a.log.Warn("transfers still running were cut off", "err", err)
+		}
+		<-stopped
+		return nil
+	})
+	return g.Wait() // step 2, the index, is deferred above
+}
+
+// libraryShares returns the shares of cfg for the share set.
+func libraryShares(cfg config.Config) []library.Share {
+	out := make([]library.Share, len(cfg.Shares))
+	for i, sh := range cfg.Shares {
+		out[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval}
+	}
+	return out
+}
+
+// warnMissing logs that the folder of sh is missing, if it is: a USB disk
+// not plugged in yet, served once it appears.
+func warnMissing(log *slog.Logger, sh config.Share) {
+	if fi, err := os.Stat(sh.Path); err != nil || !fi.IsDir() {
+		log.Warn("share folder is missing; it will be served once it appears", "share", sh.Name, "path", sh.Path)
+	}
+}
+
+// listen opens the FTP control listener. When the address is the default
+// and binding port 21 is not permitted (not root, no CAP_NET_BIND_SERVICE),
+// it falls back to port 2121 and says so.
+func listen(addr string, given bool, log *slog.Logger) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		return l, nil
+	}
+	if given || !errors.Is(err, os.ErrPermission) {
+		return nil, fmt.Errorf("FTP listen: %w", err)
+	}
+	l, err2 := net.Listen("tcp", fallbackListen)
+	if err2 != nil {
+		return nil, fmt.Errorf("FTP listen: %w (and on %s: %w)", err, fallbackListen, err2)
+	}
+	log.Warn("no permission to listen on port 21; listening on 2121 instead (run as root or grant CAP_NET_BIND_SERVICE, or set -listen)",
+		"addr", fallbackListen)
+	return l, nil
+}
