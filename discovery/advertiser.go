@@ -99,7 +99,8 @@ type Advertiser struct {
 	openTransport  func(in chan<- inPacket, log *slog.Logger) (transport, error)
 }
 
-// Status is what is advertised, and where, at one moment.
+// Status is what is advertised, and where, at one moment: the status model
+// of discovery, which the status page shows and its API returns as it is.
 type Status struct {
 	// Enabled is false only for a nil *Advertiser (mDNS turned off).
 	Enabled bool `json:"enabled"`
@@ -119,7 +120,7 @@ type Status struct {
 	Interfaces []InterfaceStatus `json:"interfaces"`
 	// LastError describes what keeps discovery from working fully, such
 	// as no usable interface; empty when all is well.
-	LastError string `json:"last_error,omitempty"`
+	LastError string `json:"error,omitempty"`
 }
 
 // ServiceStatus is one advertised service.

@@ -406,22 +406,25 @@ func (r rootInfo) ModTime() time.Time { return r.mtime }
 func (rootInfo) IsDir() bool          { return true }
 func (rootInfo) Sys() any             { return nil }
 
-// SessionInfo is a snapshot of one session, for status pages.
+// SessionInfo is a snapshot of one session: the status model of FTP, which
+// the status page shows and its API returns as it is (web/doc.go lists the
+// keys).
 type SessionInfo struct {
 	ID     uint64    `json:"id"`
 	Remote string    `json:"remote"` // the client's address, host:port
 	User   string    `json:"user"`   // as given to USER
 	Since  time.Time `json:"since"`
 	// Transfer is the running transfer, or nil.
-	Transfer *TransferInfo `json:"transfer,omitempty"`
+	Transfer *TransferInfo `json:"transfer"`
 }
 
 // TransferInfo is a snapshot of a running transfer.
 type TransferInfo struct {
-	Path    string    `json:"path"`   // virtual path of the file or folder listed
-	Offset  int64     `json:"offset"` // REST offset the file is sent from
-	Size    int64     `json:"size"`   // bytes to send; -1 for a listing
-	Sent    int64     `json:"sent"`   // bytes sent so far
+	Path    string    `json:"path"`    // virtual path of the file sent or the folder listed
+	Listing bool      `json:"listing"` // a folder listing, whose size is unknown
+	Offset  int64     `json:"offset"`  // REST offset the file is sent from
+	Size    int64     `json:"size"`    // bytes to send; 0 for a listing
+	Sent    int64     `json:"sent"`    // bytes sent so far, recorded at least every 16 MiB
 	Started time.Time `json:"started"`
 }
 

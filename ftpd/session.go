@@ -561,7 +561,8 @@ func (s *session) info() SessionInfo {
 	defer s.mu.Unlock()
 	si.User = s.user
 	if t := s.xfer; t != nil {
-		si.Transfer = &TransferInfo{Path: string(t.path), Offset: t.offset, Size: t.size, Sent: t.sent, Started: t.started}
+		si.Transfer = &TransferInfo{Path: string(t.path), Listing: t.size < 0, Offset: t.offset, Size: max(t.size, 0),
+			Sent: t.sent, Started: t.started}
 	}
 	return si
 }

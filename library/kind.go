@@ -30,6 +30,18 @@ func (k Kind) String() string {
 // MarshalText encodes k as its String, so JSON shows "video" and not 1.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText decodes what MarshalText encodes; an unknown name is
+// Other.
+func (k *Kind) UnmarshalText(b []byte) error {
+	*k = Other
+	for i, name := range kindNames {
+		if name == string(b) {
+			*k = Kind(i)
+		}
+	}
+	return nil
+}
+
 // extensions maps a lower-case extension, without its dot, to its kind. The
 // table in doc.go lists the same extensions; TestKindTableDocumented keeps
 // the two in step.

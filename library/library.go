@@ -2,6 +2,7 @@ package library
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -38,12 +39,15 @@ type Progress struct {
 	Dirs  int64 `json:"dirs"`
 }
 
-// ShareStatus is a snapshot of one share and its index.
+// ShareStatus is a snapshot of one share and its index: the status model
+// of the library, which the status page shows and its API returns as it is
+// (web/doc.go lists the keys).
 type ShareStatus struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
-	// RescanInterval is the share's; see Share.RescanInterval.
-	RescanInterval time.Duration `json:"rescan_interval,omitempty"`
+	// RescanInterval is the share's; see Share.RescanInterval. JSON has it
+	// in whole seconds, as rescan_seconds (0: the share is watched).
+	RescanInterval time.Duration `json:"-"`
 	State          State         `json:"state"`
 	Reason         string        `json:"reason,omitempty"` // why it is offline, polling or scanning
 	// Progress is what the running scan has read so far; zero when no
@@ -58,6 +62,15 @@ type ShareStatus struct {
 	Audio int64 `json:"audio"`
 	Image int64 `json:"image"`
 	Other int64 `json:"other"`
+}
+
+// MarshalJSON encodes s with its rescan interval in seconds.
+func (s ShareStatus) MarshalJSON() ([]byte, error) {
+	type plain ShareStatus // without this method
+	return json.Marshal(struct {
+		plain
+		RescanSeconds int64 `json:"rescan_seconds"`
+	}{plain(s), int64(s.RescanInterval / time.Second)})
 }
 
 // Addition is a file recently added to a share.

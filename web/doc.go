@@ -49,7 +49,8 @@
 //	started               when the server started (by the clock now)
 //	uptime_seconds        how long it has run
 //	ftp_urls              ["ftp://192.168.1.20/", ...]: one per address, port shown when not 21
-//	mdns                  {"enabled", "advertising", "name", "error"}
+//	mdns                  {"enabled", "advertising", "name", "host", "services", "interfaces",
+//	                      "error"}: discovery.Status (error absent when all is well)
 //	management            {"enabled": admin password set, "persistent": changes saved to a config file}
 //	shares[]              one per share, in order:
 //	  name, path

@@ -128,15 +128,15 @@ var templateFuncs = template.FuncMap{
 }
 
 // stateLabel says in a word or two what a share's index is doing.
-func stateLabel(sh ShareStatus) string {
+func stateLabel(sh library.ShareStatus) string {
 	switch sh.State {
 	case library.StateScanning:
 		return "scanning"
 	case library.StateWatching:
 		return "watching"
 	case library.StatePolling:
-		if sh.RescanSeconds > 0 {
-			return "rescanned every " + humanDuration(time.Duration(sh.RescanSeconds)*time.Second)
+		if sh.RescanInterval > 0 {
+			return "rescanned every " + humanDuration(sh.RescanInterval.Truncate(time.Second))
 		}
 		return "polling"
 	case library.StateOffline:

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -64,9 +65,9 @@ type Server struct {
 	// page may be reached by, such as "pi.fritz.box". See Handler for the
 	// Host check.
 	AllowedHosts []string
-	// MDNS returns the state of the mDNS advertisement; nil means it is
-	// off.
-	MDNS func() MDNSState
+	// MDNS returns the state of the mDNS advertisement, such as
+	// discovery.Advertiser.Status; nil means it is off.
+	MDNS func() discovery.Status
 	// Logger receives admin actions at info level and refused requests at
 	// debug level; nil means slog.Default().
 	Logger *slog.Logger
@@ -86,19 +87,6 @@ type Server struct {
 	streamsMu sync.Mutex
 	closed    chan struct{} // closed by CloseStreams
 	streams   atomic.Int32  // open live update streams
-}
-
-// MDNSState is the state of the mDNS/DNS-SD advertisement, as shown on the
-// page and in the API.
-type MDNSState struct {
-	// Enabled says whether advertising is turned on.
-	Enabled bool `json:"enabled"`
-	// Advertising says whether the service is being advertised now.
-	Advertising bool `json:"advertising"`
-	// Name is the advertised service instance name.
-	Name string `json:"name,omitempty"`
-	// Error says why an enabled advertisement is not running.
-	Error string `json:"error,omitempty"`
 }
 
 // Limits and timings.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
 )
@@ -112,7 +113,7 @@ func TestStatusPageNotPersisted(t *testing.T) {
 
 func TestStatusJSON(t *testing.T) {
 	e := newTestServer(t, func(s *Server) {
-		s.MDNS = func() MDNSState { return MDNSState{Enabled: true, Advertising: true, Name: "Test Box"} }
+		s.MDNS = func() discovery.Status { return discovery.Status{Enabled: true, Advertising: true, Name: "Test Box"} }
 		s.Started = time.Now().Add(-90 * time.Second)
 	})
 	start := time.Now().Add(-3 * time.Second)
@@ -121,7 +122,7 @@ func TestStatusJSON(t *testing.T) {
 		ftpd.SessionInfo{ID: 2, Remote: "192.168.1.51:40001", User: "anonymous", Since: start,
 			Transfer: &ftpd.TransferInfo{Path: "/Movies/film.mkv", Size: 10 << 20, Sent: 3 << 20, Started: start}},
 		ftpd.SessionInfo{ID: 3, Remote: "192.168.1.52:40002", Since: start,
-			Transfer: &ftpd.TransferInfo{Path: "/Movies", Size: -1, Started: start}},
+			Transfer: &ftpd.TransferInfo{Path: "/Movies", Listing: true, Started: start}},
 	)
 	resp, body := e.do("GET", "/api/status", "")
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
@@ -171,7 +172,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("%d shares", len(st.Shares))
 	}
 	sh := st.Shares[0]
-	want := ShareStatus{Name: "Movies", Path: e.media + "/Movies", State: library.StateWatching,
+	want := library.ShareStatus{Name: "Movies", Path: e.media + "/Movies", State: library.StateWatching,
 		Files: 5, Dirs: 1, Bytes: int64(len(filmData) + 3 + 3 + 5 + 3), Video: 2, Audio: 1, Image: 1, Other: 1}
 	if sh != want {
 		t.Errorf("share\n%+v, want\n%+v", sh, want)

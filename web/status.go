@@ -11,12 +11,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
 // Status is what GET /api/status returns, and what the page shows. The
-// package documentation lists its JSON keys.
+// package documentation lists its JSON keys. Each part is the status
+// model of the package it comes from, shown as it is: the shares and
+// recent additions are library's, the sessions ftpd's (with the rate the
+// page measures), the mDNS state discovery's.
 type Status struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
@@ -25,12 +29,12 @@ type Status struct {
 	// UptimeSeconds is how long the server has run.
 	UptimeSeconds int64 `json:"uptime_seconds"`
 	// FTPURLs are the addresses to type into a player.
-	FTPURLs    []string         `json:"ftp_urls"`
-	MDNS       MDNSState        `json:"mdns"`
-	Management ManagementState  `json:"management"`
-	Shares     []ShareStatus    `json:"shares"`
-	Sessions   []SessionStatus  `json:"sessions"`
-	Recent     []RecentAddition `json:"recent"`
+	FTPURLs    []string              `json:"ftp_urls"`
+	MDNS       discovery.Status      `json:"mdns"`
+	Management ManagementState       `json:"management"`
+	Shares     []library.ShareStatus `json:"shares"`
+	Sessions   []SessionStatus       `json:"sessions"`
+	Recent     []library.Addition    `json:"recent"`
 	// Process is the server's own health, for whoever looks after it.
 	Process ProcessStatus `json:"process"`
 }
@@ -53,61 +57,19 @@ type ManagementState struct {
 	Persistent bool `json:"persistent"`
 }
 
-// ShareStatus is one share, its state and its counts.
-type ShareStatus struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	// State is one of idle, scanning, watching, polling and offline.
-	State  library.State `json:"state"`
-	Reason string        `json:"reason,omitempty"`
-	// Progress is what a running scan has counted so far.
-	Progress library.Progress `json:"progress"`
-	// RescanSeconds is the share's rescan interval; 0 means it is watched.
-	RescanSeconds int64 `json:"rescan_seconds"`
-	Files         int64 `json:"files"`
-	Dirs          int64 `json:"dirs"`
-	Bytes         int64 `json:"bytes"`
-	Video         int64 `json:"video"`
-	Audio         int64 `json:"audio"`
-	Image         int64 `json:"image"`
-	Other         int64 `json:"other"`
-}
-
-// SessionStatus is one FTP session.
+// SessionStatus is an FTP session as ftpd reports it, with the rate of
+// its transfer as the page measures it over successive snapshots.
 type SessionStatus struct {
-	ID     uint64    `json:"id"`
-	Remote string    `json:"remote"`
-	User   string    `json:"user"`
-	Since  time.Time `json:"since"`
+	ftpd.SessionInfo
 	// Transfer is the running transfer, or null.
 	Transfer *TransferStatus `json:"transfer"`
 }
 
-// TransferStatus is a running FTP transfer.
+// TransferStatus is a running FTP transfer, with its rate.
 type TransferStatus struct {
-	// Path is the virtual path of the file sent or the folder listed.
-	Path string `json:"path"`
-	// Listing is set for a folder listing, whose size is unknown.
-	Listing bool `json:"listing"`
-	// Offset is where in the file sending started (REST).
-	Offset int64 `json:"offset"`
-	// Size is the bytes to send; 0 for a listing.
-	Size int64 `json:"size"`
-	// Sent is the bytes sent so far, recorded at least every 16 MiB.
-	Sent int64 `json:"sent"`
+	*ftpd.TransferInfo
 	// Rate is the bytes sent per second over the last few seconds.
-	Rate    int64     `json:"rate"`
-	Started time.Time `json:"started"`
-}
-
-// RecentAddition is a file recently added to a share.
-type RecentAddition struct {
-	Share string    `json:"share"`
-	Path  string    `json:"path"`
-	Size  int64     `json:"size"`
-	Added time.Time `json:"added"`
-	// Kind is "video", "audio", "image" or "other".
-	Kind string `json:"kind"`
+	Rate int64 `json:"rate"`
 }
 
 // serveStatus is GET /api/status.
@@ -125,27 +87,19 @@ func (s *Server) status(now time.Time) *Status {
 		UptimeSeconds: int64(up / time.Second),
 		FTPURLs:       s.ftpURLs(now),
 		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != ""},
-		Shares:        []ShareStatus{},
+		Shares:        s.Shares.Status(),
 		Sessions:      []SessionStatus{},
-		Recent:        []RecentAddition{},
+		Recent:        s.Shares.Recent(recentShown),
 		Process:       processStatus(),
 	}
 	if st.FTPURLs == nil {
 		st.FTPURLs = []string{}
 	}
+	if st.Recent == nil {
+		st.Recent = []library.Addition{}
+	}
 	if s.MDNS != nil {
 		st.MDNS = s.MDNS()
-	}
-	for _, sh := range s.Shares.Status() {
-		st.Shares = append(st.Shares, ShareStatus{
-			Name: sh.Name, Path: sh.Path, State: sh.State, Reason: sh.Reason, Progress: sh.Progress,
-			RescanSeconds: int64(sh.RescanInterval / time.Second),
-			Files:         sh.Files, Dirs: sh.Dirs, Bytes: sh.Bytes,
-			Video: sh.Video, Audio: sh.Audio, Image: sh.Image, Other: sh.Other,
-		})
-	}
-	for _, a := range s.Shares.Recent(recentShown) {
-		st.Recent = append(st.Recent, RecentAddition{Share: a.Share, Path: a.Path, Size: a.Size, Added: a.Added, Kind: a.Kind.String()})
 	}
 	var sessions []ftpd.SessionInfo
 	if s.Sessions != nil {
@@ -153,13 +107,9 @@ func (s *Server) status(now time.Time) *Status {
 	}
 	rates := s.rates.sample(now, sessions)
 	for _, si := range sessions {
-		ss := SessionStatus{ID: si.ID, Remote: si.Remote, User: si.User, Since: si.Since}
-		if t := si.Transfer; t != nil {
-			ts := &TransferStatus{Path: t.Path, Offset: t.Offset, Size: t.Size, Sent: t.Sent, Started: t.Started, Rate: rates[si.ID]}
-			if t.Size < 0 {
-				ts.Listing, ts.Size = true, 0
-			}
-			ss.Transfer = ts
+		ss := SessionStatus{SessionInfo: si}
+		if si.Transfer != nil {
+			ss.Transfer = &TransferStatus{TransferInfo: si.Transfer, Rate: rates[si.ID]}
 		}
 		st.Sessions = append(st.Sessions, ss)
 	}

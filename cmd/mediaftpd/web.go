@@ -42,10 +42,7 @@ func newStatusPage(a *app) (*statusPage, error) {
 		PasswordHash: cfg.Web.PasswordHash,
 		ShareRoots:   cfg.Web.ShareRoots,
 		Logger:       a.log.With("component", "web"),
-		MDNS: func() web.MDNSState {
-			st := a.adv.Status()
-			return web.MDNSState{Enabled: st.Enabled, Advertising: st.Advertising, Name: st.Name, Error: st.LastError}
-		},
+		MDNS:         a.adv.Status, // a nil *Advertiser says mDNS is off
 	}
 	p := &statusPage{
 		page: page,
