@@ -1,0 +1,101 @@
+// Package dlna is the HTTP side of mediaftpd's DLNA Digital Media Server
+// (DMS-1.50), which lets the built-in player of a Samsung, LG or Sony TV
+// browse the shares and stream from them. Package dlna/ssdp advertises it;
+// [Server] answers everything after that: the device description and its
+// icons, the SOAP control and GENA eventing of ContentDirectory:1,
+// ConnectionManager:1 and X_MS_MediaReceiverRegistrar:1, and the media
+// files. Everything is answered from the live index ([Content], which
+// *library.Set implements); nothing is written to a share.
+//
+// # Routes
+//
+//	GET  /description.xml                       the device description (DescriptionPath)
+//	GET  /icons/{48,120}.{png,jpg}              the icons
+//	GET  /scpd/<service>.xml                    the service descriptions
+//	POST /control/<service>                     SOAP actions
+//	SUBSCRIBE, UNSUBSCRIBE /event/<service>     GENA (package dlna/gena)
+//	GET, HEAD /m/<share>/<path>                 a file, with byte ranges and DLNA headers (package dlna/media)
+//	GET, HEAD /s/<share>/<path>                 a subtitle file
+//
+// where <service> is ContentDirectory, ConnectionManager or
+// X_MS_MediaReceiverRegistrar, and each path component is percent-escaped
+// (only ASCII letters, digits and "-._~" are kept), so the file's
+// extension stays at the end of its URL. URLs sent to a client are built
+// from the Host it reached the server by, so each network interface's
+// clients get an address they can reach; the description needs no
+// URLBase. Requests from addresses Server.Allow refuses get 403 on every
+// route.
+//
+// # Objects
+//
+// The root "0" lists the shares that are online, in display order, and
+// "Recently added" ("R", the files Content.Recent names, newest first).
+// Object IDs are derived from the share name and path ("0/<share>/<path>",
+// each component escaped as in URLs), so they are the same after a
+// restart without any table, and names with "&", "<", quotes or invalid
+// UTF-8 round-trip exactly. An empty ObjectID means "0", as Samsung TVs
+// send it. Titles are file names without their extension, with invalid
+// UTF-8 and control characters shown as U+FFFD.
+//
+// Browse lists a folder in the default order (folders first, then names
+// in natural order, so "Episode 2" comes before "Episode 10") straight
+// from Content.Children, in time proportional to the page; a SortCriteria
+// on dc:title, dc:date or upnp:class sorts the folder first. Search walks
+// the container's subtree and understands ContentDirectory:1's
+// SearchCriteria grammar: "*", the relational operators, contains,
+// doesNotContain, derivedfrom, exists, "and", "or" and parentheses.
+//
+// # Actions
+//
+// ContentDirectory: Browse, Search, GetSearchCapabilities,
+// GetSortCapabilities, GetSystemUpdateID, and Samsung's X_GetFeatureList
+// and X_SetBookmark. ConnectionManager: GetProtocolInfo,
+// GetCurrentConnectionIDs, GetCurrentConnectionInfo (one connection, 0).
+// X_MS_MediaReceiverRegistrar: IsAuthorized, IsValidated (always 1) and
+// RegisterDevice.
+//
+// Errors are SOAP faults with HTTP status 500 carrying the UPnP error: 401
+// Invalid Action (also for a body from which no action can be read), 402
+// Invalid Args, 501 Action Failed, 701 No such object, 706 Invalid
+// connection reference, 708 bad SearchCriteria, 709 bad SortCriteria, 710
+// No such container, 720 Cannot process the request (a share still being
+// indexed). A body over 64 KiB gets 413.
+//
+// # Refused on purpose
+//
+// CreateObject, DestroyObject, UpdateObject, MoveObject, ImportResource,
+// ExportResource, DeleteResource, StopTransferResource and CreateReference
+// all get 401 Invalid Action from one place: the server is read-only, and
+// its SCPDs do not offer them.
+//
+// # DIDL-Lite
+//
+// Containers are object.container.storageFolder with childCount and
+// searchable; items have dc:title, upnp:class, dc:date and a res with its
+// protocolInfo (package media, for the client's quirks) and size. A video's
+// subtitles beside it or in a Subs folder (library.Subtitles) are offered
+// as extra text/srt res to clients with quirks.SubtitleRes and as
+// sec:CaptionInfoEx to those with quirks.CaptionInfoEx, and through the
+// CaptionInfo.sec header to whoever asks; a subtitle that does not exist
+// is never offered. A Samsung bookmark comes back as sec:dcmInfo
+// "CREATIONDATE=0,FOLDER=<folder>,BM=<position>". A Filter of "*" or ""
+// sends everything; a list sends the properties it names besides the
+// required ones.
+//
+// # Eventing
+//
+// ContentDirectory's SystemUpdateID rises with every change Content.Watch
+// reports, and ContainerUpdateIDs names the containers changed (each
+// folder and its parent, the root for a share's own change, and "Recently
+// added"), each with its own update ID; events go out at most every 2
+// seconds, the first after a quiet spell at once. The counter's
+// high-water mark is kept in StateDir, so it keeps rising across restarts.
+//
+// # Identity
+//
+// The UDN is made once and kept in StateDir: from /etc/machine-id with an
+// application-specific HMAC (as systemd's
+// sd_id128_get_machine_app_specific), so the machine ID is not disclosed
+// and each box gets its own, or at random without one. The serial number
+// is derived from it. Samsung bookmarks are kept in StateDir too.
+package dlna
