@@ -116,15 +116,9 @@ var errNotFolder = errors.New("not a folder")
 
 // readTree runs fn on the named share's index, holding it for reading.
 func (s *Set) readTree(name string, fn func(ix *index) error) error {
-	s.mu.RLock()
-	i := s.index(name)
-	var sh *share
-	if i >= 0 {
-		sh = s.shares[i]
-	}
-	s.mu.RUnlock()
-	if sh == nil {
-		return fmt.Errorf("%w: %q", ErrNoShare, name)
+	sh, err := s.entry(name)
+	if err != nil {
+		return err
 	}
 	sh.treeMu.RLock()
 	defer sh.treeMu.RUnlock()

@@ -36,15 +36,7 @@ func TestFTPServesSharesAddedAtRunTime(t *testing.T) {
 	}
 
 	set, addr := serveFTP(t, library.Share{Name: "First", Path: first})
-
-	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Quit()
-	if err := c.Login("anonymous", "x"); err != nil {
-		t.Fatal(err)
-	}
+	c := loginFTP(t, addr)
 	top := func() []string {
 		t.Helper()
 		names, err := c.NameList("/")
@@ -133,6 +125,21 @@ func awaitIndexed(t *testing.T, s *library.Set, name string, n int64) {
 // loopback, until the test ends, and returns the set and the server's
 // address. The folders are checked often, so that a change (an unmount)
 // is noticed at once.
+// loginFTP logs in to the FTP server at addr anonymously; the client quits
+// when the test ends.
+func loginFTP(t *testing.T, addr string) *ftp.ServerConn {
+	t.Helper()
+	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Quit() })
+	if err := c.Login("anonymous", "x"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func serveFTP(t *testing.T, shares ...library.Share) (*library.Set, string) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)

@@ -80,8 +80,8 @@ func (m *Manager) Add(sh Share) (saved bool, err error) {
 func (m *Manager) Remove(name string) (saved bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.Set.share(name); !ok {
-		return false, fmt.Errorf("%w: %q", ErrNoShare, name)
+	if _, err := m.Set.entry(name); err != nil {
+		return false, err
 	}
 	saved, err = m.change("remove",
 		func() (bool, error) { return config.RemoveShare(m.ConfigPath, name) },
@@ -98,8 +98,8 @@ func (m *Manager) Remove(name string) (saved bool, err error) {
 func (m *Manager) Rename(old, new string) (saved bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.Set.share(old); !ok {
-		return false, fmt.Errorf("%w: %q", ErrNoShare, old)
+	if _, err := m.Set.entry(old); err != nil {
+		return false, err
 	}
 	if err := m.Set.checkName(new, old); err != nil {
 		return false, err
@@ -221,16 +221,6 @@ func (s *Set) checkName(name, old string) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.taken(name, old)
-}
-
-// share returns the share named exactly name.
-func (s *Set) share(name string) (Share, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if i := s.index(name); i >= 0 {
-		return s.shares[i].Share, true
-	}
-	return Share{}, false
 }
 
 // Errors of a share's path.

@@ -263,17 +263,21 @@ func (s *Set) Names() []string {
 // again) is seen at once. Root returns ErrNoShare for an unknown name and
 // ErrOffline when the folder is missing or is not a folder.
 func (s *Set) Root(name string) (*os.Root, error) {
-	s.mu.RLock()
-	i := s.index(name)
-	var sh *share
-	if i >= 0 {
-		sh = s.shares[i]
-	}
-	s.mu.RUnlock()
-	if sh == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNoShare, name)
+	sh, err := s.entry(name)
+	if err != nil {
+		return nil, err
 	}
 	return sh.open()
+}
+
+// entry returns the entry of the share named exactly name, or ErrNoShare.
+func (s *Set) entry(name string) (*share, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i := s.index(name); i >= 0 {
+		return s.shares[i], nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrNoShare, name)
 }
 
 // index returns the position of the share named exactly name, or -1.

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jlaffaye/ftp"
-
 	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/web"
 )
@@ -146,14 +144,7 @@ func TestVisibilityRule(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Quit()
-	if err := c.Login("anonymous", "x"); err != nil {
-		t.Fatal(err)
-	}
+	c := loginFTP(t, addr)
 	var ftpNames []string
 	entries, err := c.List("/Media")
 	if err != nil {
