@@ -126,7 +126,7 @@ mdns:
 		}
 		if cfg.Name != "From Flag" || cfg.FTP.Listen != "127.0.0.1:2200" ||
 			cfg.FTP.PassivePorts != (config.PortRange{Lo: 51000, Hi: 51005}) ||
-			cfg.Web.Listen != config.WebOff || cfg.MDNS.On() {
+			cfg.Web.Listen != config.Off || cfg.MDNS.On() {
 			t.Errorf("flags not applied over the config: %+v (mdns on: %v)", cfg, cfg.MDNS.On())
 		}
 		if len(cfg.Shares) != 2 || cfg.Shares[0].Name != "Music" || cfg.Shares[1].Name != "Movies" {

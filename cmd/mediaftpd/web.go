@@ -24,7 +24,7 @@ type statusPage struct {
 // is "off".
 func newStatusPage(a *app) (*statusPage, error) {
 	cfg := a.cfg
-	if cfg.Web.Listen == config.WebOff {
+	if cfg.Web.Listen == config.Off {
 		return nil, nil
 	}
 	l, err := net.Listen("tcp", cfg.Web.Listen)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,12 @@ type Config struct {
 	Web Web `yaml:"web,omitempty"`
 	// MDNS configures the mDNS/DNS-SD advertisement.
 	MDNS MDNS `yaml:"mdns,omitempty"`
+	// DLNA configures the DLNA/UPnP media server that TVs browse.
+	DLNA DLNA `yaml:"dlna,omitempty"`
+	// StateDir is the folder where mediaftpd keeps what it must remember
+	// across restarts: the DLNA device's identity and the positions TVs
+	// asked to resume from. Default: see [DefaultStateDir].
+	StateDir string `yaml:"state_dir,omitempty"`
 }
 
 // FTP configures the FTP server.
@@ -82,17 +89,48 @@ type MDNS struct {
 	Interfaces []string `yaml:"interfaces,omitempty"`
 }
 
+// DLNA configures the DLNA/UPnP media server.
+type DLNA struct {
+	// Enabled turns the DLNA server on or off; nil means on. Use
+	// [DLNA.On].
+	Enabled *bool `yaml:"enabled,omitempty"`
+	// Listen is the host:port of its HTTP side (device description,
+	// control, events and media). Default ":8200"; "off" turns DLNA off.
+	Listen string `yaml:"listen,omitempty"`
+	// NotifyInterval is how often the server announces itself on the
+	// network (SSDP). Default 60s; from 10s to 15m.
+	NotifyInterval time.Duration `yaml:"notify_interval,omitempty"`
+	// Allow lists who may use the server, as addresses or CIDR prefixes
+	// like 192.168.1.0/24. Empty means private, link-local and loopback
+	// addresses: the home network.
+	Allow []string `yaml:"allow,omitempty"`
+	// Interfaces are the network interfaces to announce on. Empty means
+	// every interface that is up, multicast-capable and not loopback.
+	Interfaces []string `yaml:"interfaces,omitempty"`
+}
+
 // The defaults that [Config.WithDefaults] fills in.
 const (
-	DefaultFTPListen   = ":21"
-	DefaultMaxClients  = 200
-	DefaultMaxPerIP    = 16
-	DefaultIdleTimeout = 5 * time.Minute
-	DefaultWebListen   = ":8021"
+	DefaultFTPListen          = ":21"
+	DefaultMaxClients         = 200
+	DefaultMaxPerIP           = 16
+	DefaultIdleTimeout        = 5 * time.Minute
+	DefaultWebListen          = ":8021"
+	DefaultDLNAListen         = ":8200"
+	DefaultDLNANotifyInterval = time.Minute
 )
 
-// WebOff, as web.listen, disables the status page.
-const WebOff = "off"
+// Bounds of dlna.notify_interval. Announcements last 30 minutes
+// (max-age=1800), and TVs forget servers whose announcements they have not
+// seen lately, so they are sent at least every 15 minutes.
+const (
+	MinDLNANotifyInterval = 10 * time.Second
+	MaxDLNANotifyInterval = 15 * time.Minute
+)
+
+// Off, as web.listen or dlna.listen, disables the status page or the DLNA
+// server.
+const Off = "off"
 
 // fallbackName is the friendly name when the hostname is unknown.
 const fallbackName = "Media server"
@@ -165,6 +203,10 @@ func (c Config) WithDefaults() Config {
 	d.MDNS.Interfaces = slices.Clone(c.MDNS.Interfaces)
 	on := c.MDNS.On()
 	d.MDNS.Enabled = &on
+	d.DLNA.Allow = slices.Clone(c.DLNA.Allow)
+	d.DLNA.Interfaces = slices.Clone(c.DLNA.Interfaces)
+	dlnaOn := c.DLNA.On()
+	d.DLNA.Enabled = &dlnaOn
 
 	if d.Name == "" {
 		d.Name = defaultName()
@@ -187,7 +229,34 @@ func (c Config) WithDefaults() Config {
 	if len(d.Web.ShareRoots) == 0 {
 		d.Web.ShareRoots = DefaultShareRoots()
 	}
+	if d.DLNA.Listen == "" {
+		d.DLNA.Listen = DefaultDLNAListen
+	}
+	if d.DLNA.NotifyInterval == 0 {
+		d.DLNA.NotifyInterval = DefaultDLNANotifyInterval
+	}
+	if d.StateDir == "" {
+		d.StateDir = DefaultStateDir()
+	}
 	return d
+}
+
+// DefaultStateDir returns the default [Config.StateDir]: $STATE_DIRECTORY
+// when systemd sets it (StateDirectory= in the unit; the first of several),
+// else $XDG_STATE_HOME/mediaftpd, else ~/.local/state/mediaftpd. It is ""
+// when none of them is known.
+func DefaultStateDir() string {
+	if dirs := os.Getenv("STATE_DIRECTORY"); dirs != "" {
+		first, _, _ := strings.Cut(dirs, ":")
+		return first
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "mediaftpd")
+	}
+	if home, err := os.UserHomeDir(); err == nil && filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "state", "mediaftpd")
+	}
+	return ""
 }
 
 // defaultName is "Media on <hostname>", with the hostname cut at its first
@@ -211,4 +280,10 @@ func defaultName() string {
 // set to false. A nil *MDNS is on.
 func (c *MDNS) On() bool {
 	return c == nil || c.Enabled == nil || *c.Enabled
+}
+
+// On reports whether the DLNA server is enabled: true unless Enabled is
+// set to false or Listen is "off". A nil *DLNA is on.
+func (c *DLNA) On() bool {
+	return c == nil || (c.Enabled == nil || *c.Enabled) && c.Listen != Off
 }

@@ -161,7 +161,7 @@ ftp:
   listn: ":21"
 `, []string{`config.yaml:7: unknown key "listn" in ftp (known keys: listen, passive_ports, max_clients, max_per_ip, idle_timeout)`}, ErrUnknownKey},
 		{"unknown top-level key", "name: x\nsharez: []\n",
-			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, web, mdns)`}, ErrUnknownKey},
+			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, web, mdns, dlna, state_dir)`}, ErrUnknownKey},
 		{"unknown share key", "shares:\n  - name: a\n    pth: /a\n", []string{
 			`config.yaml:2: path: missing: every share needs the folder to share, like /media/usb/Movies`,
 			`config.yaml:3: unknown key "pth" in shares (known keys: name, path, rescan_interval)`,
@@ -171,7 +171,7 @@ ftp:
 		{"section is a value", "ftp: yes\n",
 			[]string{`config.yaml:1: ftp: must be a section with the keys listen, passive_ports, max_clients, max_per_ip, idle_timeout, not "yes"`}, ErrInvalid},
 		{"file is a list", "- a\n- b\n",
-			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, web, mdns, not a list`}, ErrInvalid},
+			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, web, mdns, dlna, state_dir, not a list`}, ErrInvalid},
 		{"syntax error", "name: x\nftp:\n  listen: x\n  max_clients: 3\n    bad: 1\n",
 			[]string{`config.yaml:5: mapping values are not allowed in this context`}, ErrSyntax},
 		{"syntax error inside a block", "name: x\nftp:\n  listen: x\n  max_clients: 4\n  - x\nshares: []\n",
@@ -347,7 +347,7 @@ func TestValidate(t *testing.T) {
 		Name:   "Media",
 		FTP:    FTP{Listen: "127.0.0.1:0", PassivePorts: PortRange{50000, 50000}, MaxClients: 4, MaxPerIP: 4},
 		Shares: []Share{{Name: "Movies", Path: "/media/Movies"}, {Name: "Music", Path: "/srv/music", RescanInterval: time.Minute}},
-		Web:    Web{Listen: WebOff, ShareRoots: []string{"/media"}},
+		Web:    Web{Listen: Off, ShareRoots: []string{"/media"}},
 	}
 	tests := []struct {
 		name string
@@ -417,6 +417,7 @@ func TestCheckShareName(t *testing.T) {
 func TestWithDefaults(t *testing.T) {
 	defer func(h func() (string, error)) { hostname = h }(hostname)
 	hostname = func() (string, error) { return "pi.lan", nil }
+	t.Setenv("STATE_DIRECTORY", "/var/lib/mediaftpd")
 
 	var zero Config
 	got := zero.WithDefaults()
@@ -428,8 +429,10 @@ func TestWithDefaults(t *testing.T) {
 			MaxPerIP:    16,
 			IdleTimeout: 5 * time.Minute,
 		},
-		Web:  Web{Listen: ":8021", ShareRoots: []string{"/media", "/mnt", "/srv"}},
-		MDNS: MDNS{Enabled: ptr(true)},
+		Web:      Web{Listen: ":8021", ShareRoots: []string{"/media", "/mnt", "/srv"}},
+		MDNS:     MDNS{Enabled: ptr(true)},
+		DLNA:     DLNA{Enabled: ptr(true), Listen: ":8200", NotifyInterval: time.Minute},
+		StateDir: "/var/lib/mediaftpd",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("WithDefaults:\n got %+v\nwant %+v", got, want)
@@ -578,5 +581,39 @@ func TestAliasExpansion(t *testing.T) {
 	want := "the file expands to too many values (are aliases nested in each other?)"
 	if err == nil || !strings.HasPrefix(err.Error(), "config.yaml:") || !strings.HasSuffix(err.Error(), want) {
 		t.Fatalf("Parse = %v, want one error ending %q", err, want)
+	}
+}
+
+func TestParseDLNA(t *testing.T) {
+	got, err := Parse("config.yaml", []byte("dlna:\n  listen: \"192.168.1.2:8200\"\n  notify_interval: 30s\n"+
+		"  allow: [192.168.1.0/24, 10.0.0.7, \"fd00::/8\"]\n  interfaces: [eth0]\nstate_dir: /var/lib/mediaftpd\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DLNA{Listen: "192.168.1.2:8200", NotifyInterval: 30 * time.Second,
+		Allow: []string{"192.168.1.0/24", "10.0.0.7", "fd00::/8"}, Interfaces: []string{"eth0"}}
+	if !reflect.DeepEqual(got.DLNA, want) || got.StateDir != "/var/lib/mediaftpd" || !got.DLNA.On() {
+		t.Errorf("dlna %+v, state_dir %q", got.DLNA, got.StateDir)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"dlna:\n  listen: 8200\n", `config.yaml:2: listen: "8200" is not host:port (did you mean ":8200"?)`},
+		{"dlna:\n  notify_interval: 1s\n", "config.yaml:2: notify_interval: 1s is not between 10s and 15m0s"},
+		{"dlna:\n  allow: [192.168.1.0/33]\n", `config.yaml:2: allow: "192.168.1.0/33" is neither an address nor a prefix`},
+		{"dlna:\n  enabled: maybe\n", "config.yaml:2: enabled:"},
+		{"state_dir: var/lib\n", `config.yaml:1: state_dir: "var/lib" is not an absolute path`},
+		{"dlna:\n  lisen: x\n", `config.yaml:2: unknown key "lisen" in dlna`},
+	} {
+		_, err := Parse("config.yaml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		d  DLNA
+		on bool
+	}{{DLNA{}, true}, {DLNA{Listen: "off"}, false}, {DLNA{Enabled: ptr(false)}, false}, {DLNA{Enabled: ptr(true), Listen: ":1"}, true}} {
+		if tc.d.On() != tc.on {
+			t.Errorf("%+v.On() = %v", tc.d, !tc.on)
+		}
 	}
 }

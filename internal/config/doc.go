@@ -59,14 +59,41 @@
 //     Default: every interface that is up, multicast-capable and not
 //     loopback.
 //
+// dlna: the DLNA/UPnP media server, which a TV's own media player browses
+// (Samsung, LG, Sony and others list it under their sources, by name).
+//
+//   - enabled: true or false. Default true.
+//   - listen: the address of its HTTP side (device description, browsing,
+//     events and the media itself), as host:port, or "off" to turn DLNA
+//     off. Default ":8200".
+//   - notify_interval: how often the server announces itself on the
+//     network (SSDP, UDP port 1900). Default 60s; from 10s to 15m. Some
+//     TVs list only servers they heard from lately.
+//   - allow: who may use it, a list of addresses and prefixes like
+//     [192.168.1.0/24, fd00::/8]. Default: private (10/8, 172.16/12,
+//     192.168/16, fc00::/7), link-local and loopback addresses, that is the
+//     home network. Others get no answer to a search and 403 over HTTP.
+//   - interfaces: the network interfaces to announce on, like [eth0].
+//     Default: every interface that is up, multicast-capable and not
+//     loopback.
+//
+// state_dir: the folder where mediaftpd keeps what it must remember across
+// restarts: the DLNA device's identity (TVs know a server by it) and the
+// positions TVs asked to resume playing from. An absolute path. Default:
+// $STATE_DIRECTORY when systemd sets it (the package's unit does, to
+// /var/lib/mediaftpd), else $XDG_STATE_HOME/mediaftpd, else
+// ~/.local/state/mediaftpd. Deleting it is safe: a TV may then list the
+// server as new, and resume positions are lost.
+//
 // # Reloading
 //
 // On SIGHUP (`systemctl reload mediaftpd`) the server reads the file again
 // and, if it has no problem at all, applies shares and the ftp keys
 // passive_ports, max_clients, max_per_ip and idle_timeout, and
-// web.password_hash (logging every admin out), at once, without ending
-// sessions. name, ftp.listen, the other web keys and every mdns key take
-// effect only after a restart. A file with a problem changes nothing.
+// web.password_hash (logging every admin out), and dlna.allow, at once,
+// without ending sessions. name, ftp.listen, the other web and dlna keys,
+// every mdns key and state_dir take effect only after a restart. A file
+// with a problem changes nothing.
 //
 // Durations are written as Go writes them: 90s, 5m, 1h30m. A duration of 0
 // may be written without a unit.

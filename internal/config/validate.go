@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func (c *Config) validate(file string, lines map[string]int) []*problem {
 		v.share(c.Shares, i)
 	}
 
-	if c.Web.Listen != "" && c.Web.Listen != WebOff {
+	if c.Web.Listen != "" && c.Web.Listen != Off {
 		v.add("web.listen", "listen", checkListen(c.Web.Listen, DefaultWebListen, true))
 	}
 	for i, root := range c.Web.ShareRoots {
@@ -74,6 +75,28 @@ func (c *Config) validate(file string, lines map[string]int) []*problem {
 		if strings.TrimSpace(name) == "" {
 			v.add(fmt.Sprintf("mdns.interfaces[%d]", i), "interfaces", newError(ErrInvalid, "an interface name is empty"))
 		}
+	}
+
+	d := &c.DLNA
+	if d.Listen != "" && d.Listen != Off {
+		v.add("dlna.listen", "listen", checkListen(d.Listen, DefaultDLNAListen, true))
+	}
+	if d.NotifyInterval != 0 && (d.NotifyInterval < MinDLNANotifyInterval || d.NotifyInterval > MaxDLNANotifyInterval) {
+		v.add("dlna.notify_interval", "notify_interval", newError(ErrInvalid, "%v is not between %v and %v (TVs forget a server they have not heard from lately)",
+			d.NotifyInterval, MinDLNANotifyInterval, MaxDLNANotifyInterval))
+	}
+	for i, a := range d.Allow {
+		if _, err := ParseAllow(a); err != nil {
+			v.add(fmt.Sprintf("dlna.allow[%d]", i), "allow", err)
+		}
+	}
+	for i, name := range d.Interfaces {
+		if strings.TrimSpace(name) == "" {
+			v.add(fmt.Sprintf("dlna.interfaces[%d]", i), "interfaces", newError(ErrInvalid, "an interface name is empty"))
+		}
+	}
+	if c.StateDir != "" && !filepath.IsAbs(c.StateDir) {
+		v.add("state_dir", "state_dir", newError(ErrInvalid, "%q is not an absolute path (write it from /, like /var/lib/mediaftpd)", c.StateDir))
 	}
 	return v.probs
 }
@@ -147,6 +170,20 @@ func checkText(s string) error {
 	return nil
 }
 
+// ParseAllow parses one entry of dlna.allow: an address, which stands for
+// itself alone, or a CIDR prefix like 192.168.1.0/24 or fd00::/8.
+func ParseAllow(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, newError(ErrInvalid, "%q is neither an address nor a prefix like 192.168.1.0/24", s)
+}
+
 // checkListen checks a listen address: host:port with a numeric port.
 // Example is an address to suggest, like ":21"; off says whether "off" is
 // allowed too.
@@ -155,7 +192,7 @@ func checkListen(addr, example string, off bool) error {
 	if err != nil {
 		hint := fmt.Sprintf("like %q for every address, or %q", example, "192.168.1.10"+example)
 		if off {
-			hint = fmt.Sprintf("like %q for every address, %q, or %q to turn it off", example, "192.168.1.10"+example, WebOff)
+			hint = fmt.Sprintf("like %q for every address, %q, or %q to turn it off", example, "192.168.1.10"+example, Off)
 		}
 		if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
 			hint = fmt.Sprintf("did you mean %q?", ":"+addr)
