@@ -538,7 +538,7 @@ func TestMediaftpdBinary(t *testing.T) {
 		t.Errorf("mediaftpd exited with %d; output:\n%s", code, server.output())
 	}
 
-	quiet := l.start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-name", livingRoom, dir)
+	quiet := l.start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-dlna", "off", "-name", livingRoom, dir)
 	q = l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 10, IntervalMS: 300})
 	for _, r := range responses(t, q) {
 		t.Errorf("answered with -mdns=false: %+v", r)

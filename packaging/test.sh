@@ -362,7 +362,7 @@ chmod 0644 "$tmp/config.yaml"
 if serve installed setpriv --reuid=mediaftpd --regid=mediaftpd --init-groups \
 	--inh-caps=-all,+net_bind_service --ambient-caps=-all,+net_bind_service \
 	--bounding-set=-all,+net_bind_service --no-new-privs \
-	/usr/bin/mediaftpd -config "$tmp/config.yaml" -mdns=false; then
+	/usr/bin/mediaftpd -config "$tmp/config.yaml" -mdns=false -dlna off; then
 	ok "installed server serves on 127.0.0.1:$port as mediaftpd"
 	download installed "ftp://127.0.0.1:$port/Media/$(basename "$clip")" "$clip"
 	status_has() {
@@ -403,7 +403,7 @@ for arch in arm64 armhf; do
 	port=$(free_port 20000 21000)
 	# shellcheck disable=SC2086 # runner is a command and its arguments
 	if serve "$arch" ${runner[$arch]} "$tmp/x-$arch/usr/bin/mediaftpd" \
-		-listen "127.0.0.1:$port" -web off -mdns=false "Share=$tmp/share"; then
+		-listen "127.0.0.1:$port" -web off -mdns=false -dlna off "Share=$tmp/share"; then
 		ok "$arch: serves under ${runner[$arch]}"
 		download "$arch" "ftp://127.0.0.1:$port/Share/clip.bin" "$tmp/share/clip.bin"
 		stop_server "$arch"

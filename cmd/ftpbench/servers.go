@@ -183,6 +183,7 @@ func startMediaftpd(ctx context.Context, bin, work string, t tree, p ports, prof
 		"-pasv-ports", fmt.Sprintf("%d-%d", p.pasvLo, p.pasvHi),
 		"-web", "off",
 		"-mdns=false",
+		"-dlna", "off",
 		t.media())
 	cmd.Env = os.Environ()
 	if prof != nil {

@@ -48,7 +48,7 @@ func TestBadConfigAtStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			code := run([]string{"-config", cfg, "-mdns=false"}, &stdout, &stderr)
+			code := run([]string{"-config", cfg, "-mdns=false", "-dlna", "off"}, &stdout, &stderr)
 			msg := stderr.String()
 			if code != exitUsage {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, exitUsage, msg)

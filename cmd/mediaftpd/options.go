@@ -23,6 +23,8 @@ type options struct {
 	name        string
 	mdns        bool
 	mdnsGiven   bool
+	dlna        string // -dlna ADDR or "off"
+	stateDir    string
 	version     bool
 	debug       bool
 	shareArgs   []string // DIR or NAME=DIR
@@ -52,6 +54,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.web, "web", "", "status page `address` (default \":8021\"; \"off\" disables it)")
 	fs.StringVar(&o.name, "name", "", "friendly `name` (default \"Media on <hostname>\")")
 	fs.BoolVar(&o.mdns, "mdns", true, "advertise over mDNS/DNS-SD")
+	fs.StringVar(&o.dlna, "dlna", "", "DLNA media server `address` for TVs (default \":8200\"; \"off\" disables it)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "`folder` for what is kept across restarts (default $STATE_DIRECTORY, or ~/.local/state/mediaftpd)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.debug, "debug", false, "log protocol detail")
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +99,20 @@ func (o *options) config() (config.Config, error) {
 	}
 	if o.mdnsGiven {
 		cfg.MDNS.Enabled = &o.mdns
+	}
+	if o.dlna != "" {
+		cfg.DLNA.Listen = o.dlna
+		if o.dlna != config.Off {
+			on := true
+			cfg.DLNA.Enabled = &on
+		}
+	}
+	if o.stateDir != "" {
+		abs, err := filepath.Abs(o.stateDir)
+		if err != nil {
+			return config.Config{}, fmt.Errorf("-state-dir: %w", err)
+		}
+		cfg.StateDir = abs
 	}
 	args := o.shareArgs
 	if len(args) == 0 && o.configPath == "" {
