@@ -42,16 +42,16 @@ func TestObjectIDs(t *testing.T) {
 func TestParseObjectIDRefuses(t *testing.T) {
 	for _, id := range []string{
 		"1", "00", "0/", "0//a", "0/M/", "0/M//a", "0/M/../x", "0/M/./x", "0/..", "R/M",
-		"0/M/%41.mkv",   // A need not be escaped: not canonical
-		"0/M/%e9.mkv",   // lower-case hex: not canonical
-		"0/M/%2",        // short escape
-		"0/M/%GG",       // bad hex
-		"0/M/a b",       // a space must be escaped
-		"0/M/%2F",       // a slash inside a name
-		"0/M/%2E%2E",    // ".." hides behind escapes
-		"0/M/%2E",       // "."
-		"X/M/a",         // unknown head
-		"0/M/a&b",       // not escaped
+		"0/M/%41.mkv", // A need not be escaped: not canonical
+		"0/M/%e9.mkv", // lower-case hex: not canonical
+		"0/M/%2",      // short escape
+		"0/M/%GG",     // bad hex
+		"0/M/a b",     // a space must be escaped
+		"0/M/%2F",     // a slash inside a name
+		"0/M/%2E%2E",  // ".." hides behind escapes
+		"0/M/%2E",     // "."
+		"X/M/a",       // unknown head
+		"0/M/a&b",     // not escaped
 	} {
 		if o, err := parseObjectID(id); !errors.Is(err, errNoSuchObject) {
 			t.Errorf("parseObjectID(%q) = %+v, %v; want errNoSuchObject", id, o, err)

@@ -40,7 +40,7 @@ func TestParseSearch(t *testing.T) {
 		{`dc:date exists false`, "folder photo"},
 		{`dc:date >= "2024-01-01"`, "video"},
 		{`dc:date < "2024-01-01"`, "song"},
-		{`@childCount > "9"`, "folder"}, // compared as numbers
+		{`@childCount > "9"`, "folder"},                                                     // compared as numbers
 		{`upnp:class derivedfrom "object.item.videoItem" and @refID exists false`, "video"}, // Windows Media Player
 		{`upnp:artist contains "x"`, ""},                                                    // a property no object has
 		{`res exists true and dc:title contains "e"`, "photo song video"},
@@ -71,21 +71,21 @@ func TestParseSearchRefuses(t *testing.T) {
 		"* and *",
 		`dc:title`,
 		`dc:title contains`,
-		`dc:title contains episode`,          // unquoted value
-		`dc:title contains "unterminated`,    //
-		`dc:title like "x"`,                  // unknown operator
-		`dc:title == "x"`,                    //
-		`dc:title exists maybe`,              //
-		`(dc:title contains "x"`,             // missing )
-		`dc:title contains "x")`,             // extra )
-		`dc:title contains "x" and`,          //
+		`dc:title contains episode`,       // unquoted value
+		`dc:title contains "unterminated`, //
+		`dc:title like "x"`,               // unknown operator
+		`dc:title == "x"`,                 //
+		`dc:title exists maybe`,           //
+		`(dc:title contains "x"`,          // missing )
+		`dc:title contains "x")`,          // extra )
+		`dc:title contains "x" and`,       //
 		`dc:title contains "x" xor dc:title contains "y"`,
-		`and dc:title contains "x"`,          //
-		`"x" contains dc:title`,              //
-		`title contains "x"`,                 // no namespace
-		`dc:title contains "x" ; drop`,       //
+		`and dc:title contains "x"`,    //
+		`"x" contains dc:title`,        //
+		`title contains "x"`,           // no namespace
+		`dc:title contains "x" ; drop`, //
 		strings.Repeat("(", 40) + `dc:title exists true` + strings.Repeat(")", 40), // too deep
-		strings.Repeat(`dc:title exists true or `, 200) + `dc:title exists true`,  // too many nodes (and too long)
+		strings.Repeat(`dc:title exists true or `, 200) + `dc:title exists true`,   // too many nodes (and too long)
 		strings.Repeat("x", maxSearchCriteria+1),
 	} {
 		if _, err := parseSearch(s); !errors.Is(err, errBadSearch) {

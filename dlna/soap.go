@@ -151,6 +151,11 @@ type soapArg struct {
 // service of type serviceType.
 func encodeSOAPResponse(serviceType, action string, out []soapArg) []byte {
 	var b bytes.Buffer
+	n := 512
+	for _, a := range out {
+		n += len(a.value) + len(a.value)/4 + 2*len(a.name) + 5
+	}
+	b.Grow(n)
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	b.WriteString(`<s:Envelope xmlns:s="` + soapEnvNS + `" s:encodingStyle="` + soapEncodingNS + `"><s:Body>`)
 	b.WriteString(`<u:` + action + `Response xmlns:u="`)

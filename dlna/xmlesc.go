@@ -15,6 +15,10 @@ func escapeXML(b *bytes.Buffer, s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if !xmlLook[c] {
+			i++
+			continue
+		}
 		var esc string
 		width := 1
 		switch {
@@ -34,9 +38,8 @@ func escapeXML(b *bytes.Buffer, s string) {
 			esc = "&#xA;"
 		case c == '\r':
 			esc = "&#xD;"
-		case c < 0x20 || c == 0x7f:
+		case c < utf8.RuneSelf: // other control characters, DEL
 			esc = "\uFFFD"
-		case c < utf8.RuneSelf:
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
 			width = n
@@ -53,6 +56,15 @@ func escapeXML(b *bytes.Buffer, s string) {
 	}
 	b.WriteString(s[last:])
 }
+
+// xmlLook marks the bytes escapeXML must look at: the specials, control
+// characters, DEL, and every byte of a multi-byte UTF-8 sequence.
+var xmlLook = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c >= 0x7f || strings.IndexByte(`&<>"'`, byte(c)) >= 0
+	}
+	return t
+}()
 
 // xmlRune reports whether XML 1.0 allows r (the Char production), for
 // runes from U+0080 up; DEL and the C1 controls are left out too, as

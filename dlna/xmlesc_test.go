@@ -16,7 +16,7 @@ func TestEscapeXML(t *testing.T) {
 		{"caf\xe9", "caf\uFFFD"},
 		{"日本語", "日本語"},
 		{"\uFFFE\uFFFF", "\uFFFD\uFFFD"},
-		{"\u0085", "\uFFFD"}, // a C1 control
+		{"\u0085", "\uFFFD"},                   // a C1 control
 		{"\xed\xa0\x80", "\uFFFD\uFFFD\uFFFD"}, // an encoded surrogate is invalid UTF-8
 	}
 	for _, tt := range tests {
