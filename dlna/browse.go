@@ -1,0 +1,330 @@
+package dlna
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+
+	"github.com/mediaftpd/mediaftpd/dlna/media"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// Browsing: what each object ID lists, answered from the index.
+
+const (
+	// recentShown is how many files "Recently added" lists.
+	recentShown = 50
+	// recentTitle is the title of the "Recently added" container.
+	recentTitle = "Recently added"
+)
+
+// contentError maps an error of Content to the UPnP error a client gets:
+// what does not exist (or is hidden, or in a share that is gone or
+// offline) is errNoSuchObject, a share still being indexed
+// errCannotProcess. Other errors are returned as they are, and so become
+// errActionFailed, logged.
+func contentError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, library.ErrNoShare),
+		errors.Is(err, library.ErrOffline), errors.Is(err, library.ErrHidden),
+		errors.Is(err, library.ErrNotRegular):
+		return fmt.Errorf("%w: %w", errNoSuchObject, err)
+	case errors.Is(err, library.ErrNotIndexed):
+		return fmt.Errorf("%w: %w", errCannotProcess, err)
+	}
+	return err
+}
+
+// listedPath returns the listed form of an entry of the index.
+func listedPath(o object, e library.Entry) listed {
+	l := listed{obj: o, e: e}
+	if e.Dir {
+		l.title, l.class = cleanText(e.Name), classFolder
+	} else {
+		l.title, l.class = fileTitle(e.Name), media.ClassOf(e.Name)
+	}
+	return l
+}
+
+// shareListed returns a share's folder as the root lists it, and false
+// when the share is not online. A share still being indexed is listed,
+// empty.
+func (srv *Server) shareListed(name string) (listed, bool) {
+	e, err := srv.Content.Entry(name, ".")
+	switch {
+	case errors.Is(err, library.ErrNotIndexed):
+		e = library.Entry{Name: name, Dir: true}
+	case err != nil:
+		return listed{}, false
+	}
+	e.Name = name
+	return listedPath(pathObject(name, "."), e), true
+}
+
+// rootChildren returns what the root lists: the online shares in display
+// order, then "Recently added".
+func (srv *Server) rootChildren() []listed {
+	var out []listed
+	for _, name := range srv.Content.Names() {
+		if l, ok := srv.shareListed(name); ok {
+			out = append(out, l)
+		}
+	}
+	return append(out, srv.recentListed())
+}
+
+// recentItems returns the files "Recently added" lists, newest first:
+// those of Content.Recent the index still has.
+func (srv *Server) recentItems() []listed {
+	var out []listed
+	for _, a := range srv.Content.Recent(recentShown) {
+		e, err := srv.Content.Entry(a.Share, a.Path)
+		if err != nil || e.Dir {
+			continue
+		}
+		out = append(out, listedPath(object{kind: objRecentItem, share: a.Share, rel: a.Path}, e))
+	}
+	return out
+}
+
+func (srv *Server) recentListed() listed {
+	return listed{
+		obj:   object{kind: objRecent},
+		e:     library.Entry{Name: recentTitle, Dir: true, Children: len(srv.recentItems())},
+		title: recentTitle,
+		class: classFolder,
+	}
+}
+
+func (srv *Server) rootListed() listed {
+	return listed{
+		obj:   object{kind: objRoot},
+		e:     library.Entry{Name: srv.name(), Dir: true, Children: len(srv.rootChildren())},
+		title: cleanText(srv.name()),
+		class: classFolder,
+	}
+}
+
+// lookup returns the object o names.
+func (srv *Server) lookup(o object) (listed, error) {
+	switch o.kind {
+	case objRoot:
+		return srv.rootListed(), nil
+	case objRecent:
+		return srv.recentListed(), nil
+	}
+	if o.rel == "." {
+		if l, ok := srv.shareListed(o.share); ok {
+			return l, nil
+		}
+	}
+	e, err := srv.Content.Entry(o.share, o.rel)
+	if err != nil {
+		return listed{}, contentError(err)
+	}
+	if o.kind == objRecentItem && e.Dir {
+		return listed{}, errNoSuchObject
+	}
+	if o.rel == "." {
+		e.Name = o.share
+	}
+	return listedPath(o, e), nil
+}
+
+// children returns the page [start, start+count) of what the container l
+// lists (count 0: all from start), sorted by keys or in the default
+// order, and how many it lists in all. Subtitles are found for the videos
+// of the page. A folder in the default order costs what the page costs.
+func (srv *Server) children(l listed, start, count int, keys []sortKey) ([]listed, int, error) {
+	if !l.e.Dir {
+		return nil, 0, nil
+	}
+	var all []listed
+	switch l.obj.kind {
+	case objRoot:
+		all = srv.rootChildren()
+	case objRecent:
+		all = srv.recentItems()
+	default:
+		return srv.folderChildren(l.obj, start, count, keys)
+	}
+	if len(keys) > 0 {
+		slices.SortStableFunc(all, sortCompare(keys))
+	}
+	page := pageOf(all, start, count)
+	for i := range page {
+		srv.findSubtitles(&page[i])
+	}
+	return page, len(all), nil
+}
+
+// pageOf returns the page [start, start+count) of all; count 0 is all
+// from start.
+func pageOf[T any](all []T, start, count int) []T {
+	if start >= len(all) {
+		return nil
+	}
+	end := len(all)
+	if count > 0 && count < end-start {
+		end = start + count
+	}
+	return all[start:end]
+}
+
+// folderChildren is children for a share's folder or a folder in it.
+func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([]listed, int, error) {
+	share, dir := o.share, o.rel
+	if len(keys) == 0 {
+		entries, total, err := srv.Content.Children(share, dir, start, count)
+		if errors.Is(err, library.ErrNotIndexed) && dir == "." {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, contentError(err)
+		}
+		page := make([]listed, len(entries))
+		for i, e := range entries {
+			page[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
+		}
+		srv.folderSubtitles(share, dir, page, func() ([]library.Entry, int) {
+			// The page and subtitleMargin entries on either side: a
+			// video's subtitles sort right beside it.
+			from := max(0, start-subtitleMargin)
+			win, _, err := srv.Content.Children(share, dir, from, start-from+len(entries)+subtitleMargin)
+			if err != nil {
+				return nil, from
+			}
+			return win, from
+		})
+		return page, total, nil
+	}
+	entries, total, err := srv.Content.Children(share, dir, 0, 0)
+	if errors.Is(err, library.ErrNotIndexed) && dir == "." {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, contentError(err)
+	}
+	all := make([]listed, len(entries))
+	for i, e := range entries {
+		all[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
+	}
+	slices.SortStableFunc(all, sortCompare(keys))
+	page := pageOf(all, start, count)
+	srv.folderSubtitles(share, dir, page, func() ([]library.Entry, int) { return entries, 0 })
+	return page, total, nil
+}
+
+func entryNames(entries []library.Entry) []string {
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	return names
+}
+
+// writeListed writes l to d, for a client that reached us at base.
+func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
+	o := &didlObject{
+		id:         l.obj.id(),
+		parentID:   l.obj.parentID(),
+		title:      l.title,
+		class:      l.class,
+		date:       l.e.ModTime,
+		dir:        l.e.Dir,
+		childCount: l.e.Children,
+	}
+	if !l.e.Dir {
+		real := l.obj.real()
+		if l.obj.kind == objRecentItem {
+			o.refID = real.id()
+		}
+		o.url = base + escapedPath(mediaPrefix, l.obj.share, l.obj.rel)
+		o.name = l.e.Name
+		o.size = l.e.Size
+		o.subtitles = l.subs
+		for _, s := range l.subs {
+			o.subURLs = append(o.subURLs, base+escapedPath(subtitlePrefix, l.obj.share, s.Path))
+		}
+		o.bookmark = srv.bookmarks.get(real.id())
+		if o.bookmark > 0 {
+			if dir := parentRel(l.obj.rel); dir == "." {
+				o.folder = cleanText(l.obj.share)
+			} else {
+				o.folder = cleanText(baseName(dir))
+			}
+		}
+	}
+	d.object(o)
+}
+
+// newDIDL returns a DIDL-Lite writer for the client of c.
+func (srv *Server) newDIDL(c *call) *didlWriter {
+	d := &didlWriter{
+		filter: parseFilter(c.str("Filter")),
+		quirks: c.client.Quirks,
+		loc:    srv.location,
+	}
+	d.begin()
+	return d
+}
+
+// browse answers ContentDirectory's Browse.
+func (srv *Server) browse(c *call) ([]string, error) {
+	o, err := parseObjectID(c.str("ObjectID"))
+	if err != nil {
+		return nil, err
+	}
+	start, err := c.uint("StartingIndex")
+	if err != nil {
+		return nil, err
+	}
+	count, err := c.uint("RequestedCount")
+	if err != nil {
+		return nil, err
+	}
+	keys, err := parseSort(c.str("SortCriteria"))
+	if err != nil {
+		return nil, err
+	}
+	base := baseURL(c.r)
+	switch flag := c.str("BrowseFlag"); flag {
+	case "BrowseMetadata":
+		l, err := srv.lookup(o)
+		if err != nil {
+			return nil, err
+		}
+		srv.findSubtitles(&l)
+		d := srv.newDIDL(c)
+		srv.writeListed(d, base, &l)
+		return []string{d.String(), "1", "1", srv.updateIDOf(l)}, nil
+	case "BrowseDirectChildren":
+		l, err := srv.lookup(o)
+		if err != nil {
+			return nil, err
+		}
+		page, total, err := srv.children(l, int(start), int(count), keys)
+		if err != nil {
+			return nil, err
+		}
+		d := srv.newDIDL(c)
+		for i := range page {
+			srv.writeListed(d, base, &page[i])
+		}
+		return []string{d.String(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil
+	default:
+		return nil, fmt.Errorf("%w: BrowseFlag %q", errInvalidArgs, flag)
+	}
+}
+
+// updateIDOf returns the UpdateID a Browse of l answers with: the
+// container's update ID, or SystemUpdateID for an item.
+func (srv *Server) updateIDOf(l listed) string {
+	v := srv.updates.systemID()
+	if l.e.Dir {
+		v = srv.updates.containerID(l.obj.id())
+	}
+	return strconv.FormatUint(uint64(v), 10)
+}

@@ -1,0 +1,241 @@
+package dlna
+
+import (
+	"bytes"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/dlna/media"
+	"github.com/mediaftpd/mediaftpd/dlna/quirks"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// DIDL-Lite (ContentDirectory:1, annex; DLNA guidelines 7.3) is the XML
+// that Browse and Search return, escaped, in their Result argument.
+
+const (
+	didlHeader = `<DIDL-Lite xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/"` +
+		` xmlns:dc="http://purl.org/dc/elements/1.1/"` +
+		` xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/"` +
+		` xmlns:dlna="urn:schemas-dlna-org:metadata-1-0/"` +
+		` xmlns:sec="http://www.sec.co.kr/">`
+	didlFooter = `</DIDL-Lite>`
+
+	// classFolder is the class of every container.
+	classFolder = "object.container.storageFolder"
+	// didlDate is the layout of dc:date: ISO 8601 local time without a
+	// zone, as MiniDLNA writes it; TVs show its date.
+	didlDate = "2006-01-02T15:04:05"
+)
+
+// filter is a parsed Filter argument: which optional properties to send.
+// The required ones (@id, @parentID, @restricted, dc:title, upnp:class)
+// are always sent.
+type filter struct {
+	all   bool
+	props map[string]bool
+}
+
+// parseFilter parses a Filter: "*" or a comma separated list of
+// properties. An empty Filter means everything, as MiniDLNA takes it:
+// clients that send one expect to see the res. A listed "res@..."
+// attribute brings its res; "@attr" and "element@attr" are the same.
+func parseFilter(s string) filter {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "*" {
+		return filter{all: true}
+	}
+	f := filter{props: make(map[string]bool)}
+	for p := range strings.SplitSeq(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "*" {
+			return filter{all: true}
+		}
+		if elem, attr, ok := strings.Cut(p, "@"); ok {
+			switch elem {
+			case "res":
+				f.props["res"] = true
+				f.props[p] = true
+			case "", "item", "container":
+				f.props["@"+attr] = true
+			default:
+				f.props[p] = true
+			}
+			continue
+		}
+		f.props[p] = true
+	}
+	return f
+}
+
+func (f filter) has(prop string) bool { return f.all || f.props[prop] }
+
+// didlWriter writes one DIDL-Lite document for one client.
+type didlWriter struct {
+	b      bytes.Buffer
+	filter filter
+	base   string     // "http://<host>" that res URLs start with
+	quirks quirks.Set // the client's
+	loc    *time.Location
+}
+
+func (d *didlWriter) begin() { d.b.WriteString(didlHeader) }
+
+// String ends the document and returns it.
+func (d *didlWriter) String() string {
+	d.b.WriteString(didlFooter)
+	return d.b.String()
+}
+
+func (d *didlWriter) attr(name, value string) {
+	d.b.WriteString(" " + name + `="`)
+	escapeXML(&d.b, value)
+	d.b.WriteByte('"')
+}
+
+func (d *didlWriter) elem(name, value string) {
+	d.b.WriteString("<" + name + ">")
+	escapeXML(&d.b, value)
+	d.b.WriteString("</" + name + ">")
+}
+
+// didlObject is one object to write.
+type didlObject struct {
+	id, parentID string
+	refID        string // a recent item's real ID, else ""
+	title        string // shown as it is, after cleanText
+	class        string
+	date         time.Time // zero for none
+	dir          bool
+	childCount   int
+
+	// Items only:
+	url       string             // of the file
+	name      string             // the file's name, for its MIME type
+	size      int64              //
+	subtitles []library.Subtitle // best first; each exists
+	subURLs   []string           // their URLs
+	bookmark  int64              // seconds; 0 for none
+	folder    string             // the title of the item's folder, for sec:dcmInfo
+}
+
+// object writes o as a container or an item.
+func (d *didlWriter) object(o *didlObject) {
+	if o.dir {
+		d.container(o)
+		return
+	}
+	d.item(o)
+}
+
+func (d *didlWriter) container(o *didlObject) {
+	d.b.WriteString("<container")
+	d.attr("id", o.id)
+	d.attr("parentID", o.parentID)
+	d.attr("restricted", "1")
+	if d.filter.has("@searchable") {
+		d.attr("searchable", "1")
+	}
+	if d.filter.has("@childCount") {
+		d.attr("childCount", strconv.Itoa(o.childCount))
+	}
+	d.b.WriteByte('>')
+	d.elem("dc:title", o.title)
+	d.elem("upnp:class", o.class)
+	if !o.date.IsZero() && d.filter.has("dc:date") {
+		d.elem("dc:date", d.date(o.date))
+	}
+	if d.filter.has("upnp:storageUsed") {
+		d.elem("upnp:storageUsed", "-1") // unknown: we do not sum folders
+	}
+	d.b.WriteString("</container>")
+}
+
+func (d *didlWriter) item(o *didlObject) {
+	d.b.WriteString("<item")
+	d.attr("id", o.id)
+	d.attr("parentID", o.parentID)
+	d.attr("restricted", "1")
+	if o.refID != "" && d.filter.has("@refID") {
+		d.attr("refID", o.refID)
+	}
+	d.b.WriteByte('>')
+	title := o.title
+	if len(o.subtitles) > 0 && d.quirks.Has(quirks.SubtitleTitleDot) && !strings.Contains(title, ".") {
+		title += "."
+	}
+	d.elem("dc:title", title)
+	d.elem("upnp:class", o.class)
+	if !o.date.IsZero() && d.filter.has("dc:date") {
+		d.elem("dc:date", d.date(o.date))
+	}
+	if o.bookmark > 0 && d.filter.has("sec:dcmInfo") {
+		bm := o.bookmark
+		if d.quirks.Has(quirks.BookmarkMillis) {
+			bm *= 1000
+		}
+		d.elem("sec:dcmInfo", "CREATIONDATE=0,FOLDER="+o.folder+",BM="+strconv.FormatInt(bm, 10))
+	}
+	if d.filter.has("res") {
+		d.b.WriteString("<res")
+		d.attr("protocolInfo", media.ProtocolInfo(o.name, d.quirks))
+		if d.filter.has("res@size") {
+			d.attr("size", strconv.FormatInt(o.size, 10))
+		}
+		d.b.WriteByte('>')
+		escapeXML(&d.b, o.url)
+		d.b.WriteString("</res>")
+		if d.quirks.Has(quirks.SubtitleRes) {
+			for i, s := range o.subtitles {
+				d.b.WriteString("<res")
+				d.attr("protocolInfo", "http-get:*:"+media.MIMEType(s.Path, d.quirks)+":*")
+				d.b.WriteByte('>')
+				escapeXML(&d.b, o.subURLs[i])
+				d.b.WriteString("</res>")
+			}
+		}
+	}
+	if len(o.subtitles) > 0 && d.quirks.Has(quirks.CaptionInfoEx) && d.filter.has("sec:CaptionInfoEx") {
+		d.b.WriteString("<sec:CaptionInfoEx")
+		d.attr("sec:type", o.subtitles[0].Format)
+		d.b.WriteByte('>')
+		escapeXML(&d.b, o.subURLs[0])
+		d.b.WriteString("</sec:CaptionInfoEx>")
+	}
+	d.b.WriteString("</item>")
+}
+
+func (d *didlWriter) date(t time.Time) string {
+	loc := d.loc
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc).Format(didlDate)
+}
+
+// fileTitle returns the title of a file: its name without the extension,
+// fit for display.
+func fileTitle(name string) string {
+	t := strings.TrimSuffix(name, path.Ext(name))
+	if t == "" {
+		t = name
+	}
+	return cleanText(t)
+}
+
+// escapedPath returns share and rel as an escaped URL path below a route
+// prefix: each component escaped as in object IDs (only ASCII letters,
+// digits and "-._~" kept), so the name's extension stays at the end of
+// the URL where players look for it.
+func escapedPath(prefix, share, rel string) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	escapeComponent(&b, share)
+	for c := range strings.SplitSeq(rel, "/") {
+		b.WriteByte('/')
+		escapeComponent(&b, c)
+	}
+	return b.String()
+}
