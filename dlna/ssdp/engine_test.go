@@ -102,7 +102,7 @@ func newTestEngine(d device) (*engine, *syncBuffer) {
 
 // startEngine is an engine for d using ifaces whose start-up NOTIFY
 // pairs went out, and the time after that.
-func startEngine(t *testing.T, d device, ifaces ...netif.Interface) (*engine, time.Time) {
+func startEngine(t testing.TB, d device, ifaces ...netif.Interface) (*engine, time.Time) {
 	t.Helper()
 	e, _ := newTestEngine(d)
 	e.setInterfaces(t0, ifaces)
@@ -113,7 +113,7 @@ func startEngine(t *testing.T, d device, ifaces ...netif.Interface) (*engine, ti
 }
 
 // startedEngine is startEngine with the test device on eth0 and wlan0.
-func startedEngine(t *testing.T) (*engine, time.Time) {
+func startedEngine(t testing.TB) (*engine, time.Time) {
 	t.Helper()
 	return startEngine(t, testDevice(), eth0, wlan0)
 }
@@ -131,7 +131,7 @@ type sent struct {
 
 func (s sent) h(name string) string { return s.m.header[name] }
 
-func parseOut(t *testing.T, out []outPacket) []sent {
+func parseOut(t testing.TB, out []outPacket) []sent {
 	t.Helper()
 	var r []sent
 	for _, p := range out {
