@@ -47,6 +47,10 @@ const (
 
 var labSeq atomic.Int64
 
+// machineNS is the inode of the test machine's network namespace, read
+// before any test could move a thread.
+var machineNS = nsInode("/proc/self/ns/net")
+
 // lab is the namespaces of one test.
 type lab struct {
 	t        *testing.T
@@ -65,7 +69,7 @@ func newLab(t *testing.T) *lab {
 		t:      t,
 		srv:    fmt.Sprintf("h2srv-%d-%d", os.Getpid(), n),
 		cli:    fmt.Sprintf("h2cli-%d-%d", os.Getpid(), n),
-		rootNS: nsInode("/proc/self/ns/net"),
+		rootNS: machineNS,
 	}
 	if l.rootNS == 0 {
 		t.Fatal("cannot read this process's network namespace")
@@ -138,16 +142,28 @@ func (l *lab) goIn(t testing.TB, ns string, f func()) <-chan struct{} {
 	t.Helper()
 	done := make(chan struct{})
 	entered := make(chan error, 1)
-	go func() {
-		defer close(done)
+	var run func()
+	run = func() {
 		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			// The main thread must never change namespace (Go keeps
+			// it, wedged, when its goroutine ends). While this
+			// goroutine holds it, the next one runs elsewhere.
+			inner := make(chan struct{})
+			go func() { defer close(inner); run() }()
+			<-inner
+			runtime.UnlockOSThread()
+			return
+		}
+		defer close(done)
 		if err := l.enter(ns); err != nil {
 			entered <- err
 			return
 		}
 		entered <- nil
 		f()
-	}()
+	}
+	go run()
 	if err := <-entered; err != nil {
 		t.Fatalf("entering %s: %v", ns, err)
 	}
