@@ -638,7 +638,7 @@ func TestLabFlood(t *testing.T) {
 	st := s.Status()
 	budget := replyBurst + int(floodTime.Seconds()*replyRate) + replyRate // a second more for the clocks
 	t.Logf("%d searches paced over %v: %+v", floodSockets*perSocket, paced.Round(time.Millisecond), afterPaced.Dropped)
-	t.Logf("the other source sent %d searches after the burst before one was answered", (sends+49)/50)
+	t.Logf("after the burst, the other source was answered after %d search(es)", (sends+49)/50)
 	t.Logf("then %d at once; in all %v: %d replies to the flooding source (budget %d); searches %d, answered %d, dropped %+v; goroutines %d before, at most %d during",
 		floodSockets*perSocket, floodTime.Round(time.Millisecond), replies, budget, st.Searches, st.Answered, st.Dropped, base, maxGoroutines)
 	if replies > budget {
