@@ -75,6 +75,23 @@ type Subtitle struct {
 // order TVs support them in); then the video's folder before the
 // subtitle folder; then by natural order of Path.
 func Subtitles(rel string, siblings, subs []string) []Subtitle {
+	return subtitles(rel, siblings, subs, true)
+}
+
+// SubtitlesNear is Subtitles for a caller that has only some of the names
+// of the video's folder in near, such as the entries around the video in
+// the folder's default order (where a video's subtitles sort beside it),
+// because the folder is too big to read for each video. As it cannot tell
+// whether the video is alone in its folder, the single-video rule is not
+// applied: only names that start with the video's, and the subtitle
+// folder's folder named after the video, count. Use Subtitles when near
+// holds the whole folder.
+func SubtitlesNear(rel string, near, subs []string) []Subtitle {
+	return subtitles(rel, near, subs, false)
+}
+
+// subtitles is Subtitles; whole says siblings are the whole folder.
+func subtitles(rel string, siblings, subs []string, whole bool) []Subtitle {
 	dir, base := path.Dir(rel), path.Base(rel)
 	stem := strings.TrimSuffix(base, path.Ext(base))
 	if stem == "" || base == "." || base == ".." {
@@ -96,7 +113,7 @@ func Subtitles(rel string, siblings, subs []string) []Subtitle {
 	if !self {
 		videos++
 	}
-	single := videos == 1
+	single := whole && videos == 1
 
 	var found []sidecarFound
 	for _, n := range siblings {

@@ -130,6 +130,24 @@ func TestSubtitles(t *testing.T) {
 	}
 }
 
+// TestSubtitlesNear checks that with only part of the folder the
+// single-video rule is not applied.
+func TestSubtitlesNear(t *testing.T) {
+	near := []string{"IMG_0100.jpg", "Clip.mp4", "Clip.en.srt", "English.srt", "IMG_0101.jpg"}
+	subs := []string{"Subs/Clip.de.srt", "Subs/3_French.srt", "Subs/Clip/2_Spanish.srt"}
+	want := []Subtitle{
+		{Path: "Cam/Subs/Clip.de.srt", Lang: "de", Format: "srt"},
+		{Path: "Cam/Clip.en.srt", Lang: "en", Format: "srt"},
+		{Path: "Cam/Subs/Clip/2_Spanish.srt", Lang: "es", Format: "srt"},
+	}
+	if got := SubtitlesNear("Cam/Clip.mp4", near, subs); !slices.Equal(got, want) {
+		t.Errorf("SubtitlesNear =\n%s\nwant\n%s", show(got), show(want))
+	}
+	if got := Subtitles("Cam/Clip.mp4", near, subs); len(got) != 5 {
+		t.Errorf("Subtitles with the whole folder found %d, want 5:\n%s", len(got), show(got))
+	}
+}
+
 func show(s []Subtitle) string {
 	var b strings.Builder
 	for _, x := range s {
