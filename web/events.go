@@ -56,6 +56,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		for _, ss := range data.Sessions {
 			busy = busy || ss.Transfer != nil
 		}
+		busy = busy || len(data.DLNA.Streams) > 0
 		var b bytes.Buffer
 		if err := s.tmpl.ExecuteTemplate(&b, "status", data); err != nil {
 			s.logger().Error("rendering the status failed", "err", err)

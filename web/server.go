@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/dlna"
+	"github.com/mediaftpd/mediaftpd/dlna/ssdp"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -68,6 +70,10 @@ type Server struct {
 	// MDNS returns the state of the mDNS advertisement, such as
 	// discovery.Advertiser.Status; nil means it is off.
 	MDNS func() discovery.Status
+	// DLNA returns the state of the DLNA server (dlna.Server.Status) and
+	// of its SSDP announcements (ssdp.Server.Status); nil means DLNA is
+	// off.
+	DLNA func() (dlna.Status, ssdp.Status)
 	// Logger receives admin actions at info level and refused requests at
 	// debug level; nil means slog.Default().
 	Logger *slog.Logger

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/dlna"
+	"github.com/mediaftpd/mediaftpd/dlna/ssdp"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
 )
@@ -34,6 +36,7 @@ type Status struct {
 	Management ManagementState       `json:"management"`
 	Shares     []library.ShareStatus `json:"shares"`
 	Sessions   []SessionStatus       `json:"sessions"`
+	DLNA       DLNAStatus            `json:"dlna"`
 	Recent     []library.Addition    `json:"recent"`
 	// Process is the server's own health, for whoever looks after it.
 	Process ProcessStatus `json:"process"`
@@ -68,6 +71,24 @@ type SessionStatus struct {
 // TransferStatus is a running FTP transfer, with its rate.
 type TransferStatus struct {
 	*ftpd.TransferInfo
+	// Rate is the bytes sent per second over the last few seconds.
+	Rate int64 `json:"rate"`
+}
+
+// DLNAStatus is the DLNA server as dlna reports it, with the rate of each
+// stream as the page measures it, and its SSDP announcements.
+type DLNAStatus struct {
+	// Enabled says whether the DLNA server runs.
+	Enabled bool `json:"enabled"`
+	dlna.Status
+	// Streams are the files being streamed, with their rates.
+	Streams []StreamStatus `json:"streams"`
+	SSDP    ssdp.Status    `json:"ssdp"`
+}
+
+// StreamStatus is a DLNA stream with its rate.
+type StreamStatus struct {
+	dlna.Stream
 	// Rate is the bytes sent per second over the last few seconds.
 	Rate int64 `json:"rate"`
 }
@@ -113,6 +134,17 @@ func (s *Server) status(now time.Time) *Status {
 		}
 		st.Sessions = append(st.Sessions, ss)
 	}
+	st.DLNA.Streams = []StreamStatus{}
+	if s.DLNA != nil {
+		st.DLNA.Enabled = true
+		st.DLNA.Status, st.DLNA.SSDP = s.DLNA()
+		for i, r := range s.rates.sampleStreams(now, st.DLNA.Status.Streams) {
+			st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: st.DLNA.Status.Streams[i], Rate: r})
+		}
+	}
+	if st.DLNA.Players == nil {
+		st.DLNA.Players = []dlna.Player{}
+	}
 	return st
 }
 
@@ -128,10 +160,14 @@ type rateTracker struct {
 	seen map[transferKey][]rateSample // oldest first, spanning rateWindow
 }
 
-// transferKey identifies one transfer: a session may run many in turn.
+// transferKey identifies one transfer: an FTP session may run many in
+// turn, and a DLNA client may stream several files at once.
 type transferKey struct {
-	session uint64
-	started int64 // Unix nanoseconds
+	ftp     bool
+	session uint64     // FTP
+	client  netip.Addr // DLNA
+	path    string     // DLNA: share and path
+	started int64      // Unix nanoseconds
 }
 
 type rateSample struct {
@@ -139,43 +175,68 @@ type rateSample struct {
 	sent int64
 }
 
-// sample records the bytes sent of every running transfer and returns
+// sample records the bytes sent of every running FTP transfer and returns
 // each one's rate in bytes per second, by session ID. A transfer seen for
 // the first time, or over too short a span, gets its average since it
 // started.
 func (rt *rateTracker) sample(now time.Time, sessions []ftpd.SessionInfo) map[uint64]int64 {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
-	if rt.seen == nil {
-		rt.seen = make(map[transferKey][]rateSample)
-	}
 	rates := make(map[uint64]int64)
 	live := make(map[transferKey]bool)
 	for _, si := range sessions {
-		t := si.Transfer
-		if t == nil {
-			continue
-		}
-		k := transferKey{si.ID, t.Started.UnixNano()}
-		live[k] = true
-		samples := append(rt.seen[k], rateSample{now, t.Sent})
-		for len(samples) > 2 && now.Sub(samples[1].at) >= rateWindow {
-			samples = samples[1:]
-		}
-		rt.seen[k] = slices.Clip(samples)
-		first := samples[0]
-		if span := now.Sub(first.at); span >= time.Second {
-			rates[si.ID] = perSecond(t.Sent-first.sent, span)
-		} else {
-			rates[si.ID] = perSecond(t.Sent, now.Sub(t.Started))
+		if t := si.Transfer; t != nil {
+			k := transferKey{ftp: true, session: si.ID, started: t.Started.UnixNano()}
+			live[k] = true
+			rates[si.ID] = rt.observe(now, k, t.Sent, t.Started)
 		}
 	}
+	rt.forget(live, true)
+	return rates
+}
+
+// sampleStreams is sample for DLNA streams; it returns their rates in
+// their order.
+func (rt *rateTracker) sampleStreams(now time.Time, streams []dlna.Stream) []int64 {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rates := make([]int64, len(streams))
+	live := make(map[transferKey]bool)
+	for i, st := range streams {
+		k := transferKey{client: st.Client, path: st.Share + "/" + st.Path, started: st.Started.UnixNano()}
+		live[k] = true
+		rates[i] = rt.observe(now, k, st.Sent, st.Started)
+	}
+	rt.forget(live, false)
+	return rates
+}
+
+// observe records that the transfer k had sent bytes at now, and returns
+// its rate. rt.mu is held.
+func (rt *rateTracker) observe(now time.Time, k transferKey, sent int64, started time.Time) int64 {
+	if rt.seen == nil {
+		rt.seen = make(map[transferKey][]rateSample)
+	}
+	samples := append(rt.seen[k], rateSample{now, sent})
+	for len(samples) > 2 && now.Sub(samples[1].at) >= rateWindow {
+		samples = samples[1:]
+	}
+	rt.seen[k] = slices.Clip(samples)
+	first := samples[0]
+	if span := now.Sub(first.at); span >= time.Second {
+		return perSecond(sent-first.sent, span)
+	}
+	return perSecond(sent, now.Sub(started))
+}
+
+// forget drops the FTP transfers (ftp) or DLNA streams (!ftp) that are not
+// live. rt.mu is held.
+func (rt *rateTracker) forget(live map[transferKey]bool, ftp bool) {
 	for k := range rt.seen {
-		if !live[k] {
+		if k.ftp == ftp && !live[k] {
 			delete(rt.seen, k)
 		}
 	}
-	return rates
 }
 
 func perSecond(n int64, d time.Duration) int64 {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -33,13 +34,15 @@ var errBadShares = errors.New("bad shares")
 // port in use is an error before anything runs; Run runs them.
 //
 // Run starts, in this order: the index (FTP answers while it scans), the
-// FTP server, the status page, the config reloader (SIGHUP), the memory
-// reclaimer, and the mDNS advertisement. It stops them when its context
-// ends (SIGINT, SIGTERM) or when one of them fails, in this order:
-//  1. at once: mDNS sends its goodbyes, reloads stop, and the FTP server
-//     and the status page stop accepting, letting running transfers and
-//     downloads go on for up to shutdownGrace;
-//  2. once both have stopped: the index, which they read until then.
+// FTP server, the status page, the DLNA server, the config reloader
+// (SIGHUP), the memory reclaimer, and the announcements: mDNS and SSDP. It
+// stops them when its context ends (SIGINT, SIGTERM) or when one of them
+// fails, in this order:
+//  1. at once: mDNS and SSDP send their goodbyes (byebye), reloads stop,
+//     and the FTP server, the status page and the DLNA server stop
+//     accepting, letting running transfers and streams go on for up to
+//     shutdownGrace;
+//  2. once all three have stopped: the index, which they read until then.
 type app struct {
 	log     *slog.Logger
 	cfg     config.Config
@@ -48,6 +51,7 @@ type app struct {
 	ftp     *ftpd.Server
 	ftpL    net.Listener
 	page    *statusPage // nil when the page is off
+	dlna    *dlnaServer // nil when DLNA is off
 	adv     *discovery.Advertiser
 	reloads *reloader
 	hup     <-chan os.Signal // SIGHUP; nil means no reloads
@@ -93,14 +97,20 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 			Logger:     log,
 		}
 	}
+	if a.dlna, err = newDLNA(a); err != nil {
+		a.ftpL.Close()
+		return nil, err
+	}
 	if a.page, err = newStatusPage(a); err != nil {
 		a.ftpL.Close()
+		a.dlna.close()
 		return nil, err
 	}
 	if port := a.page.port(); port != 0 && a.adv != nil {
 		a.adv.Services = append(a.adv.Services, discovery.HTTP(port))
 	}
-	a.reloads = &reloader{opts: opts, running: cfg, shares: a.shares, ftp: a.ftp, setPasswordHash: a.page.setPasswordHash, log: log}
+	a.reloads = &reloader{opts: opts, running: cfg, shares: a.shares, ftp: a.ftp, setPasswordHash: a.page.setPasswordHash,
+		setDLNAAllow: a.dlna.setAllow, log: log}
 	return a, nil
 }
 
@@ -137,6 +147,19 @@ func (a *app) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	if a.dlna != nil {
+		g.Go(a.dlna.serve)
+		g.Go(func() error {
+			// Like mDNS, SSDP failing never stops the rest: it logs and
+			// retries by itself.
+			if err := a.dlna.ssdp.Run(gctx); err != nil {
+				a.log.Error("SSDP announcing failed; DLNA is served without it", "err", err)
+			}
+			return nil
+		})
+	} else {
+		a.log.Info("DLNA is off")
+	}
 	g.Go(func() error {
 		a.reloads.run(gctx, a.hup)
 		return nil
@@ -163,15 +186,13 @@ func (a *app) Run(ctx context.Context) error {
 		a.log.Info("shutting down", "grace", shutdownGrace)
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			a.page.shutdown(sctx)
-		}()
+		var wg sync.WaitGroup
+		wg.Go(func() { a.page.shutdown(sctx) })
+		wg.Go(func() { a.dlna.shutdown(sctx) })
 		if err := a.ftp.Shutdown(sctx); err != nil {
 			a.log.Warn("transfers still running were cut off", "err", err)
 		}
-		<-stopped
+		wg.Wait()
 		return nil
 	})
 	return g.Wait() // step 2, the index, is deferred above

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mediaftpd/mediaftpd/dlna/access"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -27,7 +28,9 @@ type reloader struct {
 	// setPasswordHash gives the status page the admin password's hash;
 	// see web.Server.SetPasswordHash.
 	setPasswordHash func(string) error
-	log             *slog.Logger
+	// setDLNAAllow gives the DLNA server a new dlna.allow.
+	setDLNAAllow func(access.List)
+	log          *slog.Logger
 }
 
 // run reloads the config file on each value of hup until ctx is done.
@@ -91,12 +94,24 @@ func (r *reloader) reload() {
 		}
 	}
 
+	allowChanged := !slices.Equal(r.running.DLNA.Allow, cfg.DLNA.Allow)
+	if allowChanged {
+		allow, err := access.Parse(cfg.DLNA.Allow) // checked by cfg.Validate
+		if err != nil {
+			r.log.Error("dlna.allow was not changed", "file", path, "err", err)
+			allowChanged = false
+		} else {
+			r.setDLNAAllow(allow)
+			r.running.DLNA.Allow = cfg.DLNA.Allow
+		}
+	}
+
 	if restart := restartKeys(r.running, cfg); len(restart) > 0 {
 		r.log.Warn("config keys changed that take effect only after a restart (systemctl restart mediaftpd); they were not applied",
 			"file", path, "keys", strings.Join(restart, ", "))
 	}
 	limits := limitChanges(oldLimits, newLimits)
-	if changes.IsZero() && len(limits) == 0 && !passwordChanged {
+	if changes.IsZero() && len(limits) == 0 && !passwordChanged && !allowChanged {
 		r.log.Info("config reloaded: nothing changed", "file", path)
 		return
 	}
@@ -115,6 +130,9 @@ func (r *reloader) reload() {
 	}
 	if passwordChanged {
 		attrs = append(attrs, "admin_password", "changed; admins were logged out")
+	}
+	if allowChanged {
+		attrs = append(attrs, "dlna_allow", strings.Join(cfg.DLNA.Allow, ", "))
 	}
 	r.log.Info("config reloaded", attrs...)
 }
@@ -173,5 +191,10 @@ func restartKeys(running, cfg config.Config) []string {
 	add("web.share_roots", !slices.Equal(running.Web.ShareRoots, cfg.Web.ShareRoots))
 	add("mdns.enabled", running.MDNS.On() != cfg.MDNS.On())
 	add("mdns.interfaces", !slices.Equal(running.MDNS.Interfaces, cfg.MDNS.Interfaces))
+	add("dlna.enabled", running.DLNA.On() != cfg.DLNA.On())
+	add("dlna.listen", running.DLNA.On() && cfg.DLNA.On() && running.DLNA.Listen != cfg.DLNA.Listen)
+	add("dlna.notify_interval", running.DLNA.NotifyInterval != cfg.DLNA.NotifyInterval)
+	add("dlna.interfaces", !slices.Equal(running.DLNA.Interfaces, cfg.DLNA.Interfaces))
+	add("state_dir", running.StateDir != cfg.StateDir)
 	return out
 }

@@ -43,6 +43,7 @@ func newStatusPage(a *app) (*statusPage, error) {
 		ShareRoots:   cfg.Web.ShareRoots,
 		Logger:       a.log.With("component", "web"),
 		MDNS:         a.adv.Status, // a nil *Advertiser says mDNS is off
+		DLNA:         a.dlna.statusFunc(),
 	}
 	p := &statusPage{
 		page: page,

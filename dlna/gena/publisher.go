@@ -78,17 +78,27 @@ type Publisher struct {
 }
 
 // subscription is one subscriber. Its fields are guarded by Publisher.mu.
+// initialEventDelay is how long after answering a SUBSCRIBE the initial
+// event waits. UDA requires only that it follow the answer, but a
+// subscriber that handles the NOTIFY before it has read the answer does not
+// know the SID yet and drops the event, with a 200: GUPnP does
+// (gupnp-service-proxy.c, server_handler, "priv->sid == NULL"), and a TV
+// that misses the initial event shows stale folders. A quarter of a second
+// is far more than a LAN needs, and far less than a TV waits.
+const initialEventDelay = 250 * time.Millisecond
+
 type subscription struct {
 	sid       string
 	addr      netip.Addr // source address, unmapped, without zone
 	callbacks []*url.URL // each with the subscriber's own address as host
 	expires   time.Time
-	seq       uint32   // SEQ of the next event sent
-	queue     [][]byte // bodies of the events waiting, oldest first
-	ready     bool     // the initial event is queued: delivery may start
-	sending   bool     // a goroutine delivers the queue
-	failures  int      // events in a row that reached no callback
-	gone      bool     // removed from Publisher.subs
+	seq       uint32    // SEQ of the next event sent
+	queue     [][]byte  // bodies of the events waiting, oldest first
+	ready     bool      // the initial event is queued: delivery may start
+	sending   bool      // a goroutine delivers the queue
+	failures  int       // events in a row that reached no callback
+	gone      bool      // removed from Publisher.subs
+	answered  time.Time // when the SUBSCRIBE was answered
 
 	// ctx, derived from Run's, ends the NOTIFY under way when the
 	// subscription is dropped; made by the first kick.
@@ -271,7 +281,17 @@ func (p *Publisher) deliver(ctx context.Context, s *subscription) {
 		s.queue = s.queue[1:]
 		seq := s.seq
 		s.seq = nextSeq(seq)
+		wait := time.Duration(0)
+		if seq == 0 {
+			wait = initialEventDelay - time.Since(s.answered)
+		}
 		p.mu.Unlock()
+		if wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
 
 		res := p.notify(ctx, client, s, seq, body)
 

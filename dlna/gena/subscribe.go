@@ -115,10 +115,12 @@ func (p *Publisher) subscribe(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 
 	p.answer(w, s.sid, timeout)
-	// The initial event goes out after the answer: flush it first. Events
-	// published meanwhile are queued behind the initial one; the state
-	// read now includes their changes.
+	// The initial event goes out after the answer: flush it first, and
+	// give the subscriber initialEventDelay to read it. Events published
+	// meanwhile are queued behind the initial one; the state read now
+	// includes their changes.
 	_ = http.NewResponseController(w).Flush()
+	answered := time.Now()
 	body := p.propertySet(p.stateNow())
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -127,6 +129,7 @@ func (p *Publisher) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	s.queue = append([][]byte{body}, s.queue...)
 	s.ready = true
+	s.answered = answered
 	p.kick(s)
 }
 

@@ -1,0 +1,342 @@
+package main
+
+// DLNA end to end: the mediaftpd binary in one network namespace, a
+// TV-shaped control point (GUPnP through python3-gi, testdata/tv.py) and
+// the players of a TV's world (ffprobe, ffmpeg, VLC, curl) in another,
+// joined by a veth pair. SSDP's multicast stays inside the two namespaces.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/netlab"
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
+)
+
+// The lab's addresses.
+const (
+	dlnaSrvIf   = "dv0"
+	dlnaCliIf   = "dv1"
+	dlnaSrvAddr = "10.99.21.1"
+	dlnaCliAddr = "10.99.21.2"
+	tvName      = "Living Room Test"
+)
+
+// didlObject is an object of a DIDL-Lite result as GUPnP parsed it.
+type didlObject struct {
+	ID         string    `json:"id"`
+	Parent     string    `json:"parent"`
+	Title      string    `json:"title"`
+	Class      string    `json:"class"`
+	Container  bool      `json:"container"`
+	ChildCount int       `json:"child_count"`
+	Res        []didlRes `json:"res"`
+}
+
+// didlRes is a resource of a DIDL-Lite object.
+type didlRes struct {
+	URI          string `json:"uri"`
+	ProtocolInfo string `json:"protocol_info"`
+	MIME         string `json:"mime"`
+	Size         int64  `json:"size"`
+	Duration     int64  `json:"duration"`
+}
+
+// browseResult is the answer to Browse or Search as the TV saw it.
+type browseResult struct {
+	ID       string       `json:"id"`
+	Returned int          `json:"returned"`
+	Total    int          `json:"total"`
+	UpdateID string       `json:"update_id"`
+	Objects  []didlObject `json:"objects"`
+}
+
+// tvFound is what the TV learnt of a server from SSDP and its description.
+type tvFound struct {
+	Name         string   `json:"name"`
+	UDN          string   `json:"udn"`
+	Location     string   `json:"location"`
+	Model        string   `json:"model"`
+	Services     []string `json:"services"`
+	Presentation string   `json:"presentation"`
+}
+
+// dlnaLab is a server namespace and a client namespace.
+type dlnaLab struct {
+	*netlab.Lab
+	srv, cli string
+}
+
+func newDLNALab(t *testing.T) *dlnaLab {
+	t.Helper()
+	l := netlab.New(t, "dlna")
+	srv, cli := l.Pair(dlnaSrvIf, dlnaSrvAddr+"/24", dlnaCliIf, dlnaCliAddr+"/24")
+	return &dlnaLab{Lab: l, srv: srv, cli: cli}
+}
+
+// startMediaftpd runs the binary in the server namespace with DLNA on
+// and waits until it has indexed its shares.
+func (d *dlnaLab) startMediaftpd(t *testing.T, args ...string) *netlab.Proc {
+	t.Helper()
+	all := append([]string{mediaftpdBin, "-listen", dlnaSrvAddr + ":2121", "-web", ":8021", "-mdns=false",
+		"-dlna", ":8200", "-name", tvName, "-state-dir", t.TempDir()}, args...)
+	p := d.Start("mediaftpd", d.srv, serverEnv(), all...)
+	p.Await(t, "line", startTimeout, func(ev netlab.Event) bool { return strings.Contains(ev.Line, `msg="share indexed"`) })
+	return p
+}
+
+// tv starts the TV-shaped control point in the client namespace and waits
+// until it has found the server named name.
+func (d *dlnaLab) tv(t *testing.T, name string) (*netlab.Proc, tvFound) {
+	t.Helper()
+	testtool.Need(t, "/usr/bin/python3")
+	if out, err := exec.Command("/usr/bin/python3", "-c",
+		`import gi; gi.require_version("GUPnP", "1.6"); gi.require_version("GUPnPAV", "1.0")`).CombinedOutput(); err != nil {
+		if testtool.InCI() {
+			t.Fatalf("GUPnP for Python is missing (python3-gi, gir1.2-gupnp-1.6, gir1.2-gupnp-av-1.0): %v\n%s", err, out)
+		}
+		t.Skipf("skipping: GUPnP for Python is missing (python3-gi, gir1.2-gupnp-1.6, gir1.2-gupnp-av-1.0): %s", out)
+	}
+	script, err := filepath.Abs("testdata/tv.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.Start("tv "+name, d.cli, nil, "/usr/bin/python3", script, dlnaCliIf, name)
+	var found tvFound
+	p.Await(t, "found", 30*time.Second, nil).Decode(t, &found)
+	return p, found
+}
+
+// browse asks the TV to run a command and returns its result.
+func browse(t *testing.T, tv *netlab.Proc, kind, cmd string) browseResult {
+	t.Helper()
+	tv.Send(t, cmd)
+	var r browseResult
+	ev := tv.Await(t, kind, 20*time.Second, nil)
+	ev.Decode(t, &r)
+	return r
+}
+
+func titles(objs []didlObject) []string {
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.Title
+	}
+	return out
+}
+
+func objectTitled(t *testing.T, r browseResult, title string) didlObject {
+	t.Helper()
+	for _, o := range r.Objects {
+		if o.Title == title {
+			return o
+		}
+	}
+	t.Fatalf("no object titled %q in %s: %q", title, r.ID, titles(r.Objects))
+	return didlObject{}
+}
+
+// makeClip makes a 10 s H.264 video.
+func makeClip(t *testing.T, path string) {
+	t.Helper()
+	testtool.Need(t, "ffmpeg")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=duration=10:size=320x240:rate=25",
+		"-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", path)
+}
+
+// TestDLNATV is the DLNA issue's "done when": a TV-shaped client finds
+// the server, browses root -> share -> folder, streams and seeks a file,
+// and sees a new file after its copy finishes; ffprobe, ffmpeg, VLC and
+// curl read the same URL.
+func TestDLNATV(t *testing.T) {
+	d := newDLNALab(t)
+	media := t.TempDir()
+	films := filepath.Join(media, "Films")
+	clip := filepath.Join(films, "Episode 2.mkv")
+	makeClip(t, clip)
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Episode 10.mkv", "Tom & Jerry <1>.mkv"} {
+		writeFile(t, filepath.Join(films, name), string(data))
+	}
+	writeFile(t, filepath.Join(films, "Episode 2.srt"), "1\n00:00:01,000 --> 00:00:02,000\nHello\n")
+	if err := os.Mkdir(filepath.Join(media, "Music"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(media, "Music", "notes.txt"), "not media")
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(media, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+
+	srv := d.startMediaftpd(t, "Media="+media)
+	tv, found := d.tv(t, tvName)
+	if want := "http://" + dlnaSrvAddr + ":8200/description.xml"; found.Location != want {
+		t.Errorf("LOCATION %q, want %q", found.Location, want)
+	}
+	for _, svc := range []string{"urn:schemas-upnp-org:service:ContentDirectory:1", "urn:schemas-upnp-org:service:ConnectionManager:1",
+		"urn:microsoft.com:service:X_MS_MediaReceiverRegistrar:1"} {
+		if !slices.Contains(found.Services, svc) {
+			t.Errorf("services %q lack %s", found.Services, svc)
+		}
+	}
+	if !strings.HasPrefix(found.UDN, "uuid:") || !strings.Contains(found.Presentation, dlnaSrvAddr+":8021") {
+		t.Errorf("found %+v", found)
+	}
+
+	// Root -> share -> folder.
+	root := browse(t, tv, "browse", "browse 0")
+	if got := titles(root.Objects); !slices.Equal(got, []string{"Media", "Recently added"}) {
+		t.Errorf("root %q", got)
+	}
+	share := browse(t, tv, "browse", "browse "+objectTitled(t, root, "Media").ID)
+	if got := titles(share.Objects); !slices.Equal(got, []string{"Films", "Music"}) {
+		t.Errorf("share %q", got)
+	}
+	filmsObj := objectTitled(t, share, "Films")
+	folder := browse(t, tv, "browse", "browse "+filmsObj.ID)
+	var videos []string
+	for _, o := range folder.Objects {
+		if o.Class == "object.item.videoItem" {
+			videos = append(videos, o.Title)
+		}
+	}
+	if len(videos) != 3 || !strings.HasPrefix(videos[0], "Episode 2") || !strings.HasPrefix(videos[1], "Episode 10") ||
+		!strings.HasPrefix(videos[2], "Tom & Jerry <1>") {
+		t.Errorf("videos in natural order: %q", videos)
+	}
+	ep2 := folder.Objects[slices.IndexFunc(folder.Objects, func(o didlObject) bool { return strings.HasPrefix(o.Title, "Episode 2") })]
+	if len(ep2.Res) == 0 || ep2.Res[0].Size != int64(len(data)) || !strings.HasPrefix(ep2.Res[0].ProtocolInfo, "http-get:*:video/") {
+		t.Fatalf("Episode 2's resources %+v", ep2.Res)
+	}
+	url := ep2.Res[0].URI
+	t.Logf("res %s (%s)", url, ep2.Res[0].ProtocolInfo)
+	if slices.ContainsFunc(ep2.Res, func(r didlRes) bool { return strings.Contains(r.MIME, "srt") }) {
+		t.Errorf("Episode 2's subtitle is offered as a res to a client that may take it for the video: %+v", ep2.Res)
+	}
+	// A page of one, from the second.
+	page := browse(t, tv, "browse", "browse "+filmsObj.ID+" 1 1")
+	if page.Returned != 1 || page.Total != len(folder.Objects) || len(page.Objects) != 1 || page.Objects[0].ID != folder.Objects[1].ID {
+		t.Errorf("page of one at 1: %+v", page)
+	}
+
+	// Streaming: a byte range, the DLNA headers, and real players.
+	testtool.Need(t, "curl")
+	got := d.Run(d.cli, "curl", "-sS", "--max-time", "20", "-r", "1000-1999", url)
+	if got != string(data[1000:2000]) {
+		t.Errorf("bytes 1000-1999 differ (%d bytes)", len(got))
+	}
+	head := d.Run(d.cli, "curl", "-sS", "--max-time", "20", "-D", "-", "-o", "/dev/null", "-r", "0-0",
+		"-H", "getcontentFeatures.dlna.org: 1", "-H", "transferMode.dlna.org: Streaming", url)
+	for _, want := range []string{"206", "Content-Range: bytes 0-0/", "contentFeatures.dlna.org: DLNA.ORG_OP=01", "transferMode.dlna.org: Streaming"} {
+		if !strings.Contains(head, want) {
+			t.Errorf("response headers lack %q:\n%s", want, head)
+		}
+	}
+	dur := strings.TrimSpace(d.Run(d.cli, "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url))
+	if !strings.HasPrefix(dur, "10.") && !strings.HasPrefix(dur, "9.9") {
+		t.Errorf("ffprobe duration %q, want 10 s", dur)
+	}
+	frame := filepath.Join(t.TempDir(), "frame.png")
+	d.Run(d.cli, "ffmpeg", "-v", "error", "-y", "-ss", "6", "-i", url, "-frames:v", "1", frame)
+	if fi, err := os.Stat(frame); err != nil || fi.Size() == 0 {
+		t.Errorf("ffmpeg seeking to 6 s made no frame: %v", err)
+	}
+	playWithVLC(t, d, url)
+
+	// A file copied in is seen: the folder's ContainerUpdateIDs event,
+	// then the folder lists it.
+	browse(t, tv, "subscribed", "subscribe")
+	tv.Await(t, "notify", 20*time.Second, nil) // the initial event
+	tmp := filepath.Join(t.TempDir(), "copy.mkv")
+	writeFile(t, tmp, string(data))
+	done := time.Now()
+	if err := os.Rename(tmp, filepath.Join(films, "Episode 11.mkv")); err != nil {
+		// Another file system: copy.
+		writeFile(t, filepath.Join(films, "Episode 11.mkv"), string(data))
+		done = time.Now()
+	}
+	ev := tv.Await(t, "notify", 20*time.Second, func(ev netlab.Event) bool {
+		var n struct{ Variable, Value string }
+		ev.Decode(t, &n)
+		return n.Variable == "ContainerUpdateIDs" && slices.Contains(strings.Split(n.Value, ","), filmsObj.ID)
+	})
+	t.Logf("ContainerUpdateIDs event for %s %v after the copy finished", filmsObj.ID, ev.At.Sub(done).Round(time.Millisecond))
+	folder = browse(t, tv, "browse", "browse "+filmsObj.ID)
+	if !slices.ContainsFunc(folder.Objects, func(o didlObject) bool { return strings.HasPrefix(o.Title, "Episode 11") }) {
+		t.Errorf("the new file is not listed: %q", titles(folder.Objects))
+	}
+
+	// On SIGTERM the server says goodbye: the TV drops it at once.
+	if !srv.Stop(syscall.SIGTERM) {
+		t.Error("mediaftpd did not exit within 5 s of SIGTERM")
+	}
+	tv.Await(t, "gone", 10*time.Second, nil)
+}
+
+// playWithVLC plays 3 s of url with VLC as an unprivileged user, writing
+// what it demuxes to a file, and checks that something was written.
+func playWithVLC(t *testing.T, d *dlnaLab, url string) {
+	t.Helper()
+	if _, err := exec.LookPath("cvlc"); err != nil {
+		if testtool.InCI() {
+			t.Fatal("cvlc is missing (vlc-bin, vlc-plugin-base)")
+		}
+		t.Log("skipping VLC: cvlc is missing (vlc-bin, vlc-plugin-base)")
+		return
+	}
+	// A folder of its own that nobody may write: the test's temporary
+	// folders are private to root.
+	dir, err := os.MkdirTemp("", "vlc-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "vlc.ts")
+	cmd := exec.Command("ip", "netns", "exec", d.cli, "runuser", "-u", "nobody", "--", "cvlc", "-I", "dummy", "-V", "dummy",
+		"-A", "dummy", "--play-and-exit", "--start-time", "2", "--stop-time", "5", url,
+		"--sout", "#std{access=file,mux=ts,dst="+out+"}")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if err := runWithTimeout(cmd, toolTimeout); err != nil {
+		t.Errorf("VLC: %v\n%s", err, log.String())
+		return
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Size() < 10_000 {
+		t.Errorf("VLC wrote %v bytes (%v)\n%s", fi, err, log.String())
+		return
+	}
+	t.Logf("VLC played seconds 2-5 of the stream")
+}
+
+// runWithTimeout runs cmd and kills it after timeout.
+func runWithTimeout(cmd *exec.Cmd, timeout time.Duration) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("still running after %v", timeout)
+	}
+}
