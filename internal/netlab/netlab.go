@@ -46,14 +46,14 @@ var machineNS = nsInode("/proc/self/ns/net")
 
 // Lab is the namespaces of one test.
 type Lab struct {
-	t      *testing.T
+	t      testing.TB
 	prefix string // unique per process and test: "<prefix>-<pid>-<n>"
 }
 
 // New returns the lab of a test; prefix starts the names of its
 // namespaces. It skips the test (fails it under CI) unless namespaces can
 // be made.
-func New(t *testing.T, prefix string) *Lab {
+func New(t testing.TB, prefix string) *Lab {
 	t.Helper()
 	testtool.NeedRoot(t, "creating network namespaces")
 	testtool.Need(t, "ip")
