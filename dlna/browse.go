@@ -188,7 +188,7 @@ func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([
 		for i, e := range entries {
 			page[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
 		}
-		srv.folderSubtitles(share, dir, page, func() ([]library.Entry, int) {
+		srv.folderSubtitles(share, dir, page, total, func() ([]library.Entry, int) {
 			// The page and subtitleMargin entries on either side: a
 			// video's subtitles sort right beside it.
 			from := max(0, start-subtitleMargin)
@@ -213,7 +213,7 @@ func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([
 	}
 	slices.SortStableFunc(all, sortCompare(keys))
 	page := pageOf(all, start, count)
-	srv.folderSubtitles(share, dir, page, func() ([]library.Entry, int) { return entries, 0 })
+	srv.folderSubtitles(share, dir, page, total, func() ([]library.Entry, int) { return entries, 0 })
 	return page, total, nil
 }
 

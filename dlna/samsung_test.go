@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +185,64 @@ func TestSubtitlesInDIDL(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSubtitleSources checks where subtitles are found (beside the video,
+// in a Subs folder, in its folder named after the video, any name in a
+// folder holding one video) and that every subtitle offered exists.
+func TestSubtitleSources(t *testing.T) {
+	f := newFake(t, true,
+		fakeFile{share: "F", path: "Solo/Movie (2020).mkv", size: 10},
+		fakeFile{share: "F", path: "Solo/English.srt", size: 10},
+		fakeFile{share: "F", path: "Pack/Ep1.mkv", size: 10},
+		fakeFile{share: "F", path: "Pack/Ep2.mkv", size: 10},
+		fakeFile{share: "F", path: "Pack/Ep3.mkv", size: 10},
+		fakeFile{share: "F", path: "Pack/Ep3.sub", size: 10},
+		fakeFile{share: "F", path: "Pack/Ep3.idx", size: 10},
+		fakeFile{share: "F", path: "Pack/Subs/Ep1.en.srt", size: 10},
+		fakeFile{share: "F", path: "Pack/Subs/Ep2/2_English.srt", size: 10},
+		fakeFile{share: "F", path: "Pack/Subs/Ep2/3_French.ass", size: 10},
+	)
+	ts := newTestServer(t, &Server{Content: f})
+	want := map[string][]string{
+		"0/F/Solo/Movie%20%282020%29.mkv": {"/s/F/Solo/English.srt"},
+		"0/F/Pack/Ep1.mkv":                {"/s/F/Pack/Subs/Ep1.en.srt"},
+		"0/F/Pack/Ep2.mkv":                {"/s/F/Pack/Subs/Ep2/2_English.srt", "/s/F/Pack/Subs/Ep2/3_French.ass"},
+		"0/F/Pack/Ep3.mkv":                nil,
+	}
+	for id, subs := range want {
+		for _, how := range []string{"BrowseMetadata", "BrowseDirectChildren"} {
+			oid := id
+			if how == "BrowseDirectChildren" {
+				oid = pathObject("F", parentRel(mustParse(t, id).rel)).id()
+			}
+			r := browseCall(t, ts.base, hdr("User-Agent", samsungOld), "ObjectID", oid, "BrowseFlag", how, "Filter", "*")
+			i := slices.IndexFunc(r.objects, func(o didlObj) bool { return o.ID == id })
+			if i < 0 {
+				t.Fatalf("%s of %s: no %s", how, oid, id)
+			}
+			o := r.objects[i]
+			var got []string
+			for _, res := range o.Res[1:] {
+				got = append(got, strings.TrimPrefix(res.URL, ts.base))
+				if resp, _ := get(t, "GET", res.URL, nil); resp.StatusCode != 200 {
+					t.Errorf("%s: offered subtitle %s answers %d", id, res.URL, resp.StatusCode)
+				}
+			}
+			if !slices.Equal(got, subs) {
+				t.Errorf("%s, %s: subtitles %q, want %q", id, how, got, subs)
+			}
+			if len(subs) > 0 && (len(o.CaptionInfo) != 1 || o.CaptionInfo[0].URL != ts.base+subs[0]) {
+				t.Errorf("%s, %s: CaptionInfoEx %+v", id, how, o.CaptionInfo)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, id string) object {
+	o, err := parseObjectID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }

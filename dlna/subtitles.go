@@ -9,24 +9,32 @@ import (
 )
 
 // Subtitles beside a video ("Movie.srt", "Movie.en.srt", ...) or in its
-// folder's Subs folder are offered with the video: library.Subtitles
-// picks them from the names the index has, so only subtitles that exist
-// are offered.
+// folder's Subs folder are offered with the video. library.Subtitles picks
+// them from the names the index has, so a subtitle that does not exist is
+// never offered.
+//
+// A folder of up to wholeFolderMax entries is read whole, so
+// library.Subtitles sees every name (and its rule for a folder holding a
+// single video applies). In a bigger folder only the entries within
+// subtitleMargin of each video are looked at (library.SubtitlesNear): a
+// video's subtitles share its name up to the extension, so in the default
+// (natural) order they sort right beside it, and a page costs what the
+// page costs.
 
 const (
-	// subtitleMargin is how many entries beyond each end of a page are
-	// read for its videos' subtitles. A video's subtitles share its name
-	// up to the extension, so in the default (natural) order they sort
-	// right beside it; a video at the edge of a page with more than this
-	// many subtitle files on the far side loses the farthest.
+	// wholeFolderMax is the most entries a folder may have to be read
+	// whole for its videos' subtitles.
+	wholeFolderMax = 256
+	// subtitleMargin is how many entries on either side of a video of a
+	// bigger folder are looked at for its subtitles.
 	subtitleMargin = 32
-	// maxSubsNames bounds the names read from a Subs folder.
+	// maxSubsNames bounds the entries read from a subtitle folder.
 	maxSubsNames = 2000
 )
 
 // subsFolders are the names of the folder beside videos that holds their
 // subtitles, in the order looked for.
-var subsFolders = []string{"Subs", "subs"}
+var subsFolders = []string{"Subs", "subs", "SUBS"}
 
 // subtitleFormats are the subtitle formats served, by extension.
 var subtitleFormats = map[string]bool{"srt": true, "ass": true, "ssa": true, "vtt": true}
@@ -41,74 +49,128 @@ func needsSubtitles(l *listed) bool {
 	return !l.e.Dir && library.KindOf(l.e.Name) == library.Video
 }
 
-// subsNames returns the names in the Subs folder of the folder dir, nil
-// if it has none.
-func (srv *Server) subsNames(share, dir string) []string {
+// subsFolder is the subtitle folder of one folder, as library.Subtitles
+// takes it.
+type subsFolder struct {
+	name    string   // "Subs", or "" when the folder has none
+	entries []string // its files, as "Subs/<name>"
+}
+
+// subsOf returns the subtitle folder of the folder dir.
+func (srv *Server) subsOf(share, dir string) subsFolder {
 	for _, name := range subsFolders {
-		e, err := srv.Content.Entry(share, joinRel(dir, name))
-		if err != nil || !e.Dir {
+		rel := joinRel(dir, name)
+		if e, err := srv.Content.Entry(share, rel); err != nil || !e.Dir {
 			continue
 		}
-		entries, _, err := srv.Content.Children(share, joinRel(dir, name), 0, maxSubsNames)
-		if err != nil {
-			return nil
+		sf := subsFolder{name: name}
+		entries, _, _ := srv.Content.Children(share, rel, 0, maxSubsNames)
+		for _, e := range entries {
+			if !e.Dir {
+				sf.entries = append(sf.entries, name+"/"+e.Name)
+			}
 		}
-		return entryNames(entries)
+		return sf
 	}
-	return nil
+	return subsFolder{}
+}
+
+// forVideo returns the subtitle folder's entries for the video rel: its
+// files, and those of its folder named after the video
+// ("Subs/<video>/2_English.srt", as episode packs have them).
+func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []string {
+	if sf.name == "" {
+		return nil
+	}
+	base := baseName(rel)
+	stem := strings.TrimSuffix(base, path.Ext(base))
+	own := joinRel(dir, sf.name+"/"+stem)
+	if e, err := srv.Content.Entry(share, own); err != nil || !e.Dir {
+		return sf.entries
+	}
+	out := slices.Clip(sf.entries)
+	entries, _, _ := srv.Content.Children(share, own, 0, maxSubsNames)
+	for _, e := range entries {
+		if !e.Dir {
+			out = append(out, sf.name+"/"+stem+"/"+e.Name)
+		}
+	}
+	return out
 }
 
 // folderSubtitles finds the subtitles of the videos of page, all in the
-// folder dir; window returns entries of the folder in the default order,
-// starting at the folder's entry at index from, covering the page. Each
-// video is looked up in the window by a binary search, and only the
-// entries within subtitleMargin of it are handed to library.Subtitles, so
-// a whole folder costs O(n log n), not O(n²). window is not called when
-// the page has no video.
-func (srv *Server) folderSubtitles(share, dir string, page []listed, window func() (win []library.Entry, from int)) {
-	var win []library.Entry
-	var names, subs []string
-	looked := false
+// folder dir of total entries; window returns entries of the folder in the
+// default order, starting at its index from, covering the page. Nothing is
+// read when the page has no video.
+func (srv *Server) folderSubtitles(share, dir string, page []listed, total int, window func() (win []library.Entry, from int)) {
+	var (
+		looked bool
+		win    []library.Entry
+		names  []string
+		whole  bool
+		sf     subsFolder
+	)
 	for i := range page {
 		l := &page[i]
 		if !needsSubtitles(l) {
 			continue
 		}
 		if !looked {
-			win, _ = window()
-			names, subs, looked = entryNames(win), srv.subsNames(share, dir), true
+			looked = true
+			if total <= wholeFolderMax {
+				win, _, _ = srv.Content.Children(share, dir, 0, 0)
+				whole = true
+			} else {
+				win, _ = window()
+			}
+			names, sf = entryNames(win), srv.subsOf(share, dir)
+		}
+		subs := srv.forVideo(share, dir, sf, l.obj.rel)
+		if whole {
+			l.subs = library.Subtitles(l.obj.rel, names, subs)
+			continue
 		}
 		k, found := slices.BinarySearchFunc(win, l.e, defaultCompare)
 		if !found {
 			continue
 		}
-		l.subs = library.Subtitles(l.obj.rel, names[max(0, k-subtitleMargin):min(len(names), k+subtitleMargin+1)], subs)
+		l.subs = library.SubtitlesNear(l.obj.rel, names[max(0, k-subtitleMargin):min(len(names), k+subtitleMargin+1)], subs)
 	}
 }
 
 // findSubtitles finds the subtitles of the single video l (an item of
-// BrowseMetadata, "Recently added" or Search): it finds the video's place
-// in its folder with a binary search over Content.Children (the folder is
-// in the default order) and looks at the entries around it.
+// BrowseMetadata, "Recently added" or Search, or a file being streamed).
+// In a big folder it finds the video's place with a binary search over
+// Content.Children (the folder is in the default order) and looks at the
+// entries around it.
 func (srv *Server) findSubtitles(l *listed) {
 	if !needsSubtitles(l) || l.obj.kind != objPath && l.obj.kind != objRecentItem {
 		return
 	}
 	share, dir := l.obj.share, parentRel(l.obj.rel)
-	names := srv.namesAround(share, dir, l.e)
+	_, total, err := srv.Content.Children(share, dir, 0, 1)
+	if err != nil {
+		return
+	}
+	if total <= wholeFolderMax {
+		all, _, err := srv.Content.Children(share, dir, 0, 0)
+		if err != nil {
+			return
+		}
+		l.subs = library.Subtitles(l.obj.rel, entryNames(all), srv.forVideo(share, dir, srv.subsOf(share, dir), l.obj.rel))
+		return
+	}
+	names := srv.namesAround(share, dir, total, l.e)
 	if names == nil {
 		return
 	}
-	l.subs = library.Subtitles(l.obj.rel, names, srv.subsNames(share, dir))
+	l.subs = library.SubtitlesNear(l.obj.rel, names, srv.forVideo(share, dir, srv.subsOf(share, dir), l.obj.rel))
 }
 
-// namesAround returns the names of the entries of the folder dir within
-// subtitleMargin of e, nil when e is not there (any more).
-func (srv *Server) namesAround(share, dir string, e library.Entry) []string {
-	_, total, err := srv.Content.Children(share, dir, 0, 1)
-	if err != nil {
-		return nil
-	}
+// namesAround returns the names of the entries of the folder dir (of total
+// entries) within subtitleMargin of e, nil when e is not there (any
+// more).
+func (srv *Server) namesAround(share, dir string, total int, e library.Entry) []string {
 	lo, hi := 0, total
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
