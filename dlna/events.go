@@ -221,10 +221,9 @@ func (srv *Server) cdsState() []gena.Property {
 	}
 }
 
-// watch follows the content's changes until ctx is done, and sends
-// ContentDirectory's events.
-func (srv *Server) watch(ctx context.Context) {
-	w := srv.Content.Watch()
+// watch follows the content's changes that w reports until ctx is done,
+// and sends ContentDirectory's events. It closes w.
+func (srv *Server) watch(ctx context.Context, w *library.Watcher) {
 	defer w.Close()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

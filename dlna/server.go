@@ -295,21 +295,22 @@ func (srv *Server) startBackground() {
 			}
 		})
 	}
-	wg.Go(func() { srv.watch(ctx) })
+	w := srv.Content.Watch() // now, so no change after Serve starts is missed
+	wg.Go(func() { srv.watch(ctx, w) })
 	go func() {
 		wg.Wait()
 		close(done)
 	}()
 }
 
-// stopBackground stops eventing and waits for it, or for ctx.
+// stopBackground stops eventing and waits for it to end, or for ctx.
+// A later call waits again.
 func (srv *Server) stopBackground(ctx context.Context) error {
 	srv.mu.Lock()
 	cancel, done := srv.bgCancel, srv.bgDone
-	srv.bgCancel = nil
 	srv.mu.Unlock()
 	if cancel == nil {
-		return nil
+		return nil // never started
 	}
 	cancel()
 	select {
