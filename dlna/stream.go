@@ -2,10 +2,10 @@ package dlna
 
 import (
 	"errors"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/dlna/media"
@@ -47,16 +47,22 @@ func parseMediaPath(p, prefix string) (share, rel string, ok bool) {
 	return comps[0], strings.Join(comps[1:], "/"), true
 }
 
-// openError answers a request whose file could not be opened.
+// openError answers a request whose file could not be opened: 503 when
+// the share's disk is unplugged, 500 when the disk fails to read, and
+// otherwise 404, whatever the reason (missing, hidden, not a regular file,
+// no permission, or a symlink out of the share, which the share's os.Root
+// refuses with an error of its own), as FTP and /files answer.
 func (srv *Server) openError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, library.ErrNoShare), errors.Is(err, library.ErrOffline),
-		errors.Is(err, library.ErrHidden), errors.Is(err, library.ErrNotRegular), errors.Is(err, fs.ErrPermission):
+	case errors.Is(err, library.ErrOffline):
+		srv.logger().Debug("DLNA file not served: share offline", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "This share is offline (is its disk plugged in?).", http.StatusServiceUnavailable)
+	case errors.Is(err, syscall.EIO):
+		srv.logger().Warn("DLNA file cannot be read", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "The disk reports a read error.", http.StatusInternalServerError)
+	default:
 		srv.logger().Debug("DLNA file not served", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
 		http.NotFound(w, r)
-	default:
-		srv.logger().Warn("DLNA file cannot be opened", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 	}
 }
 

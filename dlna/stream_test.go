@@ -53,7 +53,7 @@ func TestMediaRoute(t *testing.T) {
 		{"subfolder", "GET", "/m/Movies/Kids/Cartoon.mp4", nil, 200, pattern(100), "video/mp4"},
 		{"no such share", "GET", "/m/Nope/x.mkv", nil, 404, nil, ""},
 		{"no such file", "GET", "/m/Movies/Nope.mkv", nil, 404, nil, ""},
-		{"offline share", "GET", "/m/Gone/x.mkv", nil, 404, nil, ""},
+		{"offline share", "GET", "/m/Gone/x.mkv", nil, 503, nil, ""}, // as /files answers: the disk may come back
 		{"a folder", "GET", "/m/Movies/Kids", nil, 404, nil, ""},
 		{"a share", "GET", "/m/Movies", nil, 404, nil, ""},
 		{"escaped slash", "GET", "/m/Movies/Kids%2FCartoon.mp4", nil, 404, nil, ""},

@@ -7,7 +7,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,4 +343,187 @@ func runWithTimeout(cmd *exec.Cmd, timeout time.Duration) error {
 		<-done
 		return fmt.Errorf("still running after %v", timeout)
 	}
+}
+
+// soapEnvelope wraps an action of ContentDirectory in a SOAP envelope.
+func soapEnvelope(action, args string) string {
+	return `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" ` +
+		`s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:` + action +
+		` xmlns:u="urn:schemas-upnp-org:service:ContentDirectory:1">` + args + `</u:` + action + `></s:Body></s:Envelope>`
+}
+
+// TestDLNAHostile sends what a hostile or broken client on the LAN sends
+// (every write action, malformed and oversized SOAP, escaping paths, a
+// CallStranger SUBSCRIBE, floods of SUBSCRIBE and M-SEARCH) and checks
+// that each gets its refusal, that the tree is unchanged to the byte, and
+// that the server still serves and its goroutines come back.
+func TestDLNAHostile(t *testing.T) {
+	d := newDLNALab(t)
+	base := t.TempDir()
+	media := filepath.Join(base, "media")
+	writeFile(t, filepath.Join(base, "secret.txt"), "TOP SECRET")
+	if err := os.MkdirAll(filepath.Join(media, "Films"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(media, "Films", "film.mkv"), strings.Repeat("f", 4096))
+	writeFile(t, filepath.Join(media, "Films", ".hidden.mkv"), "hidden")
+	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(media, "Films", "out.mkv")); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	filepath.Walk(base, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
+	before, _ := testtool.TreeDigest(t, base)
+	d.startMediaftpd(t, "-web", ":8021", "Media="+media)
+	srvURL := "http://" + dlnaSrvAddr + ":8200"
+	ctl := srvURL + "/control/ContentDirectory"
+
+	type probe struct {
+		what, method, path, body string
+		headers                  map[string]string
+		want                     int    // HTTP status
+		contains                 string // in the body, if set
+	}
+	soap := map[string]string{"Content-Type": `text/xml; charset="utf-8"`}
+	action := func(a string) map[string]string {
+		return map[string]string{"Content-Type": `text/xml; charset="utf-8"`,
+			"SOAPACTION": `"urn:schemas-upnp-org:service:ContentDirectory:1#` + a + `"`}
+	}
+	film := "0/Media/Films/film.mkv"
+	var probes []probe
+	for _, a := range []string{"CreateObject", "DestroyObject", "UpdateObject", "MoveObject", "ImportResource",
+		"ExportResource", "DeleteResource", "StopTransferResource", "CreateReference"} {
+		probes = append(probes, probe{"write action " + a, "POST", ctl,
+			soapEnvelope(a, "<ObjectID>"+film+"</ObjectID><ContainerID>0/Media</ContainerID>"), action(a), 500, "<errorCode>401</errorCode>"})
+	}
+	probes = append(probes,
+		probe{"malformed XML", "POST", ctl, "<s:Envelope><s:Body><u:Browse>", action("Browse"), 500, "errorCode"},
+		probe{"unknown object", "POST", ctl, soapEnvelope("Browse", "<ObjectID>0/Nope</ObjectID><BrowseFlag>BrowseMetadata</BrowseFlag>"+
+			"<Filter>*</Filter><StartingIndex>0</StartingIndex><RequestedCount>0</RequestedCount><SortCriteria></SortCriteria>"),
+			action("Browse"), 500, "<errorCode>701</errorCode>"},
+		probe{"bad sort", "POST", ctl, soapEnvelope("Browse", "<ObjectID>0</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>"+
+			"<Filter>*</Filter><StartingIndex>0</StartingIndex><RequestedCount>0</RequestedCount><SortCriteria>+nonsense</SortCriteria>"),
+			action("Browse"), 500, "<errorCode>709</errorCode>"},
+		probe{"bad search", "POST", ctl, soapEnvelope("Search", "<ContainerID>0</ContainerID><SearchCriteria>dc:title contains</SearchCriteria>"+
+			"<Filter>*</Filter><StartingIndex>0</StartingIndex><RequestedCount>0</RequestedCount><SortCriteria></SortCriteria>"),
+			action("Search"), 500, "<errorCode>708</errorCode>"},
+		probe{"oversized SOAP", "POST", ctl, soapEnvelope("Browse", strings.Repeat("<x>aaaaaaaa</x>", 6000)), action("Browse"), 413, ""},
+		probe{"no SOAPACTION", "POST", ctl, soapEnvelope("Browse", ""), soap, 500, "errorCode"},
+		probe{"climbing out", "GET", "/m/Media/../../secret.txt", "", nil, 404, ""},
+		probe{"climbing out escaped", "GET", "/m/Media/%2e%2e/%2e%2e/secret.txt", "", nil, 404, ""},
+		probe{"symlink out", "GET", "/m/Media/Films/out.mkv", "", nil, 404, ""},
+		probe{"dotfile", "GET", "/m/Media/Films/.hidden.mkv", "", nil, 404, ""},
+		probe{"missing share", "GET", "/m/Nope/film.mkv", "", nil, 404, ""},
+		probe{"range past the end", "GET", "/m/Media/Films/film.mkv", "", map[string]string{"Range": "bytes=5000-"}, 416, ""},
+		probe{"time seek", "GET", "/m/Media/Films/film.mkv", "", map[string]string{"TimeSeekRange.dlna.org": "npt=10-"}, 406, ""},
+		probe{"wrong transfer mode", "GET", "/m/Media/Films/film.mkv", "", map[string]string{"transferMode.dlna.org": "Interactive"}, 406, ""},
+		probe{"CallStranger", "SUBSCRIBE", "/event/ContentDirectory", "", map[string]string{"CALLBACK": "<http://10.99.21.77:80/steal>",
+			"NT": "upnp:event", "TIMEOUT": "Second-1800"}, 412, ""},
+		probe{"write over HTTP", "PUT", "/m/Media/Films/film.mkv", "overwritten", nil, 405, ""},
+		probe{"delete over HTTP", "DELETE", "/m/Media/Films/film.mkv", "", nil, 405, ""},
+	)
+
+	client := d.HTTPClient(t, d.cli, 20*time.Second)
+	goroutines := func() int {
+		resp, err := client.Get("http://" + dlnaSrvAddr + ":8021/api/status")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Process struct{ Goroutines int } `json:"process"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&st) != nil {
+			return -1
+		}
+		return st.Process.Goroutines
+	}
+	baseline := goroutines()
+	do := func(method, u, body string, headers map[string]string) (int, string, error) {
+		req, err := http.NewRequest(method, u, strings.NewReader(body))
+		if err != nil {
+			return 0, "", err
+		}
+		for k, v := range headers {
+			req.Header[k] = []string{v}
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return resp.StatusCode, string(b), err
+	}
+	for _, p := range probes {
+		u := p.path
+		if strings.HasPrefix(u, "/") {
+			u = srvURL + u
+		}
+		code, body, err := do(p.method, u, p.body, p.headers)
+		if err != nil || code != p.want || !strings.Contains(body, p.contains) {
+			t.Errorf("%s: %d %v, want %d with %q; body %.300q", p.what, code, err, p.want, p.contains, body)
+		}
+	}
+
+	// A flood of SUBSCRIBE from one address: a few are taken, the rest
+	// refused, nothing piles up.
+	var taken int
+	for range 200 {
+		code, _, err := do("SUBSCRIBE", srvURL+"/event/ContentDirectory", "", map[string]string{
+			"CALLBACK": "<http://" + dlnaCliAddr + ":9/>", "NT": "upnp:event", "TIMEOUT": "Second-60"})
+		if err == nil && code == 200 {
+			taken++
+		}
+	}
+	if taken == 0 || taken > 16 {
+		t.Errorf("%d of 200 SUBSCRIBEs from one address taken", taken)
+	}
+
+	// A flood of M-SEARCH at the multicast group: the server keeps
+	// answering others and stays up.
+	var c net.PacketConn
+	var err error
+	d.In(t, d.cli, func() { c, err = net.ListenPacket("udp4", dlnaCliAddr+":0") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	group := &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 1900}
+	msg := []byte("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n")
+	for i := range 3000 {
+		if i%7 == 0 {
+			c.WriteTo([]byte("garbage \x00\xff"), group)
+		}
+		c.WriteTo(msg, group)
+	}
+	replies := 0
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 2048)
+	for {
+		if _, _, err := c.ReadFrom(buf); err != nil {
+			break
+		}
+		replies++
+	}
+	t.Logf("3000 M-SEARCH (and 429 garbage packets) from one socket got %d replies", replies)
+	if replies == 0 || replies > 600 {
+		t.Errorf("%d replies to a flood of 3000 M-SEARCH", replies)
+	}
+
+	// Still serving, and back to where it was.
+	code, body, err := do("GET", srvURL+"/m/Media/Films/film.mkv", "", nil)
+	if err != nil || code != 200 || body != strings.Repeat("f", 4096) {
+		t.Errorf("after the floods: %d %v", code, err)
+	}
+	// Its goroutines come back to where they were before the floods
+	// (the SUBSCRIBEs taken wait for their timeout, 60 s, but hold no
+	// goroutine).
+	testtool.WaitFor(t, "goroutines back after the floods", func() bool {
+		n := goroutines()
+		return n > 0 && n <= baseline+5
+	})
+	if after, lines := testtool.TreeDigest(t, base); after != before {
+		t.Errorf("the tree changed:\n%s", strings.Join(lines, "\n"))
+	}
+	_ = goroutines
 }

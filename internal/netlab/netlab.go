@@ -18,9 +18,12 @@ package netlab
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -360,7 +363,10 @@ func (p *Proc) AwaitAll(t testing.TB, kind string, timeout time.Duration, ok fun
 // network namespace ns, and returns a channel closed when f returns. The
 // thread is never unlocked, so Go ends it with the goroutine and no other
 // code ever runs in the namespace by accident. Sockets f opens stay in
-// the namespace and may be used from any goroutine after.
+// the namespace and may be used from any goroutine after. But only f's
+// own goroutine is in ns: a goroutine f starts, and so a dial made by
+// net/http's Transport, runs in the test machine's namespace; use DialIn
+// or HTTPClient for those.
 func (l *Lab) GoIn(t testing.TB, ns string, f func()) <-chan struct{} {
 	t.Helper()
 	done := make(chan struct{})
@@ -391,6 +397,29 @@ func (l *Lab) GoIn(t testing.TB, ns string, f func()) <-chan struct{} {
 		t.Fatalf("entering %s: %v", ns, err)
 	}
 	return done
+}
+
+// DialIn returns a dial function whose connections are made from network
+// namespace ns, whichever goroutine calls it: each dial runs on a thread
+// that entered ns (GoIn). Code running in GoIn must dial with it (or
+// HTTPClient) whenever the dial may happen on another goroutine, as
+// net/http's Transport does: a connection dialled from the test machine's
+// own namespace would go to its real network.
+func (l *Lab) DialIn(t testing.TB, ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+		var d net.Dialer
+		<-l.GoIn(t, ns, func() { c, err = d.DialContext(ctx, network, addr) })
+		return c, err
+	}
+}
+
+// HTTPClient returns an HTTP client whose every connection is made from
+// network namespace ns, without proxies, with the given timeout.
+func (l *Lab) HTTPClient(t testing.TB, ns string, timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{Proxy: nil, DialContext: l.DialIn(t, ns), DisableKeepAlives: true},
+	}
 }
 
 // In runs f in namespace ns and waits for it.
