@@ -310,6 +310,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 			return nil, err
 		}
 		d := srv.newDIDL(c)
+		d.b.Grow(len(page) * didlObjectSize)
 		for i := range page {
 			srv.writeListed(d, base, &page[i])
 		}

@@ -25,6 +25,9 @@ const (
 
 	// classFolder is the class of every container.
 	classFolder = "object.container.storageFolder"
+	// didlObjectSize is about what one object takes in DIDL-Lite, to size
+	// the buffer ahead.
+	didlObjectSize = 600
 	// didlDate is the layout of dc:date: ISO 8601 local time without a
 	// zone, as MiniDLNA writes it; TVs show its date.
 	didlDate = "2006-01-02T15:04:05"

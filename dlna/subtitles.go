@@ -82,8 +82,7 @@ func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []stri
 	if sf.name == "" {
 		return nil
 	}
-	base := baseName(rel)
-	stem := strings.TrimSuffix(base, path.Ext(base))
+	stem := stemOf(baseName(rel))
 	own := joinRel(dir, sf.name+"/"+stem)
 	if e, err := srv.Content.Entry(share, own); err != nil || !e.Dir {
 		return sf.entries
@@ -127,16 +126,36 @@ func (srv *Server) folderSubtitles(share, dir string, page []listed, total int, 
 		}
 		subs := srv.forVideo(share, dir, sf, l.obj.rel)
 		if whole {
-			l.subs = library.Subtitles(l.obj.rel, names, subs)
+			if anySubtitle(names, "") || len(subs) > 0 {
+				l.subs = library.Subtitles(l.obj.rel, names, subs)
+			}
 			continue
 		}
 		k, found := slices.BinarySearchFunc(win, l.e, defaultCompare)
 		if !found {
 			continue
 		}
-		l.subs = library.SubtitlesNear(l.obj.rel, names[max(0, k-subtitleMargin):min(len(names), k+subtitleMargin+1)], subs)
+		near := names[max(0, k-subtitleMargin):min(len(names), k+subtitleMargin+1)]
+		if anySubtitle(near, stemOf(l.e.Name)) || len(subs) > 0 {
+			l.subs = library.SubtitlesNear(l.obj.rel, near, subs)
+		}
 	}
 }
+
+// anySubtitle reports whether names has a subtitle file whose name starts
+// with prefix (without regard to case): when none does, library.Subtitles
+// has nothing to find there, and is not asked.
+func anySubtitle(names []string, prefix string) bool {
+	for _, n := range names {
+		if len(n) >= len(prefix) && strings.EqualFold(n[:len(prefix)], prefix) && isSubtitle(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// stemOf returns name without its extension.
+func stemOf(name string) string { return strings.TrimSuffix(name, path.Ext(name)) }
 
 // findSubtitles finds the subtitles of the single video l (an item of
 // BrowseMetadata, "Recently added" or Search, or a file being streamed).
