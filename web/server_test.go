@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/dlna"
+	"github.com/mediaftpd/mediaftpd/dlna/ssdp"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/library"
 )
@@ -371,5 +373,55 @@ func TestUnknownRoutes(t *testing.T) {
 	resp, _ := e.do("GET", "/files", "")
 	if loc := resp.Header.Get("Location"); resp.StatusCode/100 != 3 || loc != "/files/" {
 		t.Errorf("GET /files: %s to %q, want a redirect to /files/", resp.Status, loc)
+	}
+}
+
+func TestStatusDLNA(t *testing.T) {
+	start := time.Now().Add(-4 * time.Second)
+	tv := netip.MustParseAddr("192.168.1.60")
+	e := newTestServer(t, func(s *Server) {
+		s.DLNA = func() (dlna.Status, ssdp.Status) {
+			return dlna.Status{
+					UDN:     "uuid:11111111-2222-3333-4444-555555555555",
+					Players: []dlna.Player{{Name: "Samsung TV (QE55Q7)", Addr: tv, LastSeen: start}},
+					Streams: []dlna.Stream{{Share: "Movies", Path: "film.mkv", Client: tv, Player: "Samsung TV (QE55Q7)",
+						Started: start, Size: 10 << 20, Sent: 4 << 20}},
+				},
+				ssdp.Status{Enabled: true, Announcing: true}
+		}
+	})
+	var st Status
+	_, body := e.do("GET", "/api/status", "")
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	d := st.DLNA
+	if !d.Enabled || !d.SSDP.Announcing || d.UDN == "" || len(d.Players) != 1 || len(d.Streams) != 1 {
+		t.Fatalf("dlna %+v", d)
+	}
+	// First seen: the average since it started, 1 MiB/s.
+	if s := d.Streams[0]; s.Path != "film.mkv" || s.Sent != 4<<20 || s.Rate < 900_000 || s.Rate > 1_100_000 {
+		t.Errorf("stream %+v", s)
+	}
+	for _, key := range []string{`"dlna":{"enabled":true`, `"players":[{"name":"Samsung TV (QE55Q7)"`, `"rate":`, `"ssdp":{"enabled":true,"announcing":true`} {
+		if !strings.Contains(body, key) {
+			t.Errorf("the JSON lacks %s:\n%s", key, body)
+		}
+	}
+	_, page := e.do("GET", "/", "")
+	for _, want := range []string{"TVs (DLNA)", "lists this box under its sources", "Samsung TV (QE55Q7)", "/Movies/film.mkv", "4.19 MB of 10.5 MB"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+
+	// With DLNA off the page says so, and the JSON has empty lists.
+	off := newTestServer(t)
+	_, body = off.do("GET", "/api/status", "")
+	if !strings.Contains(body, `"dlna":{"enabled":false`) || !strings.Contains(body, `"players":[]`) || !strings.Contains(body, `"streams":[]`) {
+		t.Errorf("DLNA off in JSON:\n%s", body)
+	}
+	if _, page := off.do("GET", "/", ""); !strings.Contains(page, "DLNA is off") {
+		t.Error("the page does not say that DLNA is off")
 	}
 }
