@@ -66,6 +66,16 @@
 //	                      (size is 0 for a listing; sent is updated at least
 //	                      every 16 MiB; rate is bytes per second over the
 //	                      last few seconds)
+//	dlna                  the DLNA server for TVs:
+//	  enabled             false when DLNA is off (the rest is then empty)
+//	  udn, subscriptions, system_update_id
+//	  players[]           TVs and players that browsed or streamed in the last 15 minutes,
+//	                      most recent first: {"name", "addr", "last_seen"}
+//	  streams[]           files being streamed: {"share", "path", "client", "player",
+//	                      "started", "size", "sent", "rate"}
+//	  ssdp                its announcements: {"enabled", "announcing", "udn", "boot_id",
+//	                      "interfaces", "searches", "answered", "replies", "notifies",
+//	                      "dropped", "last_error"}
 //	recent[]              files added last, newest first (at most 20):
 //	  share, path, size, added, kind ("video", "audio", "image", "other")
 //	process               {"goroutines", "heap_bytes"}: the server process's own
