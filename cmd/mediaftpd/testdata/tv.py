@@ -9,6 +9,7 @@ the test asks on stdin, one command a line:
     meta OBJECTID                          BrowseMetadata
     search CONTAINER CRITERIA...           Search
     subscribe                              ContentDirectory events
+    walk OBJECTID [SKIPID...]              the whole tree under OBJECTID, paged
     quit
 
 Each result is printed as a line "EVENT {json}", which the Go test reads;
@@ -126,6 +127,59 @@ class TV:
         self.cds.set_subscribed(True)
         emit("subscribed")
 
+    def walk(self, root, skip):
+        """Walks the tree under root depth first with BrowseDirectChildren,
+        page after page until TotalMatches, leaving out the containers whose
+        IDs are in skip, and emits every item and container found, each with
+        the titles of the containers above it ("Films/Season 1"). An empty
+        container's answer is not parsed: GUPnPAV refuses an empty
+        DIDL-Lite."""
+        items, containers, errors = [], [], []
+        browses = 0
+
+        def children(oid):
+            nonlocal browses
+            got, total = [], None
+            while total is None or len(got) < total:
+                browses += 1
+                r = self.call("Browse", {"ObjectID": oid, "BrowseFlag": "BrowseDirectChildren", "Filter": "*",
+                                         "StartingIndex": len(got), "RequestedCount": 0, "SortCriteria": ""},
+                              ["Result", "NumberReturned", "TotalMatches", "UpdateID"])
+                if "error" in r:
+                    errors.append({"id": oid, **r})
+                    return got
+                total, returned = int(r["TotalMatches"]), int(r["NumberReturned"])
+                if returned == 0:
+                    if len(got) < total:
+                        errors.append({"id": oid, "error": "NumberReturned 0 at %d of %d" % (len(got), total)})
+                    return got
+                try:
+                    page = parse_didl(r["Result"])
+                except GLib.Error as e:
+                    errors.append({"id": oid, "error": e.message})
+                    return got
+                if len(page) != returned:
+                    errors.append({"id": oid, "error": "NumberReturned %d, %d objects" % (returned, len(page))})
+                got += page
+                if len(page) == 0:
+                    return got
+            return got
+
+        def visit(oid, path):
+            for o in children(oid):
+                o["path"] = path
+                if not o["container"]:
+                    items.append(o)
+                    continue
+                if o["id"] in skip:
+                    continue
+                sub = (path + "/" + o["title"]).lstrip("/")
+                containers.append({"path": sub, "id": o["id"], "child_count": o.get("child_count", -1)})
+                visit(o["id"], sub)
+
+        visit(root, "")
+        emit("walk", id=root, items=items, containers=containers, errors=errors, browses=browses)
+
     def on_notify(self, proxy, variable, value, *data):
         emit("notify", variable=variable, value=value)
 
@@ -149,6 +203,8 @@ class TV:
             self.search(rest[0], " ".join(rest[1:]))
         elif cmd == "subscribe":
             self.subscribe()
+        elif cmd == "walk":
+            self.walk(rest[0], set(rest[1:]))
         elif cmd == "quit":
             self.loop.quit()
             return False
