@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,21 +26,19 @@ import (
 )
 
 // TestHelperProcess is not a test: the integration tests run this binary
-// inside a network namespace with envHelper set, and it then acts as the
+// inside a network namespace as a helper (netlab.Helper), and it then acts as the
 // server or one of the clients, printing "EVENT <json>" lines. Run
 // normally, it does nothing.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(envHelper)
-	if mode == "" {
+	mode, params, err := helper.Mode()
+	if mode == "" && err == nil {
 		return
 	}
 	// Never talk mDNS in the namespace the tests were started in.
-	if root := os.Getenv(envRootNS); root == "" || root == strconv.FormatUint(netnsInode(), 10) {
-		fmt.Fprintln(os.Stderr, "helper: refusing to run in the test machine's own network namespace")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
 		os.Exit(3)
 	}
-	params := []byte(os.Getenv(envParams))
-	var err error
 	switch mode {
 	case "serve":
 		err = helperServe(params)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/internal/netlab"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
@@ -23,34 +24,29 @@ const livingRoom = "Living Room Media"
 // (Each also has its IPv6 link-local address.)
 func pair(t *testing.T) (l *lab, srvNS, cliNS string) {
 	l = newLab(t)
-	srvNS, cliNS = l.ns("s"), l.ns("c")
-	l.link(srvNS, "srv0", cliNS, "cli0")
-	l.run(srvNS, "ip", "addr", "add", "10.99.0.1/24", "dev", "srv0")
-	l.run(srvNS, "ip", "addr", "add", "fd99::1/64", "dev", "srv0")
-	l.run(cliNS, "ip", "addr", "add", "10.99.0.2/24", "dev", "cli0")
-	l.run(cliNS, "ip", "addr", "add", "fd99::2/64", "dev", "cli0")
+	srvNS, cliNS = l.Pair("srv0", "10.99.0.1/24", "cli0", "10.99.0.2/24")
+	l.Run(srvNS, "ip", "addr", "add", "fd99::1/64", "dev", "srv0")
+	l.Run(cliNS, "ip", "addr", "add", "fd99::2/64", "dev", "cli0")
 	return l, srvNS, cliNS
 }
 
-func decode[T any](t *testing.T, ev event) T {
+func decode[T any](t *testing.T, ev netlab.Event) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(ev.Data, &v); err != nil {
-		t.Fatalf("decoding %s event %s: %v", ev.Kind, ev.Data, err)
-	}
+	ev.Decode(t, &v)
 	return v
 }
 
 // awaitStatus waits until the server's status satisfies ok: the last
 // status it reported, or a later one.
-func awaitStatus(t *testing.T, server *proc, timeout time.Duration, ok func(discovery.Status) bool) discovery.Status {
+func awaitStatus(t *testing.T, server *netlab.Proc, timeout time.Duration, ok func(discovery.Status) bool) discovery.Status {
 	t.Helper()
-	if ev, found := server.last("status"); found {
+	if ev, found := server.Last("status"); found {
 		if st := decode[discovery.Status](t, ev); ok(st) {
 			return st
 		}
 	}
-	ev := server.await(t, "status", timeout, func(ev event) bool {
+	ev := server.Await(t, "status", timeout, func(ev netlab.Event) bool {
 		var st discovery.Status
 		return json.Unmarshal(ev.Data, &st) == nil && ok(st)
 	})
@@ -112,9 +108,9 @@ func unescapeDNS(s string) string {
 	return string(b)
 }
 
-func awaitAvahi(t *testing.T, p *proc, timeout time.Duration, ok func(avahiEntry) bool) avahiEntry {
+func awaitAvahi(t *testing.T, p *netlab.Proc, timeout time.Duration, ok func(avahiEntry) bool) avahiEntry {
 	t.Helper()
-	ev := p.await(t, "line", timeout, func(ev event) bool {
+	ev := p.Await(t, "line", timeout, func(ev netlab.Event) bool {
 		e, valid := parseAvahi(ev.Line)
 		return valid && ok(e)
 	})
@@ -139,7 +135,7 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 	}
 
 	server := l.helper("server", srvNS, "serve", serveParams{Name: livingRoom, Dir: dir, Web: true})
-	ports := decode[listening](t, server.await(t, "listening", 10*time.Second, nil))
+	ports := decode[listening](t, server.Await(t, "listening", 10*time.Second, nil))
 	browse := l.avahi("avahi-browse", cliNS, "cli0", "avahi-browse", "-rpak")
 	st := awaitStatus(t, server, 10*time.Second, settled)
 	t.Logf("status: %+v", st)
@@ -169,7 +165,7 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 	var ftpAddr string
 	t.Run("zeroconf", func(t *testing.T) {
 		zc := l.helper("zeroconf", cliNS, "zeroconf", zeroconfParams{Service: "_ftp._tcp", Iface: "cli0"})
-		e := decode[zcEntry](t, zc.await(t, "entry", 15*time.Second, nil))
+		e := decode[zcEntry](t, zc.Await(t, "entry", 15*time.Second, nil))
 		t.Logf("zeroconf: %+v", e)
 		if unescapeDNS(e.Instance) != livingRoom || e.Port != ports.FTP || !slices.Equal(e.Text, []string{"path=/"}) ||
 			e.Host != host+"." || !slices.Equal(e.IPv4, []string{"10.99.0.1"}) || !slices.Equal(e.IPv6, []string{"fd99::1"}) {
@@ -178,7 +174,7 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 		if len(e.IPv4) > 0 {
 			ftpAddr = e.IPv4[0]
 		}
-		zc.stop(syscall.SIGTERM)
+		zc.Stop(syscall.SIGTERM)
 	})
 
 	t.Run("microdns-style multicast PTR query", func(t *testing.T) {
@@ -209,7 +205,7 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 
 	t.Run("legacy unicast PTR query", func(t *testing.T) {
 		q := l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", WaitMS: 500})
-		r := decode[responseJSON](t, q.await(t, "response", 5*time.Second, nil))
+		r := decode[responseJSON](t, q.Await(t, "response", 5*time.Second, nil))
 		t.Logf("legacy response: %+v", r)
 		if r.ID != 0x4d00 || len(r.Qs) != 1 || !strings.HasPrefix(r.Qs[0], ";_ftp._tcp.local.") || r.To != "10.99.0.2" {
 			t.Errorf("legacy response id %#x, questions %v, to %s; want the query's ID, its question, unicast to 10.99.0.2", r.ID, r.Qs, r.To)
@@ -234,8 +230,8 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 
 	t.Run("goodbye on SIGTERM", func(t *testing.T) {
 		start := time.Now()
-		server.stop(syscall.SIGTERM)
-		stopped := server.await(t, "stopped", 5*time.Second, nil)
+		server.Stop(syscall.SIGTERM)
+		stopped := server.Await(t, "stopped", 5*time.Second, nil)
 		t.Logf("server stopped %v after SIGTERM", stopped.At.Sub(start))
 		e := awaitAvahi(t, browse, 10*time.Second, func(e avahiEntry) bool {
 			return e.Op == "-" && e.Type == "_ftp._tcp" && e.Name == livingRoom
@@ -254,9 +250,9 @@ func TestAdvertiseBrowseDownloadGoodbye(t *testing.T) {
 
 // responses returns the responses a query helper received, once it is
 // done.
-func responses(t *testing.T, q *proc) []responseJSON {
+func responses(t *testing.T, q *netlab.Proc) []responseJSON {
 	t.Helper()
-	_, evs := q.awaitAll(t, "done", 15*time.Second, nil)
+	_, evs := q.AwaitAll(t, "done", 15*time.Second, nil)
 	var out []responseJSON
 	for _, ev := range evs {
 		if ev.Kind == "response" {
@@ -327,16 +323,16 @@ func TestNameTakenByAvahi(t *testing.T) {
 	l, srvNS, cliNS := pair(t)
 	testtool.Need(t, "avahi-publish")
 	other := l.avahi("avahi-publish", cliNS, "cli0", "avahi-publish", "-s", livingRoom, "_ftp._tcp", "2121", "path=/")
-	other.await(t, "line", 10*time.Second, func(ev event) bool { return strings.Contains(ev.Line, "Established under name") })
+	other.Await(t, "line", 10*time.Second, func(ev netlab.Event) bool { return strings.Contains(ev.Line, "Established under name") })
 
 	server := l.helper("server", srvNS, "serve", serveParams{Name: livingRoom, Dir: t.TempDir()})
 	st := awaitStatus(t, server, 10*time.Second, settled)
 	if st.Name != livingRoom+" (2)" || st.Services[0].Instance != livingRoom+" (2)._ftp._tcp.local" {
 		t.Errorf("advertised as %q (%+v); want %q", st.Name, st.Services, livingRoom+" (2)")
 	}
-	server.stop(syscall.SIGTERM)
-	server.await(t, "stopped", 5*time.Second, nil)
-	if log := server.output(); !strings.Contains(log, `level=WARN msg="mDNS: name already in use on the network; advertising under a new one" old="Living Room Media" new="Living Room Media (2)"`) {
+	server.Stop(syscall.SIGTERM)
+	server.Await(t, "stopped", 5*time.Second, nil)
+	if log := server.Output(); !strings.Contains(log, `level=WARN msg="mDNS: name already in use on the network; advertising under a new one" old="Living Room Media" new="Living Room Media (2)"`) {
 		t.Errorf("no rename in the log:\n%s", log)
 	}
 }
@@ -370,11 +366,11 @@ func TestTwoServersSameName(t *testing.T) {
 			}
 			// Still that way a moment later: nobody took a name back.
 			time.Sleep(1500 * time.Millisecond)
-			for _, p := range []*proc{first, second} {
-				p.stop(syscall.SIGTERM)
-				final := decode[struct{ Status discovery.Status }](t, p.await(t, "stopped", 5*time.Second, nil)).Status
-				if want := map[*proc]string{first: st1.Name, second: st2.Name}[p]; final.Name != want {
-					t.Errorf("%s ended as %q, had announced %q", p.name, final.Name, want)
+			for _, p := range []*netlab.Proc{first, second} {
+				p.Stop(syscall.SIGTERM)
+				final := decode[struct{ Status discovery.Status }](t, p.Await(t, "stopped", 5*time.Second, nil)).Status
+				if want := map[*netlab.Proc]string{first: st1.Name, second: st2.Name}[p]; final.Name != want {
+					t.Errorf("%s ended as %q, had announced %q", p.Name, final.Name, want)
 				}
 			}
 		})
@@ -388,22 +384,22 @@ func TestTwoServersSameName(t *testing.T) {
 func TestAddressChanges(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)
-	srvNS, cliNS := l.ns("s"), l.ns("c")
-	l.link(srvNS, "srv0", cliNS, "cli0")
-	l.run(cliNS, "ip", "addr", "add", "10.99.0.2/24", "dev", "cli0")
+	srvNS, cliNS := l.NS("s"), l.NS("c")
+	l.Link(srvNS, "srv0", cliNS, "cli0")
+	l.Run(cliNS, "ip", "addr", "add", "10.99.0.2/24", "dev", "cli0")
 
 	server := l.helper("server", srvNS, "serve", serveParams{Name: livingRoom, Dir: t.TempDir()})
 	st := awaitStatus(t, server, 10*time.Second, func(st discovery.Status) bool { return st.LastError != "" })
 	if st.Advertising || !strings.Contains(st.LastError, discovery.ErrNoInterface.Error()) {
 		t.Errorf("without an address: %+v", st)
 	}
-	if !strings.Contains(server.output(), "no multicast-capable network interface") {
-		t.Errorf("not logged:\n%s", server.output())
+	if !strings.Contains(server.Output(), "no multicast-capable network interface") {
+		t.Errorf("not logged:\n%s", server.Output())
 	}
 
 	// One-shot queries every 100 ms for as long as the test needs.
 	q := l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 300, IntervalMS: 100})
-	addrsIn := func(ev event) []string {
+	addrsIn := func(ev netlab.Event) []string {
 		var got []string
 		for _, rr := range decode[responseJSON](t, ev).Extra {
 			if rr.Type == "A" {
@@ -414,15 +410,15 @@ func TestAddressChanges(t *testing.T) {
 	}
 
 	start := time.Now()
-	l.run(srvNS, "ip", "addr", "add", "10.99.0.1/24", "dev", "srv0")
-	ev := q.await(t, "response", 15*time.Second, func(ev event) bool { return slices.Equal(addrsIn(ev), []string{"10.99.0.1"}) })
+	l.Run(srvNS, "ip", "addr", "add", "10.99.0.1/24", "dev", "srv0")
+	ev := q.Await(t, "response", 15*time.Second, func(ev netlab.Event) bool { return slices.Equal(addrsIn(ev), []string{"10.99.0.1"}) })
 	first := ev.At.Sub(start)
 	t.Logf("address added: answered with it after %v", first)
 
 	start = time.Now()
-	l.run(srvNS, "ip", "addr", "add", "10.99.0.3/24", "dev", "srv0")
-	l.run(srvNS, "ip", "addr", "del", "10.99.0.1/24", "dev", "srv0")
-	ev = q.await(t, "response", 15*time.Second, func(ev event) bool { return slices.Equal(addrsIn(ev), []string{"10.99.0.3"}) })
+	l.Run(srvNS, "ip", "addr", "add", "10.99.0.3/24", "dev", "srv0")
+	l.Run(srvNS, "ip", "addr", "del", "10.99.0.1/24", "dev", "srv0")
+	ev = q.Await(t, "response", 15*time.Second, func(ev netlab.Event) bool { return slices.Equal(addrsIn(ev), []string{"10.99.0.3"}) })
 	changed := ev.At.Sub(start)
 	t.Logf("address changed: answered with the new one after %v", changed)
 	if first > 10*time.Second || changed > 10*time.Second {
@@ -441,13 +437,13 @@ func TestAddressChanges(t *testing.T) {
 func TestInterfaces(t *testing.T) {
 	t.Parallel()
 	l := newLab(t)
-	srvNS, aNS, bNS := l.ns("s"), l.ns("a"), l.ns("b")
-	l.link(srvNS, "srv0", aNS, "cli0")
-	l.link(srvNS, "srv1", bNS, "cli0")
-	l.run(srvNS, "ip", "addr", "add", "10.99.0.1/25", "dev", "srv0")
-	l.run(srvNS, "ip", "addr", "add", "10.99.0.129/25", "dev", "srv1")
-	l.run(aNS, "ip", "addr", "add", "10.99.0.2/25", "dev", "cli0")
-	l.run(bNS, "ip", "addr", "add", "10.99.0.130/25", "dev", "cli0")
+	srvNS, aNS, bNS := l.NS("s"), l.NS("a"), l.NS("b")
+	l.Link(srvNS, "srv0", aNS, "cli0")
+	l.Link(srvNS, "srv1", bNS, "cli0")
+	l.Run(srvNS, "ip", "addr", "add", "10.99.0.1/25", "dev", "srv0")
+	l.Run(srvNS, "ip", "addr", "add", "10.99.0.129/25", "dev", "srv1")
+	l.Run(aNS, "ip", "addr", "add", "10.99.0.2/25", "dev", "cli0")
+	l.Run(bNS, "ip", "addr", "add", "10.99.0.130/25", "dev", "cli0")
 
 	ask := func(ns string) []responseJSON {
 		q := l.helper("query", ns, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", WaitMS: 500})
@@ -474,8 +470,8 @@ func TestInterfaces(t *testing.T) {
 	if got := aAddrs(ask(bNS)); !slices.Equal(got, []string{"10.99.0.129"}) {
 		t.Errorf("network b told %v, want 10.99.0.129 only", got)
 	}
-	server.stop(syscall.SIGTERM)
-	server.await(t, "stopped", 5*time.Second, nil)
+	server.Stop(syscall.SIGTERM)
+	server.Await(t, "stopped", 5*time.Second, nil)
 
 	server = l.helper("srv1 only", srvNS, "serve", serveParams{Name: livingRoom, Dir: t.TempDir(), Interfaces: []string{"srv1"}})
 	st = awaitStatus(t, server, 10*time.Second, settled)
@@ -512,36 +508,36 @@ func TestMediaftpdBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 
-	server := l.start("mediaftpd", srvNS, nil, bin, "-listen", ":2121", "-web", ":8021", "-name", livingRoom, dir)
+	server := l.Start("mediaftpd", srvNS, nil, bin, "-listen", ":2121", "-web", ":8021", "-name", livingRoom, dir)
 	// One-shot queries every 200 ms until one is answered.
 	q := l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 50, IntervalMS: 200})
-	r := decode[responseJSON](t, q.await(t, "response", 15*time.Second, nil))
+	r := decode[responseJSON](t, q.Await(t, "response", 15*time.Second, nil))
 	checkPTRResponse(t, r, 2121, srvTarget(r), true)
-	q.stop(syscall.SIGKILL)
+	q.Stop(syscall.SIGKILL)
 	q = l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_http._tcp.local.", Type: "PTR", Mode: "legacy", WaitMS: 500})
-	r = decode[responseJSON](t, q.await(t, "response", 5*time.Second, nil))
+	r = decode[responseJSON](t, q.Await(t, "response", 5*time.Second, nil))
 	if len(r.Extra) == 0 || r.Extra[0].Type != "SRV" || !strings.HasPrefix(r.Extra[0].Data, "0 0 8021 ") {
 		t.Errorf("status page advertised as %+v; want an SRV to port 8021", r)
 	}
 
 	// A listener from port 5353 hears the goodbye.
 	listener := l.helper("listener", cliNS, "query", queryParams{Iface: "cli0", Name: "_none._tcp.local.", Type: "PTR", Mode: "multicast", WaitMS: 10000})
-	listener.await(t, "sent", 5*time.Second, nil)
+	listener.Await(t, "sent", 5*time.Second, nil)
 	start := time.Now()
-	server.stop(syscall.SIGTERM)
-	bye := listener.await(t, "response", 5*time.Second, func(ev event) bool {
+	server.Stop(syscall.SIGTERM)
+	bye := listener.Await(t, "response", 5*time.Second, func(ev netlab.Event) bool {
 		r := decode[responseJSON](t, ev)
 		return len(r.Answer) > 0 && r.Answer[0].Type == "PTR" && r.Answer[0].TTL == 0
 	})
 	t.Logf("goodbye heard %v after SIGTERM", bye.At.Sub(start))
-	if code := server.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("mediaftpd exited with %d; output:\n%s", code, server.output())
+	if code := server.Cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("mediaftpd exited with %d; output:\n%s", code, server.Output())
 	}
 
-	quiet := l.start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-dlna", "off", "-name", livingRoom, dir)
+	quiet := l.Start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-dlna", "off", "-name", livingRoom, dir)
 	q = l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 10, IntervalMS: 300})
 	for _, r := range responses(t, q) {
 		t.Errorf("answered with -mdns=false: %+v", r)
 	}
-	quiet.stop(syscall.SIGTERM)
+	quiet.Stop(syscall.SIGTERM)
 }
