@@ -1,21 +1,15 @@
 package ssdp
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,19 +17,19 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
+	"github.com/mediaftpd/mediaftpd/internal/netlab"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
-// The lab tests build a network of two namespaces, each made by the test
-// and removed by its cleanup: the server's ("h2srv-<pid>-<n>", veth h2v0
-// at 10.99.13.1/24) and the client's ("h2cli-<pid>-<n>", veth h2v1 at
-// 10.99.13.2/24 and 10.99.13.3/24), the veth pair created directly inside
-// them, never in the test machine's own namespace. The Server runs in
-// this process on a goroutine locked to an OS thread that entered the
-// server's namespace with setns(2); Go clients do the same in the
-// client's; gssdp-discover runs there with "ip netns exec". Every
-// thread's namespace is checked after setns, and such a thread never
-// goes back: it ends with its goroutine.
+// The lab tests build a network of two namespaces (internal/netlab),
+// each made by the test and removed by its cleanup: the server's
+// ("h2-<pid>-<n>-srv", veth h2v0 at 10.99.13.1/24) and the client's
+// ("h2-<pid>-<n>-cli", veth h2v1 at 10.99.13.2/24 and 10.99.13.3/24),
+// the veth pair created directly inside them, never in the test
+// machine's own namespace. The Server runs in this process on a
+// goroutine locked to an OS thread that entered the server's namespace
+// (netlab.Lab.GoIn); Go clients do the same in the client's;
+// gssdp-discover runs there with "ip netns exec".
 
 const (
 	srvIf   = "h2v0"
@@ -45,157 +39,21 @@ const (
 	cliAlt  = "10.99.13.3" // a second source in the client namespace
 )
 
-var labSeq atomic.Int64
-
-// machineNS is the inode of the test machine's network namespace, read
-// before any test could move a thread.
-var machineNS = nsInode("/proc/self/ns/net")
-
 // lab is the namespaces of one test.
 type lab struct {
+	*netlab.Lab
 	t        *testing.T
 	srv, cli string
-	rootNS   uint64 // the inode of the test machine's namespace
 }
 
 // newLab makes the two namespaces joined by the veth pair; it skips the
 // test (fails it under CI) unless that can be done.
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	testtool.NeedRoot(t, "creating network namespaces")
-	testtool.Need(t, "ip")
-	n := labSeq.Add(1)
-	l := &lab{
-		t:      t,
-		srv:    fmt.Sprintf("h2srv-%d-%d", os.Getpid(), n),
-		cli:    fmt.Sprintf("h2cli-%d-%d", os.Getpid(), n),
-		rootNS: machineNS,
-	}
-	if l.rootNS == 0 {
-		t.Fatal("cannot read this process's network namespace")
-	}
-	for _, ns := range []string{l.srv, l.cli} {
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			if testtool.InCI() {
-				t.Fatalf("ip netns add: %v: %s", err, out)
-			}
-			t.Skipf("skipping: cannot create a network namespace here: %v: %s", err, out)
-		}
-		t.Cleanup(func() { l.removeNS(ns) })
-		l.ip(ns, "link", "set", "lo", "up")
-	}
-	l.ip(l.srv, "link", "add", srvIf, "type", "veth", "peer", "name", cliIf, "netns", l.cli)
-	l.ip(l.srv, "addr", "add", srvAddr+"/24", "dev", srvIf)
-	l.ip(l.cli, "addr", "add", cliAddr+"/24", "dev", cliIf)
-	l.ip(l.cli, "addr", "add", cliAlt+"/24", "dev", cliIf)
-	for _, x := range [][2]string{{l.srv, srvIf}, {l.cli, cliIf}} {
-		l.ip(x[0], "link", "set", x[1], "multicast", "on", "up")
-		l.ip(x[0], "route", "add", "239.0.0.0/8", "dev", x[1])
-	}
-	return l
-}
-
-// ip runs "ip -n ns args..." and fails the test if it fails.
-func (l *lab) ip(ns string, args ...string) {
-	l.t.Helper()
-	out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput()
-	if err != nil {
-		l.t.Fatalf("ip -n %s %s: %v\n%s", ns, strings.Join(args, " "), err, out)
-	}
-}
-
-// removeNS kills what this test started in the namespace (never this
-// process) and deletes it.
-func (l *lab) removeNS(name string) {
-	for range 50 {
-		out, _ := exec.Command("ip", "netns", "pids", name).Output()
-		pids := strings.Fields(string(out))
-		if len(pids) == 0 {
-			break
-		}
-		for _, p := range pids {
-			if pid, err := strconv.Atoi(p); err == nil && pid > 1 && pid != os.Getpid() {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-		l.t.Errorf("ip netns del %s: %v: %s", name, err, out)
-	}
-}
-
-func nsInode(path string) uint64 {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return 0
-	}
-	return st.Ino
-}
-
-// goIn runs f on a new goroutine locked to an OS thread that entered
-// network namespace ns, and returns a channel closed when f returns. The
-// thread is never unlocked, so Go ends it with the goroutine and no other
-// code ever runs in the namespace by accident. Sockets f opens stay in
-// the namespace and may be used from any goroutine after.
-func (l *lab) goIn(t testing.TB, ns string, f func()) <-chan struct{} {
-	t.Helper()
-	done := make(chan struct{})
-	entered := make(chan error, 1)
-	var run func()
-	run = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == unix.Getpid() {
-			// The main thread must never change namespace (Go keeps
-			// it, wedged, when its goroutine ends). While this
-			// goroutine holds it, the next one runs elsewhere.
-			inner := make(chan struct{})
-			go func() { defer close(inner); run() }()
-			<-inner
-			runtime.UnlockOSThread()
-			return
-		}
-		defer close(done)
-		if err := l.enter(ns); err != nil {
-			entered <- err
-			return
-		}
-		entered <- nil
-		f()
-	}
-	go run()
-	if err := <-entered; err != nil {
-		t.Fatalf("entering %s: %v", ns, err)
-	}
-	return done
-}
-
-// enter moves the calling (locked) thread into namespace ns and checks
-// that it got there.
-func (l *lab) enter(ns string) error {
-	fd, err := unix.Open(filepath.Join("/run/netns", ns), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("setns: %w", err)
-	}
-	var want unix.Stat_t
-	if err := unix.Fstat(fd, &want); err != nil {
-		return err
-	}
-	got := nsInode("/proc/thread-self/ns/net")
-	if got != want.Ino || got == l.rootNS {
-		return fmt.Errorf("thread is in namespace %d, want %d (machine's: %d)", got, want.Ino, l.rootNS)
-	}
-	return nil
-}
-
-// in runs f in namespace ns and waits for it.
-func (l *lab) in(t testing.TB, ns string, f func()) {
-	t.Helper()
-	<-l.goIn(t, ns, f)
+	l := netlab.New(t, "h2")
+	srv, cli := l.Pair(srvIf, srvAddr+"/24", cliIf, cliAddr+"/24")
+	l.Run(cli, "ip", "addr", "add", cliAlt+"/24", "dev", cliIf)
+	return &lab{Lab: l, t: t, srv: srv, cli: cli}
 }
 
 // labServer is the Server the lab tests run: mediaftpd's device and
@@ -219,7 +77,7 @@ func (l *lab) startServer(s *Server) (stop func() error) {
 	l.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
-	l.goIn(l.t, l.srv, func() { ran <- s.Run(ctx) })
+	l.GoIn(l.t, l.srv, func() { ran <- s.Run(ctx) })
 	var once sync.Once
 	var err error
 	stop = func() error {
@@ -260,7 +118,7 @@ func (l *lab) socket(t testing.TB, laddr string, join bool) *socket {
 	t.Helper()
 	var s *socket
 	var err error
-	l.in(t, l.cli, func() {
+	l.In(t, l.cli, func() {
 		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			c.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) })
@@ -338,91 +196,43 @@ func isNotify(nts string) func(received) bool {
 
 func isReply(r received) bool { return r.m.method == "" && r.m.status == 200 }
 
-// gssdpEvent is what gssdp-discover printed about one resource.
-type gssdpEvent struct {
-	available bool
-	usn       string
-	location  string
-}
+// gssdpDiscover is gssdp-discover running in the client's namespace
+// with line-buffered output.
+type gssdpDiscover struct{ *netlab.Proc }
 
-// gssdpDiscover runs gssdp-discover in the client's namespace with
-// line-buffered output, parsing its events.
-type gssdpDiscover struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	events []gssdpEvent
-	output strings.Builder
-	exited chan struct{}
-}
-
-func (l *lab) gssdpDiscover(args ...string) *gssdpDiscover {
+func (l *lab) gssdpDiscover(args ...string) gssdpDiscover {
 	l.t.Helper()
 	testtool.Need(l.t, "gssdp-discover")
 	testtool.Need(l.t, "stdbuf")
-	g := &gssdpDiscover{exited: make(chan struct{})}
-	g.cmd = exec.Command("ip", append([]string{"netns", "exec", l.cli, "stdbuf", "-oL", "gssdp-discover"}, args...)...)
-	out, err := g.cmd.StdoutPipe()
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	g.cmd.Stderr = &lockedBuilder{g}
-	if err := g.cmd.Start(); err != nil {
-		l.t.Fatalf("starting gssdp-discover: %v", err)
-	}
-	go func() {
-		defer close(g.exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			g.mu.Lock()
-			g.output.WriteString(line + "\n")
-			switch {
-			case line == "resource available":
-				g.events = append(g.events, gssdpEvent{available: true})
-			case line == "resource unavailable":
-				g.events = append(g.events, gssdpEvent{})
-			case len(g.events) > 0 && strings.HasPrefix(line, "  USN:"):
-				g.events[len(g.events)-1].usn = strings.TrimSpace(strings.TrimPrefix(line, "  USN:"))
-			case len(g.events) > 0 && strings.HasPrefix(line, "  Location:"):
-				g.events[len(g.events)-1].location = strings.TrimSpace(strings.TrimPrefix(line, "  Location:"))
-			}
-			g.mu.Unlock()
-		}
-		g.cmd.Wait()
-	}()
-	l.t.Cleanup(func() {
-		g.cmd.Process.Kill() // by its PID: ip netns exec execs in place
-		<-g.exited
-		if l.t.Failed() {
-			l.t.Logf("gssdp-discover output:\n%s", g.text())
-		}
-	})
-	return g
-}
-
-type lockedBuilder struct{ g *gssdpDiscover }
-
-func (w *lockedBuilder) Write(b []byte) (int, error) {
-	w.g.mu.Lock()
-	defer w.g.mu.Unlock()
-	return w.g.output.Write(b)
-}
-
-func (g *gssdpDiscover) text() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.output.String()
+	return gssdpDiscover{l.Start("gssdp-discover", l.cli, nil, append([]string{"stdbuf", "-oL", "gssdp-discover"}, args...)...)}
 }
 
 // seen returns the USNs gssdp-discover reported available (or not), each
-// with its location.
-func (g *gssdpDiscover) seen(available bool) map[string]string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+// with its location, from what it printed so far: a line "resource
+// available" or "resource unavailable", then indented "USN:" and
+// "Location:" lines.
+func (g gssdpDiscover) seen(available bool) map[string]string {
+	type resource struct {
+		available     bool
+		usn, location string
+	}
+	var all []resource
+	for _, line := range strings.Split(g.Output(), "\n") {
+		switch {
+		case line == "resource available":
+			all = append(all, resource{available: true})
+		case line == "resource unavailable":
+			all = append(all, resource{})
+		case len(all) > 0 && strings.HasPrefix(line, "  USN:"):
+			all[len(all)-1].usn = strings.TrimSpace(strings.TrimPrefix(line, "  USN:"))
+		case len(all) > 0 && strings.HasPrefix(line, "  Location:"):
+			all[len(all)-1].location = strings.TrimSpace(strings.TrimPrefix(line, "  Location:"))
+		}
+	}
 	m := map[string]string{}
-	for _, e := range g.events {
-		if e.available == available && e.usn != "" {
-			m[e.usn] = e.location
+	for _, r := range all {
+		if r.available == available && r.usn != "" {
+			m[r.usn] = r.location
 		}
 	}
 	return m
