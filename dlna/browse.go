@@ -52,7 +52,7 @@ func listedPath(o object, e library.Entry) listed {
 // when the share is not online. A share still being indexed is listed,
 // empty.
 func (srv *Server) shareListed(name string) (listed, bool) {
-	e, err := srv.Content.Entry(name, ".")
+	e, err := srv.Content.Entry(name, ".", library.MediaFiles)
 	switch {
 	case errors.Is(err, library.ErrNotIndexed):
 		e = library.Entry{Name: name, Dir: true}
@@ -80,7 +80,7 @@ func (srv *Server) rootChildren() []listed {
 func (srv *Server) recentItems() []listed {
 	var out []listed
 	for _, a := range srv.Content.Recent(recentShown) {
-		e, err := srv.Content.Entry(a.Share, a.Path)
+		e, err := srv.Content.Entry(a.Share, a.Path, library.MediaFiles)
 		if err != nil || e.Dir {
 			continue
 		}
@@ -120,7 +120,7 @@ func (srv *Server) lookup(o object) (listed, error) {
 			return l, nil
 		}
 	}
-	e, err := srv.Content.Entry(o.share, o.rel)
+	e, err := srv.Content.Entry(o.share, o.rel, library.MediaFiles)
 	if err != nil {
 		return listed{}, contentError(err)
 	}
@@ -177,7 +177,7 @@ func pageOf[T any](all []T, start, count int) []T {
 func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([]listed, int, error) {
 	share, dir := o.share, o.rel
 	if len(keys) == 0 {
-		entries, total, err := srv.Content.Children(share, dir, start, count)
+		entries, total, err := srv.Content.Children(share, dir, library.MediaFiles, start, count)
 		if errors.Is(err, library.ErrNotIndexed) && dir == "." {
 			return nil, 0, nil
 		}
@@ -188,19 +188,10 @@ func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([
 		for i, e := range entries {
 			page[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
 		}
-		srv.folderSubtitles(share, dir, page, total, func() ([]library.Entry, int) {
-			// The page and subtitleMargin entries on either side: a
-			// video's subtitles sort right beside it.
-			from := max(0, start-subtitleMargin)
-			win, _, err := srv.Content.Children(share, dir, from, start-from+len(entries)+subtitleMargin)
-			if err != nil {
-				return nil, from
-			}
-			return win, from
-		})
+		srv.folderSubtitles(share, dir, page, total)
 		return page, total, nil
 	}
-	entries, total, err := srv.Content.Children(share, dir, 0, 0)
+	entries, total, err := srv.Content.Children(share, dir, library.MediaFiles, 0, 0)
 	if errors.Is(err, library.ErrNotIndexed) && dir == "." {
 		return nil, 0, nil
 	}
@@ -213,7 +204,7 @@ func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([
 	}
 	slices.SortStableFunc(all, sortCompare(keys))
 	page := pageOf(all, start, count)
-	srv.folderSubtitles(share, dir, page, total, func() ([]library.Entry, int) { return entries, 0 })
+	srv.folderSubtitles(share, dir, page, total)
 	return page, total, nil
 }
 

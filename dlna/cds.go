@@ -103,7 +103,7 @@ func (srv *Server) search(c *call) ([]string, error) {
 		}
 	}
 	walkShare := func(share, rel string) error {
-		err := srv.Content.Walk(share, rel, func(rel string, e library.Entry) bool {
+		err := srv.Content.Walk(share, rel, library.MediaFiles, func(rel string, e library.Entry) bool {
 			match(listedPath(pathObject(share, rel), e))
 			return true
 		})

@@ -37,9 +37,12 @@
 // send it. Titles are file names without their extension, with invalid
 // UTF-8 and control characters shown as U+FFFD.
 //
-// Browse lists a folder in the default order (folders first, then names
-// in natural order, so "Episode 2" comes before "Episode 10") straight
-// from Content.Children, in time proportional to the page; a SortCriteria
+// A TV sees what it can play: folders, and video, audio and image files
+// (library.MediaFiles); a subtitle goes with its video (see Subtitles),
+// and .nfo, .txt and the like are not listed. Browse lists a folder in the
+// default order (folders first, then names in natural order, so
+// "Episode 2" comes before "Episode 10") straight from Content.Children,
+// in time proportional to the page; a SortCriteria
 // on dc:title, dc:date or upnp:class sorts the folder first. Search walks
 // the container's subtree and understands ContentDirectory:1's
 // SearchCriteria grammar: "*", the relational operators, contains,

@@ -228,7 +228,7 @@ func TestEventsFromLibrary(t *testing.T) {
 		<-runDone
 	})
 	waitFor(t, "the first scan", func() bool {
-		_, err := set.Entry("Media", "Films/Old.mkv")
+		_, err := set.Entry("Media", "Films/Old.mkv", library.AllFiles)
 		return err == nil
 	})
 	ts := newTestServer(t, &Server{Content: set})

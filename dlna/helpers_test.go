@@ -171,7 +171,26 @@ func (f *fakeContent) Names() []string {
 	return slices.Clone(f.names)
 }
 
-func (f *fakeContent) Entry(share, rel string) (library.Entry, error) {
+// shows reports whether the view shows e, as library's views do.
+func shows(v library.View, e library.Entry) bool {
+	return v == library.AllFiles || e.Dir || library.KindOf(e.Name) != library.Other
+}
+
+// inView returns the entries of list that the view shows.
+func inView(v library.View, list []library.Entry) []library.Entry {
+	if v == library.AllFiles {
+		return list
+	}
+	var out []library.Entry
+	for _, e := range list {
+		if shows(v, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (f *fakeContent) Entry(share, rel string, v library.View) (library.Entry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sh, err := f.lookupShare(share)
@@ -179,13 +198,16 @@ func (f *fakeContent) Entry(share, rel string) (library.Entry, error) {
 		return library.Entry{}, err
 	}
 	e, ok := sh.entries[rel]
-	if !ok {
+	if !ok || !shows(v, e) {
 		return library.Entry{}, fmt.Errorf("%s: %w", rel, fs.ErrNotExist)
+	}
+	if e.Dir {
+		e.Children = len(inView(v, sh.dirs[rel]))
 	}
 	return e, nil
 }
 
-func (f *fakeContent) Children(share, rel string, offset, limit int) ([]library.Entry, int, error) {
+func (f *fakeContent) Children(share, rel string, v library.View, offset, limit int) ([]library.Entry, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sh, err := f.lookupShare(share)
@@ -199,17 +221,23 @@ func (f *fakeContent) Children(share, rel string, offset, limit int) ([]library.
 		}
 		return nil, 0, fmt.Errorf("%s: %w", rel, fs.ErrNotExist)
 	}
+	list = inView(v, list)
 	offset = max(offset, 0)
 	end := len(list)
 	if limit > 0 && offset < end && limit < end-offset {
 		end = offset + limit
 	}
 	page := slices.Clone(list[min(offset, len(list)):end])
+	for i, e := range page {
+		if e.Dir {
+			page[i].Children = len(inView(v, sh.dirs[joinRel(rel, e.Name)]))
+		}
+	}
 	f.fetched.Add(int64(len(page)))
 	return page, len(list), nil
 }
 
-func (f *fakeContent) Walk(share, rel string, fn func(rel string, e library.Entry) bool) error {
+func (f *fakeContent) Walk(share, rel string, v library.View, fn func(rel string, e library.Entry) bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sh, err := f.lookupShare(share)
@@ -221,7 +249,7 @@ func (f *fakeContent) Walk(share, rel string, fn func(rel string, e library.Entr
 	}
 	var walk func(dir string) bool
 	walk = func(dir string) bool {
-		for _, e := range sh.dirs[dir] {
+		for _, e := range inView(v, sh.dirs[dir]) {
 			crel := joinRel(dir, e.Name)
 			if !fn(crel, e) {
 				return false
@@ -243,7 +271,7 @@ func (f *fakeContent) Recent(n int) []library.Addition {
 }
 
 func (f *fakeContent) Open(share, rel string) (*os.File, fs.FileInfo, error) {
-	if _, err := f.Entry(share, rel); err != nil {
+	if _, err := f.Entry(share, rel, library.AllFiles); err != nil {
 		return nil, nil, err
 	}
 	if f.disk == "" {

@@ -64,6 +64,10 @@ func newTestContent(t testing.TB) *fakeContent {
 
 func TestBrowse(t *testing.T) {
 	ts := newTestServer(t, &Server{Content: newTestContent(t)})
+	// A subtitle is no object of its own: it goes with its video.
+	if r := browse(t, ts.base, "0/Movies/Film%20A.srt", "BrowseMetadata", 0, 0, ""); r.code != 701 {
+		t.Errorf("BrowseMetadata of a subtitle: status %d, code %d; want 701", r.status, r.code)
+	}
 	tests := []struct {
 		name       string
 		id, flag   string
@@ -78,13 +82,14 @@ func TestBrowse(t *testing.T) {
 		{"root, empty ObjectID", "", "BrowseDirectChildren", 0, 0, "",
 			[]string{"Movies", "Music", "Busy", "Recently added"}, nil, 4},
 		{"root metadata", "0", "BrowseMetadata", 0, 0, "", []string{"Test Media"}, []string{"0"}, 1},
-		{"share: folders first, natural order", "0/Movies", "BrowseDirectChildren", 0, 0, "",
-			[]string{"Kids", "A&B <c> \"q\" 'x'", "caf\uFFFD", "Episode 2", "Episode 10", "Film A.en", "Film A", "Film A"},
+		// Subtitles are no items: they go with their video.
+		{"share: folders first, natural order, media only", "0/Movies", "BrowseDirectChildren", 0, 0, "",
+			[]string{"Kids", "A&B <c> \"q\" 'x'", "caf\uFFFD", "Episode 2", "Episode 10", "Film A"},
 			[]string{"0/Movies/Kids", "0/Movies/A%26B%20%3Cc%3E%20%22q%22%20%27x%27.mkv", "0/Movies/caf%E9.avi",
-				"0/Movies/Episode%202.mkv", "0/Movies/Episode%2010.mkv", "0/Movies/Film%20A.en.srt", "0/Movies/Film%20A.mkv", "0/Movies/Film%20A.srt"}, 8},
-		{"page", "0/Movies", "BrowseDirectChildren", 3, 2, "", []string{"Episode 2", "Episode 10"}, nil, 8},
-		{"page past the end", "0/Movies", "BrowseDirectChildren", 8, 5, "", nil, nil, 8},
-		{"page at the end", "0/Movies", "BrowseDirectChildren", 7, 5, "", []string{"Film A"}, []string{"0/Movies/Film%20A.srt"}, 8},
+				"0/Movies/Episode%202.mkv", "0/Movies/Episode%2010.mkv", "0/Movies/Film%20A.mkv"}, 6},
+		{"page", "0/Movies", "BrowseDirectChildren", 3, 2, "", []string{"Episode 2", "Episode 10"}, nil, 6},
+		{"page past the end", "0/Movies", "BrowseDirectChildren", 6, 5, "", nil, nil, 6},
+		{"page at the end", "0/Movies", "BrowseDirectChildren", 5, 5, "", []string{"Film A"}, []string{"0/Movies/Film%20A.mkv"}, 6},
 		{"sort by title", "0/Music", "BrowseDirectChildren", 0, 0, "+dc:title", []string{"cover", "Song 1", "Song 2", "Song 10"}, nil, 4},
 		{"sort by date, descending", "0/Music", "BrowseDirectChildren", 0, 0, "-dc:date", []string{"cover", "Song 10", "Song 2", "Song 1"}, nil, 4},
 		{"sort by class then title, page", "0/Music", "BrowseDirectChildren", 1, 2, "+upnp:class,-dc:title", []string{"Song 2", "Song 1"}, nil, 4},

@@ -60,11 +60,11 @@ type subsFolder struct {
 func (srv *Server) subsOf(share, dir string) subsFolder {
 	for _, name := range subsFolders {
 		rel := joinRel(dir, name)
-		if e, err := srv.Content.Entry(share, rel); err != nil || !e.Dir {
+		if e, err := srv.Content.Entry(share, rel, library.AllFiles); err != nil || !e.Dir {
 			continue
 		}
 		sf := subsFolder{name: name}
-		entries, _, _ := srv.Content.Children(share, rel, 0, maxSubsNames)
+		entries, _, _ := srv.Content.Children(share, rel, library.AllFiles, 0, maxSubsNames)
 		for _, e := range entries {
 			if !e.Dir {
 				sf.entries = append(sf.entries, name+"/"+e.Name)
@@ -84,11 +84,11 @@ func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []stri
 	}
 	stem := stemOf(baseName(rel))
 	own := joinRel(dir, sf.name+"/"+stem)
-	if e, err := srv.Content.Entry(share, own); err != nil || !e.Dir {
+	if e, err := srv.Content.Entry(share, own, library.AllFiles); err != nil || !e.Dir {
 		return sf.entries
 	}
 	out := slices.Clip(sf.entries)
-	entries, _, _ := srv.Content.Children(share, own, 0, maxSubsNames)
+	entries, _, _ := srv.Content.Children(share, own, library.AllFiles, 0, maxSubsNames)
 	for _, e := range entries {
 		if !e.Dir {
 			out = append(out, sf.name+"/"+stem+"/"+e.Name)
@@ -98,15 +98,18 @@ func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []stri
 }
 
 // folderSubtitles finds the subtitles of the videos of page, all in the
-// folder dir of total entries; window returns entries of the folder in the
-// default order, starting at its index from, covering the page. Nothing is
-// read when the page has no video.
-func (srv *Server) folderSubtitles(share, dir string, page []listed, total int, window func() (win []library.Entry, from int)) {
+// folder dir, which shows media entries in the MediaFiles view. Subtitles
+// are files the TV does not list, so they are looked for among all the
+// folder's files: none when the folder holds nothing but media (its two
+// views are as long); a folder of up to wholeFolderMax entries is read
+// whole, once; in a bigger one each video's neighbours are found by a
+// binary search (namesAround). A Subs folder is looked at in any case.
+// Nothing is read when the page has no video.
+func (srv *Server) folderSubtitles(share, dir string, page []listed, media int) {
 	var (
 		looked bool
-		win    []library.Entry
-		names  []string
-		whole  bool
+		total  int
+		names  []string // the whole folder's, when it is small
 		sf     subsFolder
 	)
 	for i := range page {
@@ -116,26 +119,27 @@ func (srv *Server) folderSubtitles(share, dir string, page []listed, total int, 
 		}
 		if !looked {
 			looked = true
-			if total <= wholeFolderMax {
-				win, _, _ = srv.Content.Children(share, dir, 0, 0)
-				whole = true
-			} else {
-				win, _ = window()
+			var err error
+			if _, total, err = srv.Content.Children(share, dir, library.AllFiles, 0, 1); err != nil {
+				return
 			}
-			names, sf = entryNames(win), srv.subsOf(share, dir)
+			if total == media {
+				total = 0 // only media: no subtitle beside any video
+			}
+			if total <= wholeFolderMax && total > 0 {
+				all, _, _ := srv.Content.Children(share, dir, library.AllFiles, 0, 0)
+				names = entryNames(all)
+			}
+			sf = srv.subsOf(share, dir)
 		}
 		subs := srv.forVideo(share, dir, sf, l.obj.rel)
-		if whole {
+		if total <= wholeFolderMax {
 			if anySubtitle(names, "") || len(subs) > 0 {
 				l.subs = library.Subtitles(l.obj.rel, names, subs)
 			}
 			continue
 		}
-		k, found := slices.BinarySearchFunc(win, l.e, defaultCompare)
-		if !found {
-			continue
-		}
-		near := names[max(0, k-subtitleMargin):min(len(names), k+subtitleMargin+1)]
+		near := srv.namesAround(share, dir, total, l.e)
 		if anySubtitle(near, stemOf(l.e.Name)) || len(subs) > 0 {
 			l.subs = library.SubtitlesNear(l.obj.rel, near, subs)
 		}
@@ -167,12 +171,12 @@ func (srv *Server) findSubtitles(l *listed) {
 		return
 	}
 	share, dir := l.obj.share, parentRel(l.obj.rel)
-	_, total, err := srv.Content.Children(share, dir, 0, 1)
+	_, total, err := srv.Content.Children(share, dir, library.AllFiles, 0, 1)
 	if err != nil {
 		return
 	}
 	if total <= wholeFolderMax {
-		all, _, err := srv.Content.Children(share, dir, 0, 0)
+		all, _, err := srv.Content.Children(share, dir, library.AllFiles, 0, 0)
 		if err != nil {
 			return
 		}
@@ -193,7 +197,7 @@ func (srv *Server) namesAround(share, dir string, total int, e library.Entry) []
 	lo, hi := 0, total
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		at, _, err := srv.Content.Children(share, dir, mid, 1)
+		at, _, err := srv.Content.Children(share, dir, library.AllFiles, mid, 1)
 		if err != nil || len(at) == 0 {
 			return nil
 		}
@@ -204,7 +208,7 @@ func (srv *Server) namesAround(share, dir string, total int, e library.Entry) []
 		}
 	}
 	from := max(0, lo-subtitleMargin)
-	win, _, err := srv.Content.Children(share, dir, from, lo-from+1+subtitleMargin)
+	win, _, err := srv.Content.Children(share, dir, library.AllFiles, from, lo-from+1+subtitleMargin)
 	if err != nil || lo-from >= len(win) || win[lo-from].Name != e.Name {
 		return nil
 	}

@@ -21,10 +21,28 @@ import (
 // finished, so the index cannot answer yet.
 var ErrNotIndexed = errors.New("share is being indexed")
 
+// View is what browsing shows of a folder.
+type View uint8
+
+// The views.
+const (
+	// AllFiles shows every visible file and folder.
+	AllFiles View = iota
+	// MediaFiles shows the folders and the files a player can play:
+	// video, audio and images (Kind other than Other). A TV lists no
+	// .nfo, .txt or subtitle files as items.
+	MediaFiles
+)
+
+// shows reports whether a file with this name is shown in the view.
+func (v View) shows(name string) bool { return v == AllFiles || KindOf(name) != Other }
+
 // Entry returns the index entry of rel ("." for the share's own folder) in
-// the named share. It fails with ErrNoShare, ErrOffline, ErrNotIndexed,
-// or an error matching fs.ErrNotExist when the index has no such entry.
-func (s *Set) Entry(share, rel string) (Entry, error) {
+// the named share, with a folder's Children counted in the view. It fails
+// with ErrNoShare, ErrOffline, ErrNotIndexed, or an error matching
+// fs.ErrNotExist when the index has no such entry (or the view does not
+// show it).
+func (s *Set) Entry(share, rel string, v View) (Entry, error) {
 	var out Entry
 	err := s.readTree(share, func(ix *index) error {
 		d, i, err := ix.lookup(rel)
@@ -32,11 +50,14 @@ func (s *Set) Entry(share, rel string) (Entry, error) {
 			return err
 		}
 		if i < 0 {
-			out = dirEntry(d)
+			out = dirEntry(d, v)
 			if d.parent == nil {
 				out.Name = share
 			}
 			return nil
+		}
+		if !v.shows(d.files[i].name) {
+			return fmt.Errorf("%s: %w", rel, fs.ErrNotExist)
 		}
 		out = fileEntry(&d.files[i])
 		return nil
@@ -44,12 +65,12 @@ func (s *Set) Entry(share, rel string) (Entry, error) {
 	return out, err
 }
 
-// Children returns the entries of the folder rel of the named share from
-// offset on, at most limit of them (all when limit <= 0), and how many the
-// folder holds. The order is the one browsing shows: folders first, then
-// files, each by NaturalCompare of their names. It fails as Entry does,
-// and when rel is a file.
-func (s *Set) Children(share, rel string, offset, limit int) ([]Entry, int, error) {
+// Children returns the entries of the folder rel of the named share that
+// the view shows, from offset on, at most limit of them (all when limit <=
+// 0), and how many there are. The order is the one browsing shows: folders
+// first, then files, each by NaturalCompare of their names. It fails as
+// Entry does, and when rel is a file.
+func (s *Set) Children(share, rel string, v View, offset, limit int) ([]Entry, int, error) {
 	var page []Entry
 	total := 0
 	err := s.readTree(share, func(ix *index) error {
@@ -60,7 +81,7 @@ func (s *Set) Children(share, rel string, offset, limit int) ([]Entry, int, erro
 		if i >= 0 {
 			return fmt.Errorf("%s: %w", rel, errNotFolder)
 		}
-		order := d.naturalOrder()
+		order := d.naturalOrder(v)
 		total = len(order)
 		if offset < 0 {
 			offset = 0
@@ -70,19 +91,19 @@ func (s *Set) Children(share, rel string, offset, limit int) ([]Entry, int, erro
 			end = offset + limit
 		}
 		for _, k := range order[min(offset, total):end] {
-			page = append(page, d.entryAt(k))
+			page = append(page, d.entryAt(k, v))
 		}
 		return nil
 	})
 	return page, total, err
 }
 
-// Walk calls fn for every entry below the folder rel of the named share,
-// depth first, each folder's entries in browsing order (a folder before
-// what it holds), with the entry's share-relative path. It stops early
-// when fn returns false. The index cannot change while Walk runs, so fn
-// must not wait for anything.
-func (s *Set) Walk(share, rel string, fn func(rel string, e Entry) bool) error {
+// Walk calls fn for every entry below the folder rel of the named share
+// that the view shows, depth first, each folder's entries in browsing
+// order (a folder before what it holds), with the entry's share-relative
+// path. It stops early when fn returns false. The index cannot change
+// while Walk runs, so fn must not wait for anything.
+func (s *Set) Walk(share, rel string, v View, fn func(rel string, e Entry) bool) error {
 	return s.readTree(share, func(ix *index) error {
 		d, i, err := ix.lookup(rel)
 		if err != nil {
@@ -91,20 +112,20 @@ func (s *Set) Walk(share, rel string, fn func(rel string, e Entry) bool) error {
 		if i >= 0 {
 			return fmt.Errorf("%s: %w", rel, errNotFolder)
 		}
-		walkTree(d, rel, fn)
+		walkTree(d, rel, v, fn)
 		return nil
 	})
 }
 
 // walkTree is Walk below d, which is at rel. It reports false once fn has.
-func walkTree(d *dirNode, rel string, fn func(rel string, e Entry) bool) bool {
-	for _, k := range d.naturalOrder() {
-		e := d.entryAt(k)
+func walkTree(d *dirNode, rel string, v View, fn func(rel string, e Entry) bool) bool {
+	for _, k := range d.naturalOrder(v) {
+		e := d.entryAt(k, v)
 		crel := joinRel(rel, e.Name)
 		if !fn(crel, e) {
 			return false
 		}
-		if k < 0 && !walkTree(d.dirs[^k], crel, fn) {
+		if k < 0 && !walkTree(d.dirs[^k], crel, v, fn) {
 			return false
 		}
 	}
@@ -158,38 +179,69 @@ func (ix *index) lookup(rel string) (d *dirNode, file int, err error) {
 	}
 }
 
-// naturalOrder returns d's entries in browsing order: k >= 0 is
-// d.files[k], k < 0 is d.dirs[^k]. It is made once and kept until the
-// entries change. The tree's lock is held, for reading at least.
-func (d *dirNode) naturalOrder() []int32 {
-	if p := d.order.Load(); p != nil {
-		return *p
-	}
-	order := make([]int32, 0, len(d.dirs)+len(d.files))
-	for i := range d.dirs {
-		order = append(order, ^int32(i))
-	}
-	slices.SortFunc(order, func(a, b int32) int { return NaturalCompare(d.dirs[^a].name, d.dirs[^b].name) })
-	n := len(order)
-	for i := range d.files {
-		order = append(order, int32(i))
-	}
-	files := order[n:]
-	slices.SortFunc(files, func(a, b int32) int { return NaturalCompare(d.files[a].name, d.files[b].name) })
-	d.order.Store(&order)
-	return order
+// browseOrder is a folder's entries in browsing order, in each view: k >=
+// 0 is d.files[k], k < 0 is d.dirs[^k].
+type browseOrder struct {
+	all, media []int32
 }
 
-// entryAt returns the entry k of d's naturalOrder.
-func (d *dirNode) entryAt(k int32) Entry {
+// naturalOrder returns d's entries that the view shows, in browsing
+// order. Both views are made at once and kept until the entries change.
+// The tree's lock is held, for reading at least.
+func (d *dirNode) naturalOrder(v View) []int32 {
+	o := d.order.Load()
+	if o == nil {
+		o = d.makeOrder()
+		d.order.Store(o)
+	}
+	if v == MediaFiles {
+		return o.media
+	}
+	return o.all
+}
+
+// makeOrder sorts d's entries for naturalOrder.
+func (d *dirNode) makeOrder() *browseOrder {
+	all := make([]int32, 0, len(d.dirs)+len(d.files))
+	for i := range d.dirs {
+		all = append(all, ^int32(i))
+	}
+	slices.SortFunc(all, func(a, b int32) int { return NaturalCompare(d.dirs[^a].name, d.dirs[^b].name) })
+	n := len(all)
+	for i := range d.files {
+		all = append(all, int32(i))
+	}
+	files := all[n:]
+	slices.SortFunc(files, func(a, b int32) int { return NaturalCompare(d.files[a].name, d.files[b].name) })
+	media := slices.Clip(all[:n:n])
+	for _, k := range files {
+		if MediaFiles.shows(d.files[k].name) {
+			media = append(media, k)
+		}
+	}
+	if len(media) == len(all) {
+		media = all // no copy when every file is media
+	}
+	return &browseOrder{all: all, media: media}
+}
+
+// entryAt returns the entry k of d's naturalOrder, a folder's Children
+// counted in the view.
+func (d *dirNode) entryAt(k int32, v View) Entry {
 	if k < 0 {
-		return dirEntry(d.dirs[^k])
+		return dirEntry(d.dirs[^k], v)
 	}
 	return fileEntry(&d.files[k])
 }
 
-func dirEntry(d *dirNode) Entry {
-	return Entry{Name: d.name, Dir: true, Children: len(d.dirs) + len(d.files)}
+// dirEntry returns the entry of the folder d, its Children counted in the
+// view.
+func dirEntry(d *dirNode, v View) Entry {
+	n := len(d.dirs) + len(d.files)
+	if v != AllFiles {
+		n = len(d.naturalOrder(v))
+	}
+	return Entry{Name: d.name, Dir: true, Children: n}
 }
 
 func fileEntry(f *fileRec) Entry {

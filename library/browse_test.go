@@ -32,7 +32,7 @@ func TestBrowseIndex(t *testing.T) {
 	s, _ := newRunningSet(t, Share{Name: "Shows", Path: dir})
 	awaitStatus(t, s, "Shows", "indexed", hasFiles(6, 18))
 
-	page, total, err := s.Children("Shows", ".", 0, 0)
+	page, total, err := s.Children("Shows", ".", AllFiles, 0, 0)
 	want := []string{"Season 9", "Season 10", "episode 1.mkv", "Episode 2.mkv", "Episode 10.mkv", "notes.txt"}
 	if err != nil || total != 6 || !slices.Equal(names(page), want) {
 		t.Fatalf("Children all = %q, %d, %v; want %q", names(page), total, err, want)
@@ -50,32 +50,32 @@ func TestBrowseIndex(t *testing.T) {
 		{99, 1, nil},
 		{-3, 1, want[:1]},
 	} {
-		page, total, err := s.Children("Shows", ".", tc.offset, tc.limit)
+		page, total, err := s.Children("Shows", ".", AllFiles, tc.offset, tc.limit)
 		if err != nil || total != 6 || !slices.Equal(names(page), tc.want) {
 			t.Errorf("Children(%d, %d) = %q, %d, %v; want %q", tc.offset, tc.limit, names(page), total, err, tc.want)
 		}
 	}
 
-	if e, err := s.Entry("Shows", "."); err != nil || e.Name != "Shows" || !e.Dir || e.Children != 6 {
+	if e, err := s.Entry("Shows", ".", AllFiles); err != nil || e.Name != "Shows" || !e.Dir || e.Children != 6 {
 		t.Errorf("Entry(.) = %+v, %v", e, err)
 	}
-	if e, err := s.Entry("Shows", "Season 10/a.mkv"); err != nil || e.Name != "a.mkv" || e.Dir || e.Size != 3 {
+	if e, err := s.Entry("Shows", "Season 10/a.mkv", AllFiles); err != nil || e.Name != "a.mkv" || e.Dir || e.Size != 3 {
 		t.Errorf("Entry(Season 10/a.mkv) = %+v, %v", e, err)
 	}
 	for _, rel := range []string{".hidden.mkv", "nope", "Season 10/nope", "notes.txt/x"} {
-		if _, err := s.Entry("Shows", rel); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := s.Entry("Shows", rel, AllFiles); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("Entry(%q): %v, want not exist", rel, err)
 		}
 	}
-	if _, _, err := s.Children("Shows", "notes.txt", 0, 0); err == nil {
+	if _, _, err := s.Children("Shows", "notes.txt", AllFiles, 0, 0); err == nil {
 		t.Error("Children of a file: no error")
 	}
-	if _, err := s.Entry("Nope", "."); !errors.Is(err, ErrNoShare) {
+	if _, err := s.Entry("Nope", ".", AllFiles); !errors.Is(err, ErrNoShare) {
 		t.Errorf("Entry of a missing share: %v", err)
 	}
 
 	var walked []string
-	s.Walk("Shows", ".", func(rel string, e Entry) bool {
+	s.Walk("Shows", ".", AllFiles, func(rel string, e Entry) bool {
 		walked = append(walked, rel)
 		return true
 	})
@@ -84,7 +84,7 @@ func TestBrowseIndex(t *testing.T) {
 		t.Errorf("Walk = %q, want %q", walked, wantWalk)
 	}
 	walked = nil
-	s.Walk("Shows", ".", func(rel string, e Entry) bool {
+	s.Walk("Shows", ".", AllFiles, func(rel string, e Entry) bool {
 		walked = append(walked, rel)
 		return len(walked) < 3
 	})
@@ -93,11 +93,53 @@ func TestBrowseIndex(t *testing.T) {
 	}
 }
 
+func TestBrowseMediaView(t *testing.T) {
+	dir := t.TempDir()
+	for _, rel := range []string{"Film 10.mkv", "Film 2.mkv", "Film 2.srt", "Film 2.nfo", "poster.jpg", "song.mp3",
+		"Extras/a.txt", "Extras/b.txt", "Season 1/E1.mkv", "Season 1/E1.en.srt"} {
+		writeFile(t, dir, rel, 1)
+	}
+	s, _ := newRunningSet(t, Share{Name: "M", Path: dir})
+	awaitStatus(t, s, "M", "indexed", hasFiles(10, 10))
+
+	page, total, err := s.Children("M", ".", MediaFiles, 0, 0)
+	want := []string{"Extras", "Season 1", "Film 2.mkv", "Film 10.mkv", "poster.jpg", "song.mp3"}
+	if err != nil || total != 6 || !slices.Equal(names(page), want) {
+		t.Fatalf("media view = %q, %d, %v; want %q", names(page), total, err, want)
+	}
+	if page[0].Children != 0 || page[1].Children != 1 {
+		t.Errorf("media counts of Extras and Season 1: %d, %d; want 0, 1", page[0].Children, page[1].Children)
+	}
+	if _, total, _ := s.Children("M", ".", AllFiles, 0, 0); total != 8 {
+		t.Errorf("all files: %d entries, want 8", total)
+	}
+	if page, total, _ := s.Children("M", ".", MediaFiles, 3, 2); total != 6 || !slices.Equal(names(page), want[3:5]) {
+		t.Errorf("media page 3+2 = %q of %d", names(page), total)
+	}
+	if e, err := s.Entry("M", ".", MediaFiles); err != nil || e.Children != 6 {
+		t.Errorf("Entry(., media) = %+v, %v", e, err)
+	}
+	if _, err := s.Entry("M", "Film 2.srt", MediaFiles); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a subtitle in the media view: %v", err)
+	}
+	if _, err := s.Entry("M", "Film 2.srt", AllFiles); err != nil {
+		t.Errorf("a subtitle in the all-files view: %v", err)
+	}
+	var walked []string
+	s.Walk("M", ".", MediaFiles, func(rel string, e Entry) bool {
+		walked = append(walked, rel)
+		return true
+	})
+	if wantWalk := []string{"Extras", "Season 1", "Season 1/E1.mkv", "Film 2.mkv", "Film 10.mkv", "poster.jpg", "song.mp3"}; !slices.Equal(walked, wantWalk) {
+		t.Errorf("media walk %q, want %q", walked, wantWalk)
+	}
+}
+
 func TestBrowseOffline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "usb")
 	s, _ := newRunningSet(t, Share{Name: "USB", Path: dir})
 	awaitStatus(t, s, "USB", "offline", func(st ShareStatus) bool { return st.State == StateOffline })
-	if _, _, err := s.Children("USB", ".", 0, 0); !errors.Is(err, ErrOffline) {
+	if _, _, err := s.Children("USB", ".", AllFiles, 0, 0); !errors.Is(err, ErrOffline) {
 		t.Errorf("Children of an offline share: %v", err)
 	}
 }
@@ -133,7 +175,7 @@ func TestWatchChanges(t *testing.T) {
 
 	writeFile(t, dir, "Films/new.mkv", 5)
 	awaitChange(t, w, Change{"Media", "Films"})
-	if _, err := s.Entry("Media", "Films/new.mkv"); err != nil {
+	if _, err := s.Entry("Media", "Films/new.mkv", AllFiles); err != nil {
 		t.Errorf("new file not in the index after its change: %v", err)
 	}
 

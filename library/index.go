@@ -31,10 +31,11 @@ type dirNode struct {
 	dirs   []*dirNode // sorted by name
 	files  []fileRec  // sorted by name
 
-	// order is the entries in the order browsing shows them (see
-	// naturalOrder), made when first asked for and dropped by every
-	// change of the entries. Readers make it under the tree's read lock.
-	order atomic.Pointer[[]int32]
+	// order is the entries in the order browsing shows them, in each
+	// View (see naturalOrder), made when first asked for and dropped by
+	// every change of the entries. Readers make it under the tree's read
+	// lock.
+	order atomic.Pointer[browseOrder]
 }
 
 // path returns d's share-relative path.

@@ -158,7 +158,7 @@ func TestVisibilityRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	folderPage := get(t, hs.URL+"/files/Media/")
-	indexed, _, err := set.Children("Media", ".", 0, 0)
+	indexed, _, err := set.Children("Media", ".", library.AllFiles, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestVisibilityRule(t *testing.T) {
 					t.Errorf("%q listed by %s: %v, want %v", tc.name, where, got, tc.visible)
 				}
 			}
-			if _, err := set.Entry("Media", tc.name); (err == nil) != (tc.visible && !tc.twice) {
+			if _, err := set.Entry("Media", tc.name, library.AllFiles); (err == nil) != (tc.visible && !tc.twice) {
 				t.Errorf("index Entry(%q): %v, want visible %v", tc.name, err, tc.visible)
 			}
 			if !tc.sendable {
