@@ -248,18 +248,33 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 	logf("start: %s", r.start)
 	r.startFDs = srv.fdSummary()
 
-	// The clients.
 	began := time.Now()
-	cctx, cancel := context.WithTimeout(interrupt, o.duration)
+	if err := r.runClients(ctx, interrupt, srv, began, logf); err != nil {
+		return nil, err
+	}
+	if err := r.drain(ctx, srv, began, logf); err != nil {
+		return nil, err
+	}
+	r.endFDs = srv.fdSummary()
+	r.exitErr = srv.Stop()
+	r.logErrs, r.logWarns, r.firstErr = srv.logCounts()
+	r.judge()
+	return r, nil
+}
+
+// runClients runs the churning clients for the soak's duration (or until
+// interrupt), sampling the server meanwhile, from began.
+func (r *result) runClients(ctx, interrupt context.Context, srv *server, began time.Time, logf func(string, ...any)) error {
+	cctx, cancel := context.WithTimeout(interrupt, r.o.duration)
 	defer cancel()
 	var wg sync.WaitGroup
-	for i := range o.clients {
+	for i := range r.o.clients {
 		w := &worker{
-			addr: srv.ftp, tree: t, st: r.st,
-			rng:   rand.New(rand.NewPCG(o.seed, uint64(i))),
+			addr: srv.ftp, tree: r.tree, st: r.st,
+			rng:   rand.New(rand.NewPCG(r.o.seed, uint64(i))),
 			buf:   make([]byte, 256<<10),
 			want:  make([]byte, 256<<10),
-			rates: [2]float64{o.rateLo * (1 << 20), o.rateHi * (1 << 20)},
+			rates: [2]float64{r.o.rateLo * (1 << 20), r.o.rateHi * (1 << 20)},
 		}
 		wg.Add(1)
 		go func() {
@@ -272,7 +287,7 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 		wg.Wait()
 		close(clientsDone)
 	}()
-	tick := time.NewTicker(o.sample)
+	tick := time.NewTicker(r.o.sample)
 	defer tick.Stop()
 	sampleErr := error(nil)
 	for running := true; running; {
@@ -297,9 +312,15 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 		logf("interrupted: the clients stopped early")
 	}
 	if sampleErr != nil {
-		return nil, fmt.Errorf("sampling the server: %w", sampleErr)
+		return fmt.Errorf("sampling the server: %w", sampleErr)
 	}
+	return nil
 
+}
+
+// drain waits until the server lists no session, lets it settle, and
+// takes the last sample.
+func (r *result) drain(ctx context.Context, srv *server, began time.Time, logf func(string, ...any)) error {
 	// Drain: every session gone from the server, then settle.
 	logf("clients stopped after %v; waiting for the server's sessions to end", r.ran.Round(time.Second))
 	deadline := time.Now().Add(drainTimeout)
@@ -313,23 +334,21 @@ func soak(ctx, interrupt context.Context, o *options, progress io.Writer) (*resu
 			break
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := sleep(ctx, o.settle); err != nil {
-		return nil, err
+	if err := sleep(ctx, r.o.settle); err != nil {
+		return err
 	}
-	if r.end, err = srv.sample(ctx); err != nil {
-		return nil, fmt.Errorf("sampling the server: %w", err)
+	end, err := srv.sample(ctx)
+	if err != nil {
+		return fmt.Errorf("sampling the server: %w", err)
 	}
+	r.end = end
 	r.end.at = time.Since(began)
 	r.add(r.end)
 	logf("end: %s", r.end)
-	r.endFDs = srv.fdSummary()
-	r.exitErr = srv.Stop()
-	r.logErrs, r.logWarns, r.firstErr = srv.logCounts()
-	r.judge()
-	return r, nil
+	return nil
 }
 
 // add folds a sample into the peaks.
