@@ -527,3 +527,73 @@ func TestDLNAHostile(t *testing.T) {
 	}
 	_ = goroutines
 }
+
+// TestDLNARestart checks what a TV relies on across a restart of the
+// server (an upgrade, a reboot): the same UDN, the same object IDs, and a
+// Samsung's resume position.
+func TestDLNARestart(t *testing.T) {
+	d := newDLNALab(t)
+	media, state := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(media, "Film.mkv"), strings.Repeat("x", 1000))
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(media, "Film.mkv"), old, old)
+	client := d.HTTPClient(t, d.cli, 20*time.Second)
+	srvURL := "http://" + dlnaSrvAddr + ":8200"
+	post := func(action, args string) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srvURL+"/control/ContentDirectory", strings.NewReader(soapEnvelope(action, args)))
+		req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+		req.Header.Set("SOAPACTION", `"urn:schemas-upnp-org:service:ContentDirectory:1#`+action+`"`)
+		req.Header.Set("User-Agent", "DLNADOC/1.50 SEC_HHP_[TV] Samsung Q7 Series (55)/1.0")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s\n%s", action, resp.Status, b)
+		}
+		return string(b)
+	}
+	udn := func() string {
+		t.Helper()
+		resp, err := client.Get(srvURL + "/description.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		i, j := bytes.Index(b, []byte("<UDN>")), bytes.Index(b, []byte("</UDN>"))
+		if i < 0 || j < i {
+			t.Fatalf("no UDN in the description:\n%s", b)
+		}
+		return string(b[i+5 : j])
+	}
+	const film = "0/Media/Film.mkv"
+	metadata := "<ObjectID>" + film + "</ObjectID><BrowseFlag>BrowseMetadata</BrowseFlag><Filter>*</Filter>" +
+		"<StartingIndex>0</StartingIndex><RequestedCount>0</RequestedCount><SortCriteria></SortCriteria>"
+
+	srv := d.startMediaftpd(t, "-state-dir", state, "Media="+media)
+	first := udn()
+	// A Q-series Samsung stops the film at 25 min 42 s: milliseconds.
+	post("X_SetBookmark", "<CategoryType>1</CategoryType><RID>0</RID><ObjectID>"+film+"</ObjectID><PosSecond>1542000</PosSecond>")
+	if !srv.Stop(syscall.SIGTERM) {
+		t.Fatal("mediaftpd did not stop")
+	}
+
+	d.startMediaftpd(t, "-state-dir", state, "Media="+media)
+	if again := udn(); again != first {
+		t.Errorf("UDN %s after a restart, %s before", again, first)
+	}
+	if got := post("Browse", metadata); !strings.Contains(got, "BM=1542000") || !strings.Contains(got, "id=&quot;"+film+"&quot;") {
+		t.Errorf("after a restart the film's metadata lacks its bookmark or ID:\n%s", got)
+	}
+	// The state folder lost (deleted, or a new SD card with the same
+	// machine): the UDN is derived from the machine ID again, the same.
+	d.startMediaftpd(t, "-state-dir", t.TempDir(), "-dlna", ":8201", "-listen", dlnaSrvAddr+":2122", "-web", "off", "Media="+media)
+	srvURL = "http://" + dlnaSrvAddr + ":8201"
+	if fresh := udn(); fresh != first {
+		t.Errorf("UDN %s from a new state folder, %s before", fresh, first)
+	}
+}
