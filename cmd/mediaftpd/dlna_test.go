@@ -597,3 +597,33 @@ func TestDLNARestart(t *testing.T) {
 		t.Errorf("UDN %s from a new state folder, %s before", fresh, first)
 	}
 }
+
+// TestDLNAAllowReload checks dlna.allow: a client outside the list gets
+// 403 (and no SSDP answer), and a reload that lets it in is in force at
+// once, without a restart.
+func TestDLNAAllowReload(t *testing.T) {
+	d := newDLNALab(t)
+	media := t.TempDir()
+	writeFile(t, filepath.Join(media, "Film.mkv"), "film")
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, cfg, "shares:\n  - name: Media\n    path: "+media+"\ndlna:\n  allow: [192.168.7.0/24]\n")
+	srv := d.startMediaftpd(t, "-config", cfg)
+	client := d.HTTPClient(t, d.cli, 20*time.Second)
+	status := func() int {
+		resp, err := client.Get("http://" + dlnaSrvAddr + ":8200/description.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(); got != http.StatusForbidden {
+		t.Errorf("a client outside dlna.allow: %d, want 403", got)
+	}
+	writeFile(t, cfg, "shares:\n  - name: Media\n    path: "+media+"\ndlna:\n  allow: [192.168.7.0/24, "+dlnaCliAddr+"]\n")
+	srv.Cmd.Process.Signal(syscall.SIGHUP)
+	srv.Await(t, "line", 10*time.Second, func(ev netlab.Event) bool { return strings.Contains(ev.Line, "dlna_allow=") })
+	if got := status(); got != http.StatusOK {
+		t.Errorf("after the reload let it in: %d, want 200", got)
+	}
+}
