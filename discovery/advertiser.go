@@ -15,6 +15,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mediaftpd/mediaftpd/internal/mcast"
+	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
 // Service is one DNS-SD service to advertise.
@@ -95,8 +98,8 @@ type Advertiser struct {
 	status *Status    // nil until Run first publishes
 
 	// For tests: replacements for the system's interface list and sockets.
-	listInterfaces func(names []string) ([]ifaceInfo, []string, error)
-	openTransport  func(in chan<- inPacket, log *slog.Logger) (transport, error)
+	listInterfaces func(names []string) ([]netif.Interface, []string, error)
+	openTransport  func(in chan<- inPacket, log *slog.Logger) (mcast.Transport[outPacket], error)
 }
 
 // Status is what is advertised, and where, at one moment: the status model
@@ -210,16 +213,9 @@ func (a *Advertiser) check() error {
 	return nil
 }
 
-// goodbyeRepeat and goodbyeGap: the goodbyes are sent twice, in case one
-// is lost (Wi-Fi), which makes Run return this much after ctx is done.
-const (
-	goodbyeRepeat = 2
-	goodbyeGap    = 100 * time.Millisecond
-)
-
 // Run advertises the services until ctx is done, then sends goodbyes
-// (every record with TTL 0) so browsers drop the entries at once, and
-// returns nil. It returns an error wrapping ErrInvalid at once if the
+// (every record with TTL 0, twice in case one is lost) so browsers drop
+// the entries at once, and returns nil. It returns an error wrapping ErrInvalid at once if the
 // fields are unusable. Everything that can go wrong later (no interface,
 // sockets that cannot be opened, a name taken) is logged, shown in
 // Status and retried: a failing discovery must not stop the FTP server.
@@ -243,10 +239,6 @@ func (a *Advertiser) Run(ctx context.Context) error {
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
-	list := a.listInterfaces
-	if list == nil {
-		list = systemInterfaces
-	}
 	open := a.openTransport
 	if open == nil {
 		open = openUDP
@@ -258,142 +250,27 @@ func (a *Advertiser) Run(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
 	e := newEngine(strings.TrimSpace(a.Name), host, services, log, rng)
 
-	r := &runner{log: log, e: e, list: list, open: open, names: slices.Clone(a.Interfaces),
-		in: make(chan inPacket, 64), joined: map[int]bool{}}
-	defer r.closeTransport()
-
-	poll := time.NewTicker(interval)
-	defer poll.Stop()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	r.refresh(time.Now())
-	for {
-		e.advance(time.Now())
-		r.send(e.takeOut())
-		st := e.status()
-		st.LastError = r.problem
-		a.publish(st)
-		if d := e.nextDeadline(); d.IsZero() {
-			timer.Stop()
-		} else {
-			timer.Reset(time.Until(d))
-		}
-		select {
-		case <-ctx.Done():
-			if bye := e.goodbye(); len(bye) > 0 && r.tr != nil {
-				for i := range goodbyeRepeat {
-					if i > 0 {
-						time.Sleep(goodbyeGap)
-					}
-					r.send(bye)
-				}
-				log.Info("mDNS: sent goodbyes", "name", st.Name)
+	loop := &mcast.Loop[inPacket, outPacket]{
+		Name:         "mDNS",
+		Engine:       e,
+		Log:          log,
+		Interfaces:   slices.Clone(a.Interfaces),
+		Usable:       netif.Interface.Active,
+		NoInterface:  ErrNoInterface,
+		PollInterval: interval,
+		List:         a.listInterfaces,
+		Open:         open,
+		Publish: func(problem string, stopped bool) {
+			st := e.status()
+			st.LastError = problem
+			if stopped {
+				st.Advertising, st.Interfaces = false, nil
 			}
-			st.Advertising, st.Interfaces = false, nil
 			a.publish(st)
-			return nil
-		case <-poll.C:
-			r.refresh(time.Now())
-		case p := <-r.in:
-			e.receive(time.Now(), p)
-		case <-timer.C:
-		}
+		},
 	}
-}
-
-// runner holds Run's state besides the engine.
-type runner struct {
-	log   *slog.Logger
-	e     *engine
-	list  func(names []string) ([]ifaceInfo, []string, error)
-	open  func(in chan<- inPacket, log *slog.Logger) (transport, error)
-	names []string // Advertiser.Interfaces
-
-	in      chan inPacket
-	tr      transport    // nil until an interface is usable
-	joined  map[int]bool // interface index -> tr.join succeeded
-	problem string       // the problem last logged; "" when none
-}
-
-// refresh lists the interfaces, opens the sockets once there is one to
-// use, joins and leaves groups, and hands the usable interfaces to the
-// engine.
-func (r *runner) refresh(now time.Time) {
-	infos, problems, err := r.list(r.names)
-	if err != nil {
-		r.report(err.Error())
-		return // keep the current state; try again next time
+	if loop.Run(ctx) {
+		log.Info("mDNS: sent goodbyes", "name", e.names().instance)
 	}
-	var usable []ifaceInfo
-	for _, info := range infos {
-		if info.active() {
-			usable = append(usable, info)
-		}
-	}
-	if len(usable) == 0 {
-		problems = append([]string{ErrNoInterface.Error() + "; waiting for one"}, problems...)
-	}
-	if len(usable) > 0 && r.tr == nil {
-		tr, err := r.open(r.in, r.log)
-		if err != nil {
-			problems = append(problems, err.Error())
-			usable = nil
-		} else {
-			r.tr = tr
-		}
-	}
-	var joined []ifaceInfo
-	inUse := map[int]bool{}
-	for _, info := range usable {
-		if !r.joined[info.index] {
-			if err := r.tr.join(info); err != nil {
-				problems = append(problems, err.Error())
-				continue
-			}
-			r.joined[info.index] = true
-		}
-		inUse[info.index] = true
-		joined = append(joined, info)
-	}
-	for idx := range r.joined {
-		if !inUse[idx] {
-			r.tr.leave(idx)
-			delete(r.joined, idx)
-		}
-	}
-	r.e.setInterfaces(now, joined)
-	r.report(strings.Join(problems, "; "))
-}
-
-// report logs a problem when it differs from the last one.
-func (r *runner) report(problem string) {
-	if problem == r.problem {
-		return
-	}
-	switch {
-	case problem != "":
-		r.log.Warn("mDNS: " + problem)
-	case r.problem != "":
-		r.log.Info("mDNS: problem solved", "was", r.problem)
-	}
-	r.problem = problem
-}
-
-func (r *runner) send(pkts []outPacket) {
-	if r.tr == nil {
-		return
-	}
-	for _, p := range pkts {
-		if err := r.tr.send(p); err != nil {
-			// An interface that just went away; the next refresh
-			// notices.
-			r.log.Debug("mDNS: send failed", "interface", p.ifIndex, "err", err)
-		}
-	}
-}
-
-func (r *runner) closeTransport() {
-	if r.tr != nil {
-		r.tr.close()
-	}
+	return nil
 }

@@ -3,96 +3,27 @@ package discovery
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/mcast"
+	"github.com/mediaftpd/mediaftpd/internal/mcast/mcasttest"
+	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
 // fakeTransport records what Run does with its sockets; no socket is
 // opened.
-type fakeTransport struct {
-	mu     sync.Mutex
-	joined map[int]bool
-	left   []int
-	sent   []outPacket
-	closed bool
-}
-
-func (f *fakeTransport) join(info ifaceInfo) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.joined[info.index] = true
-	return nil
-}
-
-func (f *fakeTransport) leave(index int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.joined, index)
-	f.left = append(f.left, index)
-}
-
-func (f *fakeTransport) send(p outPacket) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, p)
-	return nil
-}
-
-func (f *fakeTransport) close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closed = true
-	return nil
-}
-
-// fakeInterfaces is a settable interface list.
-type fakeInterfaces struct {
-	mu       sync.Mutex
-	list     []ifaceInfo
-	problems []string
-}
-
-func (f *fakeInterfaces) set(list []ifaceInfo, problems ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.list, f.problems = list, problems
-}
-
-func (f *fakeInterfaces) get([]string) ([]ifaceInfo, []string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.list, f.problems, nil
-}
+type fakeTransport = mcasttest.Transport[inPacket, outPacket]
 
 // startFake runs a with fake interfaces and transport until the test ends.
-func startFake(t *testing.T, a *Advertiser, ifs *fakeInterfaces) (tr *fakeTransport, stop func() error) {
+func startFake(t *testing.T, a *Advertiser, ifs *mcasttest.Interfaces) (tr *fakeTransport, stop func() error) {
 	t.Helper()
-	tr = &fakeTransport{joined: map[int]bool{}}
-	a.listInterfaces = ifs.get
-	a.openTransport = func(chan<- inPacket, *slog.Logger) (transport, error) { return tr, nil }
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- a.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-ran:
-			case <-time.After(5 * time.Second):
-				err = errors.New("Run did not return")
-			}
-		})
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return tr, stop
+	tr = &fakeTransport{}
+	a.listInterfaces = ifs.List
+	a.openTransport = tr.Open
+	return tr, mcasttest.Start(t, nil, a.Run)
 }
 
 func awaitStatus(t *testing.T, a *Advertiser, what string, ok func(Status) bool) Status {
@@ -133,7 +64,7 @@ func TestRunRejectsBadFields(t *testing.T) {
 		{Name: "Media", Services: []Service{{Type: "_ftp._tcp", Port: 21, Text: []string{strings.Repeat("x", 256)}}}},
 		{Name: "Media", Host: "pi.local", Services: []Service{FTP(21)}},
 	} {
-		a.openTransport = func(chan<- inPacket, *slog.Logger) (transport, error) {
+		a.openTransport = func(chan<- inPacket, *slog.Logger) (mcast.Transport[outPacket], error) {
 			t.Fatal("opened sockets")
 			return nil, nil
 		}
@@ -148,9 +79,9 @@ func TestRunRejectsBadFields(t *testing.T) {
 // waiting, and returns nil when cancelled; it advertises once an
 // interface appears.
 func TestRunWithoutInterface(t *testing.T) {
-	log, buf := testLogger()
-	ifs := &fakeInterfaces{}
-	ifs.set(nil, "interface wlan1 does not exist")
+	log, buf := mcasttest.Logger()
+	ifs := &mcasttest.Interfaces{}
+	ifs.Set(nil, "interface wlan1 does not exist")
 	a := &Advertiser{Name: "Living Room Media", Host: "pi-mediaftpd", Services: []Service{FTP(21)}, Logger: log, PollInterval: 10 * time.Millisecond}
 	tr, stop := startFake(t, a, ifs)
 	st := awaitStatus(t, a, "reporting the problem", func(st Status) bool { return st.LastError != "" })
@@ -161,14 +92,11 @@ func TestRunWithoutInterface(t *testing.T) {
 	if n := strings.Count(buf.String(), "level=WARN"); n != 1 {
 		t.Errorf("%d warnings, want 1:\n%s", n, buf)
 	}
-	tr.mu.Lock()
-	sent := len(tr.sent)
-	tr.mu.Unlock()
-	if sent != 0 {
+	if sent := len(tr.Sent()); sent != 0 {
 		t.Errorf("sent %d packets", sent)
 	}
 
-	ifs.set([]ifaceInfo{eth0})
+	ifs.Set([]netif.Interface{eth0})
 	st = awaitStatus(t, a, "advertising", func(st Status) bool { return st.Advertising })
 	if st.LastError != "" || len(st.Interfaces) != 1 || st.Interfaces[0].Name != "eth0" {
 		t.Errorf("status %+v", st)
@@ -184,15 +112,15 @@ func TestRunWithoutInterface(t *testing.T) {
 // TestRunLifecycle: probes, announcements, then on cancel goodbyes with
 // TTL 0 (twice) before Run returns; interfaces that go away are left.
 func TestRunLifecycle(t *testing.T) {
-	log, _ := testLogger()
-	ifs := &fakeInterfaces{}
-	ifs.set([]ifaceInfo{eth0, wlan0})
+	log, _ := mcasttest.Logger()
+	ifs := &mcasttest.Interfaces{}
+	ifs.Set([]netif.Interface{eth0, wlan0})
 	a := &Advertiser{Name: "Living Room Media", Host: "pi-mediaftpd", Services: []Service{FTP(21), HTTP(8021)}, Logger: log, PollInterval: 10 * time.Millisecond}
 	tr, stop := startFake(t, a, ifs)
 	awaitStatus(t, a, "advertising on both", func(st Status) bool {
 		return st.Advertising && len(st.Interfaces) == 2 && st.Interfaces[0].State != "probing" && st.Interfaces[1].State != "probing"
 	})
-	ifs.set([]ifaceInfo{eth0})
+	ifs.Set([]netif.Interface{eth0})
 	st := awaitStatus(t, a, "advertising on eth0 only", func(st Status) bool { return len(st.Interfaces) == 1 })
 	if st.Interfaces[0].Name != "eth0" || st.Interfaces[0].Addrs[0].String() != "192.168.1.20" {
 		t.Errorf("status %+v", st)
@@ -203,17 +131,16 @@ func TestRunLifecycle(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	t.Logf("Run returned %v after cancel", time.Since(start))
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	if !tr.closed || len(tr.left) != 1 || tr.left[0] != wlan0.index {
-		t.Errorf("closed %v, left %v", tr.closed, tr.left)
+	if left := tr.Left(); !tr.Closed() || len(left) != 1 || left[0] != wlan0.Index {
+		t.Errorf("closed %v, left %v", tr.Closed(), left)
 	}
-	n := len(tr.sent)
+	sent := tr.Sent()
+	n := len(sent)
 	if n < 2 {
 		t.Fatalf("sent %d packets", n)
 	}
-	for _, p := range tr.sent[n-2:] {
-		if !p.msg.Response || p.ifIndex != eth0.index || len(p.msg.Answer) == 0 {
+	for _, p := range sent[n-2:] {
+		if !p.msg.Response || p.ifIndex != eth0.Index || len(p.msg.Answer) == 0 {
 			t.Fatalf("not a goodbye: %s", p.msg)
 		}
 		for _, rr := range p.msg.Answer {
@@ -224,15 +151,5 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	if st := a.Status(); st.Advertising || len(st.Interfaces) != 0 || st.Name != "Living Room Media" {
 		t.Errorf("status after Run: %+v", st)
-	}
-}
-
-// TestSystemInterfacesMissing only reads the machine's interface list: a
-// named interface that does not exist is reported, not an error.
-func TestSystemInterfacesMissing(t *testing.T) {
-	name := fmt.Sprintf("nosuch%d", os.Getpid()%100000)
-	list, problems, err := systemInterfaces([]string{name})
-	if err != nil || len(list) != 0 || len(problems) != 1 || problems[0] != "interface "+name+" does not exist" {
-		t.Errorf("got %v, %q, %v", list, problems, err)
 	}
 }

@@ -83,7 +83,9 @@
 // The protocol logic (engine.go) has no sockets and no clock: it is fed
 // interface lists, packets and the time, and its output is a list of
 // packets, so its tests need no network. Run (advertiser.go) drives it
-// with the real sockets (transport.go) and interfaces (interfaces.go).
+// through an internal/mcast Loop, shared with SSDP (the interfaces polled
+// with internal/netif, problems reported once, the timers), with the real
+// sockets (transport.go, made of mcast.Conn).
 // The integration tests run the responder and real browsers in network
 // namespaces that they create; mDNS is never sent in the test machine's
 // own network namespace.

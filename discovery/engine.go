@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mediaftpd/mediaftpd/internal/mcast"
+	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
 // Protocol timing, RFC 6762.
@@ -76,9 +79,12 @@ func (p phase) String() string {
 	}
 }
 
-// ifaceState is the responder's state on one interface.
+// ifaceState is the responder's state on one interface. Every IPv4
+// address of the interface and the IPv6 ones that are not link-local are
+// advertised; a unicast query is answered only from a source on one of
+// its prefixes (RFC 6762 11).
 type ifaceState struct {
-	info  ifaceInfo
+	info  netif.Interface
 	phase phase
 	sent  int       // probes or announcements sent in this phase
 	next  time.Time // when the next one is due; zero when none is
@@ -99,7 +105,7 @@ type delayedPacket struct {
 // engine is the mDNS responder without sockets or clocks: the caller feeds
 // it interface lists, received packets and the time, and sends what it
 // puts in out. It is not safe for concurrent use; [Advertiser.Run] owns
-// it.
+// it, through an [mcast.Loop].
 type engine struct {
 	log      *slog.Logger
 	rng      *rand.Rand
@@ -114,6 +120,8 @@ type engine struct {
 	conflicts []time.Time         // when names were found taken, for the rate limit
 	lastMC    map[mcKey]time.Time // when each record was last multicast
 }
+
+var _ mcast.Engine[inPacket, outPacket] = (*engine)(nil)
 
 func newEngine(instance, host string, services []Service, log *slog.Logger, rng *rand.Rand) *engine {
 	return &engine{
@@ -161,21 +169,21 @@ func (e *engine) build(st *ifaceState) []dns.RR {
 	return buildRecords(e.names(), e.services, st.info.V4, st.info.V6)
 }
 
-// setInterfaces brings the interface states in line with list, the
+// SetInterfaces brings the interface states in line with list, the
 // interfaces to advertise on as they are now.
-func (e *engine) setInterfaces(now time.Time, list []ifaceInfo) {
+func (e *engine) SetInterfaces(now time.Time, list []netif.Interface) {
 	seen := map[int]bool{}
 	for _, info := range list {
-		if !info.active() {
+		if !info.Active() {
 			continue
 		}
-		seen[info.index] = true
-		st, ok := e.ifaces[info.index]
-		if !ok || st.info.name != info.name {
+		seen[info.Index] = true
+		st, ok := e.ifaces[info.Index]
+		if !ok || st.info.Name != info.Name {
 			st = &ifaceState{info: info}
-			e.ifaces[info.index] = st
+			e.ifaces[info.Index] = st
 			e.startProbing(now, st, 0)
-			e.log.Info("mDNS: using interface", "interface", info.name, "addrs", info.All())
+			e.log.Info("mDNS: using interface", "interface", info.Name, "addrs", info.All())
 			continue
 		}
 		if st.info.Addrs.Equal(info.Addrs) {
@@ -188,11 +196,11 @@ func (e *engine) setInterfaces(now time.Time, list []ifaceInfo) {
 			// cache-flush bit makes receivers drop the old addresses.
 			st.phase, st.sent, st.next = phaseAnnouncing, 0, now
 		}
-		e.log.Info("mDNS: addresses changed", "interface", info.name, "addrs", info.All())
+		e.log.Info("mDNS: addresses changed", "interface", info.Name, "addrs", info.All())
 	}
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		if !seen[idx] {
-			e.log.Info("mDNS: interface no longer used", "interface", e.ifaces[idx].info.name)
+			e.log.Info("mDNS: interface no longer used", "interface", e.ifaces[idx].info.Name)
 			delete(e.ifaces, idx)
 		}
 	}
@@ -209,7 +217,7 @@ func (e *engine) setInterfaces(now time.Time, list []ifaceInfo) {
 func (e *engine) startProbing(now time.Time, st *ifaceState, delay time.Duration) {
 	st.phase, st.sent = phaseProbing, 0
 	st.recs = e.build(st)
-	e.delayed = slices.DeleteFunc(e.delayed, func(d delayedPacket) bool { return d.p.ifIndex == st.info.index })
+	e.delayed = slices.DeleteFunc(e.delayed, func(d delayedPacket) bool { return d.p.ifIndex == st.info.Index })
 	wait := delay + e.randDuration(0, probeWait)
 	recent := 0
 	for _, t := range e.conflicts {
@@ -227,8 +235,8 @@ func (e *engine) randDuration(lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(e.rng.Int64N(int64(hi-lo)+1))
 }
 
-// receive handles one received message.
-func (e *engine) receive(now time.Time, p inPacket) {
+// Receive handles one received message.
+func (e *engine) Receive(now time.Time, p inPacket) {
 	st := e.ifaces[p.ifIndex]
 	m := p.msg
 	if st == nil || m == nil {
@@ -274,7 +282,7 @@ func (e *engine) checkConflicts(now time.Time, st *ifaceState, m *dns.Msg) {
 	if st.phase != phaseProbing {
 		for _, rr := range taken {
 			e.log.Info("mDNS: another host answers for our name; probing again",
-				"interface", st.info.name, "record", rr.String())
+				"interface", st.info.Name, "record", rr.String())
 		}
 		for _, s := range e.ifaces {
 			e.startProbing(now, s, 0)
@@ -314,7 +322,7 @@ func (e *engine) rename(now time.Time, st *ifaceState, taken map[kind]dns.RR) {
 			what, from, to = "host name", old.host+".local", e.names().host+".local"
 		}
 		e.log.Warn("mDNS: "+what+" already in use on the network; advertising under a new one",
-			"old", from, "new", to, "interface", st.info.name, "record", rr.String())
+			"old", from, "new", to, "interface", st.info.Name, "record", rr.String())
 	}
 	e.conflicts = append(e.conflicts, now)
 	e.conflicts = slices.DeleteFunc(e.conflicts, func(t time.Time) bool { return now.Sub(t) >= conflictWindow })
@@ -369,14 +377,14 @@ func (e *engine) query(now time.Time, st *ifaceState, p inPacket) {
 			r.Question = m.Question
 		}
 		r.Id = m.Id
-		e.out = append(e.out, outPacket{ifIndex: st.info.index, fam: p.fam, dst: p.src, msg: r})
+		e.out = append(e.out, outPacket{ifIndex: st.info.Index, fam: p.fam, dst: p.src, msg: r})
 		return
 	case qu && onLink && e.multicastRecently(now, st, p.fam, answers):
 		// RFC 6762 5.4: a unicast reply is enough when the records
 		// were multicast on this link within a quarter of their TTL.
 		r := e.response(st.recs, answers, -1, true)
 		r.Id = m.Id
-		e.out = append(e.out, outPacket{ifIndex: st.info.index, fam: p.fam, dst: p.src, msg: r})
+		e.out = append(e.out, outPacket{ifIndex: st.info.Index, fam: p.fam, dst: p.src, msg: r})
 		return
 	}
 
@@ -385,14 +393,14 @@ func (e *engine) query(now time.Time, st *ifaceState, p inPacket) {
 		limit = defenseLimit // defending our names against a prober
 	}
 	answers = slices.DeleteFunc(answers, func(rr dns.RR) bool {
-		t, ok := e.lastMC[mcKey{st.info.index, p.fam, rrKey(rr)}]
+		t, ok := e.lastMC[mcKey{st.info.Index, p.fam, rrKey(rr)}]
 		return ok && now.Sub(t) < limit
 	})
 	if len(answers) == 0 {
 		return
 	}
-	e.markMulticast(now, st.info.index, p.fam, answers)
-	pkt := outPacket{ifIndex: st.info.index, fam: p.fam, msg: e.response(st.recs, answers, -1, true)}
+	e.markMulticast(now, st.info.Index, p.fam, answers)
+	pkt := outPacket{ifIndex: st.info.Index, fam: p.fam, msg: e.response(st.recs, answers, -1, true)}
 	if len(m.Ns) == 0 && slices.ContainsFunc(answers, func(rr dns.RR) bool { return !unique(rr) }) {
 		// Several hosts may answer a shared PTR question: spread them.
 		e.delayed = append(e.delayed, delayedPacket{now.Add(e.randDuration(sharedDelayMin, sharedDelayMax)), pkt})
@@ -423,7 +431,7 @@ func (e *engine) tiebreak(now time.Time, st *ifaceState, authority []dns.RR, min
 		}
 		if compareRecordSets(ours, theirs) < 0 {
 			e.log.Debug("mDNS: another host probes for our name at the same time and wins the tiebreak; probing again in 1 s",
-				"interface", st.info.name, "record", theirs[0].String())
+				"interface", st.info.Name, "record", theirs[0].String())
 			e.startProbing(now, st, probeDeferral)
 			return
 		}
@@ -443,7 +451,7 @@ func allIn(rrs []dns.RR, keys map[string]bool) bool {
 // interface within a quarter of its TTL.
 func (e *engine) multicastRecently(now time.Time, st *ifaceState, fam family, rrs []dns.RR) bool {
 	for _, rr := range rrs {
-		t, ok := e.lastMC[mcKey{st.info.index, fam, rrKey(rr)}]
+		t, ok := e.lastMC[mcKey{st.info.Index, fam, rrKey(rr)}]
 		if !ok || now.Sub(t) > time.Duration(rr.Header().Ttl)*time.Second/4 {
 			return false
 		}
@@ -512,9 +520,9 @@ func (e *engine) announcement(st *ifaceState) *dns.Msg {
 	return r
 }
 
-// advance sends the probes, announcements and delayed responses due by
+// Advance sends the probes, announcements and delayed responses due by
 // now.
-func (e *engine) advance(now time.Time) {
+func (e *engine) Advance(now time.Time) {
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		st := e.ifaces[idx]
 		for !st.next.IsZero() && !now.Before(st.next) {
@@ -533,7 +541,7 @@ func (e *engine) advance(now time.Time) {
 				if st.sent == 0 {
 					n := e.names()
 					e.log.Info("mDNS: advertising", "name", n.instance, "host", n.host+".local",
-						"interface", st.info.name, "addrs", st.info.All())
+						"interface", st.info.Name, "addrs", st.info.All())
 				}
 				st.sent++
 				if st.sent == announceCount {
@@ -557,27 +565,22 @@ func (e *engine) advance(now time.Time) {
 	e.delayed = kept
 }
 
-// nextDeadline is when advance next has something to do; zero if never.
-func (e *engine) nextDeadline() time.Time {
-	var t time.Time
-	earlier := func(u time.Time) {
-		if !u.IsZero() && (t.IsZero() || u.Before(t)) {
-			t = u
-		}
-	}
+// NextDeadline is when Advance next has something to do; zero if never.
+func (e *engine) NextDeadline() time.Time {
+	var next mcast.Earliest
 	for _, st := range e.ifaces {
-		earlier(st.next)
+		next.Add(st.next)
 	}
 	for _, d := range e.delayed {
-		earlier(d.at)
+		next.Add(d.at)
 	}
-	return t
+	return next.Time()
 }
 
-// goodbye returns the goodbye packets (our records with TTL 0, RFC 6762
+// Goodbye returns the goodbye packets (our records with TTL 0, RFC 6762
 // 10.1) for the interfaces where we have announced, and forgets pending
 // responses.
-func (e *engine) goodbye() []outPacket {
+func (e *engine) Goodbye() []outPacket {
 	var out []outPacket
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		st := e.ifaces[idx]
@@ -600,8 +603,8 @@ func (e *engine) goodbye() []outPacket {
 	return out
 }
 
-// takeOut returns and clears the packets to send.
-func (e *engine) takeOut() []outPacket {
+// TakeOut returns and clears the packets to send.
+func (e *engine) TakeOut() []outPacket {
 	out := e.out
 	e.out = nil
 	return out
@@ -626,7 +629,7 @@ func (e *engine) status() Status {
 	}
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		is := e.ifaces[idx]
-		st.Interfaces = append(st.Interfaces, InterfaceStatus{Name: is.info.name, Addrs: is.info.All(), State: is.phase.String()})
+		st.Interfaces = append(st.Interfaces, InterfaceStatus{Name: is.info.Name, Addrs: is.info.All(), State: is.phase.String()})
 		st.Advertising = st.Advertising || is.phase != phaseProbing
 	}
 	return st

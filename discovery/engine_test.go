@@ -1,23 +1,20 @@
 package discovery
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast/mcasttest"
 	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
@@ -27,16 +24,16 @@ var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 // eth0 and wlan0 are a Pi's two interfaces on different networks.
 var (
-	eth0 = ifaceInfo{
-		index: 2, name: "eth0",
+	eth0 = netif.Interface{
+		Index: 2, Name: "eth0",
 		Addrs: netif.Addrs{
 			V4:   []netip.Addr{netip.MustParseAddr("192.168.1.20")},
 			V6:   []netip.Addr{netip.MustParseAddr("fd00::20")},
 			Nets: []netip.Prefix{netip.MustParsePrefix("192.168.1.0/24"), netip.MustParsePrefix("fd00::/64"), netip.MustParsePrefix("fe80::/64")},
 		},
 	}
-	wlan0 = ifaceInfo{
-		index: 3, name: "wlan0",
+	wlan0 = netif.Interface{
+		Index: 3, Name: "wlan0",
 		Addrs: netif.Addrs{
 			V4:   []netip.Addr{netip.MustParseAddr("10.0.0.7")},
 			Nets: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24"), netip.MustParsePrefix("fe80::/64")},
@@ -44,31 +41,8 @@ var (
 	}
 )
 
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger() (*slog.Logger, *syncBuffer) {
-	var buf syncBuffer
-	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-func newTestEngine() (*engine, *syncBuffer) {
-	log, buf := testLogger()
+func newTestEngine() (*engine, *mcasttest.LogBuffer) {
+	log, buf := mcasttest.Logger()
 	e := newEngine("Living Room Media", "pi-mediaftpd", []Service{FTP(21), HTTP(8021)}, log, rand.New(rand.NewPCG(1, 2)))
 	return e, buf
 }
@@ -78,29 +52,29 @@ func newTestEngine() (*engine, *syncBuffer) {
 func settle(e *engine, now time.Time) ([]outPacket, time.Time) {
 	var out []outPacket
 	for range 100 {
-		d := e.nextDeadline()
+		d := e.NextDeadline()
 		if d.IsZero() || d.Sub(now) > time.Minute {
 			break
 		}
 		if d.After(now) {
 			now = d
 		}
-		e.advance(now)
-		out = append(out, e.takeOut()...)
+		e.Advance(now)
+		out = append(out, e.TakeOut()...)
 	}
 	return out, now
 }
 
 // announcedEngine is an engine that has probed and announced on eth0 and
 // wlan0, and the time after that.
-func announcedEngine(t *testing.T) (*engine, time.Time, *syncBuffer) {
+func announcedEngine(t *testing.T) (*engine, time.Time, *mcasttest.LogBuffer) {
 	t.Helper()
 	e, log := newTestEngine()
-	e.setInterfaces(t0, []ifaceInfo{eth0, wlan0})
+	e.SetInterfaces(t0, []netif.Interface{eth0, wlan0})
 	_, now := settle(e, t0)
 	for _, st := range e.ifaces {
 		if st.phase != phaseAnnounced {
-			t.Fatalf("%s still %v", st.info.name, st.phase)
+			t.Fatalf("%s still %v", st.info.Name, st.phase)
 		}
 	}
 	return e, now.Add(10 * time.Second), log
@@ -120,9 +94,9 @@ var (
 // ask hands the engine a query received on eth0 over IPv4 from src and
 // returns what it sends within 200 ms.
 func ask(e *engine, now time.Time, m *dns.Msg, src netip.AddrPort, dst netip.Addr) []outPacket {
-	e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: src, dst: dst, msg: m})
-	e.advance(now.Add(200 * time.Millisecond))
-	return e.takeOut()
+	e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: src, dst: dst, msg: m})
+	e.Advance(now.Add(200 * time.Millisecond))
+	return e.TakeOut()
 }
 
 func describe(pkts []outPacket) string {
@@ -148,7 +122,7 @@ func TestResponsesGolden(t *testing.T) {
 	section := func(title, body string) { fmt.Fprintf(&b, "=== %s\n%s\n", title, body) }
 
 	e, _ := newTestEngine()
-	e.setInterfaces(t0, []ifaceInfo{eth0})
+	e.SetInterfaces(t0, []netif.Interface{eth0})
 	out, _ := settle(e, t0)
 	var probes, announcements []outPacket
 	for _, p := range out {
@@ -192,7 +166,7 @@ func TestResponsesGolden(t *testing.T) {
 		c.m.Id = 0x1234
 		section(c.title, describe(ask(e, now, c.m, c.src, c.dst)))
 	}
-	section("goodbye", describe(e.goodbye()))
+	section("goodbye", describe(e.Goodbye()))
 
 	golden(t, "responses.golden", b.String())
 }
@@ -259,53 +233,22 @@ func TestPTRAnswerCarriesSRVTXTAndAddresses(t *testing.T) {
 func TestAddressesOfTheInterfaceOnly(t *testing.T) {
 	e, now, _ := announcedEngine(t)
 	for _, c := range []struct {
-		ifc  ifaceInfo
+		ifc  netif.Interface
 		src  string
 		want []string
 	}{
 		{eth0, "192.168.1.50:5353", []string{"192.168.1.20", "fd00::20"}},
 		{wlan0, "10.0.0.9:5353", []string{"10.0.0.7"}},
 	} {
-		e.receive(now, inPacket{ifIndex: c.ifc.index, fam: fam4, src: netip.MustParseAddrPort(c.src), dst: mc4, msg: query("_ftp._tcp.local.", dns.TypePTR)})
-		e.advance(now.Add(200 * time.Millisecond))
-		out := e.takeOut()
-		if len(out) != 1 || out[0].ifIndex != c.ifc.index {
-			t.Fatalf("%s: sent %s", c.ifc.name, describe(out))
+		e.Receive(now, inPacket{ifIndex: c.ifc.Index, fam: fam4, src: netip.MustParseAddrPort(c.src), dst: mc4, msg: query("_ftp._tcp.local.", dns.TypePTR)})
+		e.Advance(now.Add(200 * time.Millisecond))
+		out := e.TakeOut()
+		if len(out) != 1 || out[0].ifIndex != c.ifc.Index {
+			t.Fatalf("%s: sent %s", c.ifc.Name, describe(out))
 		}
 		if got := addrsOf(out[0].msg.Extra); !slices.Equal(got, c.want) {
-			t.Errorf("%s: addresses %v, want %v", c.ifc.name, got, c.want)
+			t.Errorf("%s: addresses %v, want %v", c.ifc.Name, got, c.want)
 		}
-	}
-}
-
-func TestMakeIfaceInfo(t *testing.T) {
-	addrs := func(cidrs ...string) []net.Addr {
-		var out []net.Addr
-		for _, c := range cidrs {
-			ip, n, err := net.ParseCIDR(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, &net.IPNet{IP: ip, Mask: n.Mask})
-		}
-		return out
-	}
-	info := makeIfaceInfo(5, "eth0", false, addrs("fe80::1/64", "fd00::5/64", "192.168.1.5/24", "127.0.0.2/8", "2001:db8::5/64", "169.254.7.7/16"))
-	if got := fmt.Sprint(info.All()); got != "[192.168.1.5 169.254.7.7 fd00::5 2001:db8::5]" {
-		t.Errorf("advertised %s; want IPv4 first, no link-local IPv6, no loopback", got)
-	}
-	if !info.OnLink(netip.MustParseAddr("192.168.1.77")) || !info.OnLink(netip.MustParseAddr("fe80::99")) ||
-		info.OnLink(netip.MustParseAddr("192.0.2.1")) {
-		t.Error("onLink wrong")
-	}
-	// Only link-local IPv6: no AAAA at all, and nothing to advertise.
-	ll := makeIfaceInfo(6, "wlan0", false, addrs("fe80::2/64"))
-	if ll.Active() || len(ll.V6) != 0 {
-		t.Errorf("link-local-only interface: %+v", ll)
-	}
-	lo := makeIfaceInfo(1, "lo", true, addrs("127.0.0.1/8"))
-	if fmt.Sprint(lo.All()) != "[127.0.0.1]" {
-		t.Errorf("named loopback: %v", lo.All())
 	}
 }
 
@@ -365,13 +308,13 @@ func response(rrs ...string) *dns.Msg {
 const otherSRV = `Living\ Room\ Media._ftp._tcp.local. 120 IN SRV 0 0 21 kitchen.local.`
 
 // probeUntil runs the engine until its first probe on eth0 has gone out.
-func probing(t *testing.T) (*engine, time.Time, *syncBuffer) {
+func probing(t *testing.T) (*engine, time.Time, *mcasttest.LogBuffer) {
 	t.Helper()
 	e, log := newTestEngine()
-	e.setInterfaces(t0, []ifaceInfo{eth0})
-	now := e.nextDeadline()
-	e.advance(now)
-	if out := e.takeOut(); len(out) != 1 || out[0].msg.Response {
+	e.SetInterfaces(t0, []netif.Interface{eth0})
+	now := e.NextDeadline()
+	e.Advance(now)
+	if out := e.TakeOut(); len(out) != 1 || out[0].msg.Response {
 		t.Fatalf("first probe: %s", describe(out))
 	}
 	return e, now, log
@@ -382,7 +325,7 @@ func probing(t *testing.T) (*engine, time.Time, *syncBuffer) {
 // new name and announce it.
 func TestConflictWhileProbingRenames(t *testing.T) {
 	e, now, log := probing(t)
-	e.receive(now.Add(10*time.Millisecond), inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
+	e.Receive(now.Add(10*time.Millisecond), inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
 	if n := e.names(); n.instance != "Living Room Media (2)" || n.host != "pi-mediaftpd" {
 		t.Fatalf("names after conflict: %+v", n)
 	}
@@ -411,7 +354,7 @@ func TestConflictWhileProbingRenames(t *testing.T) {
 // name takes both names; both are renamed at once.
 func TestConflictOnBothNames(t *testing.T) {
 	e, now, _ := probing(t)
-	e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4,
+	e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4,
 		msg: response(otherSRV, "pi-mediaftpd.local. 120 IN A 192.168.1.99")})
 	if n := e.names(); n.instance != "Living Room Media (2)" || n.host != "pi-mediaftpd-2" {
 		t.Errorf("names %+v", n)
@@ -426,7 +369,7 @@ func TestNoConflict(t *testing.T) {
 		name string
 		msg  func(e *engine) *dns.Msg
 	}{
-		{"our own announcement", func(e *engine) *dns.Msg { return e.announcement(e.ifaces[eth0.index]) }},
+		{"our own announcement", func(e *engine) *dns.Msg { return e.announcement(e.ifaces[eth0.Index]) }},
 		{"our wlan0 address heard on eth0", func(e *engine) *dns.Msg { return response("pi-mediaftpd.local. 120 IN A 10.0.0.7") }},
 		{"a goodbye", func(e *engine) *dns.Msg { return response(strings.Replace(otherSRV, " 120 ", " 0 ", 1)) }},
 		{"another instance", func(e *engine) *dns.Msg {
@@ -438,15 +381,15 @@ func TestNoConflict(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e, log := newTestEngine()
-			e.setInterfaces(t0, []ifaceInfo{eth0, wlan0})
-			now := e.nextDeadline()
-			e.advance(now)
-			before := e.ifaces[eth0.index].sent + e.ifaces[wlan0.index].sent
-			e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: c.msg(e)})
+			e.SetInterfaces(t0, []netif.Interface{eth0, wlan0})
+			now := e.NextDeadline()
+			e.Advance(now)
+			before := e.ifaces[eth0.Index].sent + e.ifaces[wlan0.Index].sent
+			e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: c.msg(e)})
 			if n := e.names(); n.instance != "Living Room Media" || n.host != "pi-mediaftpd" {
 				t.Errorf("renamed to %+v; log:\n%s", n, log)
 			}
-			if after := e.ifaces[eth0.index].sent + e.ifaces[wlan0.index].sent; after != before || before == 0 {
+			if after := e.ifaces[eth0.Index].sent + e.ifaces[wlan0.Index].sent; after != before || before == 0 {
 				t.Errorf("probing restarted (%d probes sent before, %d after)", before, after)
 			}
 		})
@@ -458,17 +401,17 @@ func TestNoConflict(t *testing.T) {
 // renaming yet; if it answers the new probes, we rename.
 func TestConflictAfterAnnouncingProbesAgain(t *testing.T) {
 	e, now, _ := announcedEngine(t)
-	e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
+	e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
 	for _, st := range e.ifaces {
 		if st.phase != phaseProbing {
-			t.Errorf("%s is %v, want probing", st.info.name, st.phase)
+			t.Errorf("%s is %v, want probing", st.info.Name, st.phase)
 		}
 	}
 	if e.names().instance != "Living Room Media" {
 		t.Errorf("renamed before probing: %+v", e.names())
 	}
-	e.advance(e.nextDeadline())
-	e.receive(now.Add(time.Second), inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
+	e.Advance(e.NextDeadline())
+	e.Receive(now.Add(time.Second), inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: response(otherSRV)})
 	if e.names().instance != "Living Room Media (2)" {
 		t.Errorf("not renamed: %+v", e.names())
 	}
@@ -492,20 +435,20 @@ func TestSimultaneousProbes(t *testing.T) {
 		lose bool
 	}{{22, true}, {20, false}} {
 		e, now, _ := probing(t)
-		e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: probe(c.port)})
-		st := e.ifaces[eth0.index]
+		e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: probe(c.port)})
+		st := e.ifaces[eth0.Index]
 		deferred := st.sent == 0 && st.next.Sub(now) >= probeDeferral
 		if deferred != c.lose {
 			t.Errorf("against port %d: deferred %v (sent %d, next in %v), want %v", c.port, deferred, st.sent, st.next.Sub(now), c.lose)
 		}
-		if out := e.takeOut(); len(out) != 0 {
+		if out := e.TakeOut(); len(out) != 0 {
 			t.Errorf("answered while probing: %s", describe(out))
 		}
 	}
 	// Our own probe, looped back, is ignored.
 	e, now, _ := probing(t)
-	e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: e.probeMsg(e.ifaces[eth0.index], false)})
-	if st := e.ifaces[eth0.index]; st.sent != 1 {
+	e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: e.probeMsg(e.ifaces[eth0.Index], false)})
+	if st := e.ifaces[eth0.Index]; st.sent != 1 {
 		t.Errorf("own probe restarted probing")
 	}
 }
@@ -598,10 +541,10 @@ func TestAddressChangeAnnouncedAtOnce(t *testing.T) {
 	e, now, log := announcedEngine(t)
 	moved := eth0
 	moved.V4 = []netip.Addr{netip.MustParseAddr("192.168.1.21")}
-	e.setInterfaces(now, []ifaceInfo{moved, wlan0})
-	e.advance(now)
-	out := e.takeOut()
-	if len(out) != 1 || !out[0].msg.Response || out[0].ifIndex != eth0.index {
+	e.SetInterfaces(now, []netif.Interface{moved, wlan0})
+	e.Advance(now)
+	out := e.TakeOut()
+	if len(out) != 1 || !out[0].msg.Response || out[0].ifIndex != eth0.Index {
 		t.Fatalf("sent %s", describe(out))
 	}
 	var found bool
@@ -617,7 +560,7 @@ func TestAddressChangeAnnouncedAtOnce(t *testing.T) {
 		t.Errorf("log:\n%s", log)
 	}
 	// An interface that loses its last address is dropped.
-	e.setInterfaces(now, []ifaceInfo{moved})
+	e.SetInterfaces(now, []netif.Interface{moved})
 	if len(e.ifaces) != 1 {
 		t.Errorf("interfaces %v", e.ifaces)
 	}
@@ -630,12 +573,12 @@ func TestConflictStormSlowsProbing(t *testing.T) {
 	for i := range conflictBurst {
 		m := response()
 		m.Answer = []dns.RR{&dns.SRV{Hdr: hdr(e.names().instanceFQDN(FTP(21)), dns.TypeSRV, 120), Port: 21, Target: "kitchen.local."}}
-		e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: peer4, dst: mc4, msg: m})
-		if i < conflictBurst-1 && e.ifaces[eth0.index].next.Sub(now) > probeWait {
+		e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: peer4, dst: mc4, msg: m})
+		if i < conflictBurst-1 && e.ifaces[eth0.Index].next.Sub(now) > probeWait {
 			t.Fatalf("slowed down after %d conflicts", i+1)
 		}
 	}
-	if d := e.ifaces[eth0.index].next.Sub(now); d < conflictPause {
+	if d := e.ifaces[eth0.Index].next.Sub(now); d < conflictPause {
 		t.Errorf("next probe in %v after %d conflicts", d, conflictBurst)
 	}
 	if got := e.names().instance; got != fmt.Sprintf("Living Room Media (%d)", conflictBurst+1) {
@@ -652,10 +595,10 @@ func TestIgnored(t *testing.T) {
 	if out := ask(e, now, bad, peer4, mc4); len(out) != 0 {
 		t.Errorf("answered an UPDATE")
 	}
-	e.receive(now, inPacket{ifIndex: 99, fam: fam4, src: peer4, dst: mc4, msg: query("_ftp._tcp.local.", dns.TypePTR)})
-	e.receive(now, inPacket{ifIndex: eth0.index, fam: fam4, src: netip.MustParseAddrPort("192.168.1.50:40000"), msg: response(otherSRV)})
-	e.advance(now.Add(time.Second))
-	if out := e.takeOut(); len(out) != 0 || e.names().instance != "Living Room Media" {
+	e.Receive(now, inPacket{ifIndex: 99, fam: fam4, src: peer4, dst: mc4, msg: query("_ftp._tcp.local.", dns.TypePTR)})
+	e.Receive(now, inPacket{ifIndex: eth0.Index, fam: fam4, src: netip.MustParseAddrPort("192.168.1.50:40000"), msg: response(otherSRV)})
+	e.Advance(now.Add(time.Second))
+	if out := e.TakeOut(); len(out) != 0 || e.names().instance != "Living Room Media" {
 		t.Errorf("sent %s; names %+v", describe(out), e.names())
 	}
 }
@@ -680,16 +623,16 @@ func FuzzReceive(f *testing.F) {
 			return
 		}
 		e, _ := newTestEngine()
-		e.setInterfaces(t0, []ifaceInfo{eth0})
+		e.SetInterfaces(t0, []netif.Interface{eth0})
 		_, now := settle(e, t0)
-		e.setInterfaces(now, []ifaceInfo{eth0, wlan0})
-		idx := wlan0.index
+		e.SetInterfaces(now, []netif.Interface{eth0, wlan0})
+		idx := wlan0.Index
 		if onEth0 {
-			idx = eth0.index
+			idx = eth0.Index
 		}
-		e.receive(now, inPacket{ifIndex: idx, fam: fam4, src: netip.AddrPortFrom(netip.MustParseAddr("192.168.1.50"), port), dst: mc4, msg: m})
+		e.Receive(now, inPacket{ifIndex: idx, fam: fam4, src: netip.AddrPortFrom(netip.MustParseAddr("192.168.1.50"), port), dst: mc4, msg: m})
 		out, _ := settle(e, now)
-		for _, p := range append(out, e.goodbye()...) {
+		for _, p := range append(out, e.Goodbye()...) {
 			if _, err := p.msg.Pack(); err != nil {
 				t.Fatalf("cannot pack %s: %v", p.msg, err)
 			}

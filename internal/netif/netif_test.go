@@ -33,6 +33,7 @@ func TestFromAddrs(t *testing.T) {
 			"[192.168.1.5 169.254.7.7 fd00::5 2001:db8::5]", true},
 		{"wlan0", false, []string{"fe80::2/64"}, "[]", false},
 		{"lo", true, []string{"127.0.0.1/8", "::1/128"}, "[127.0.0.1 ::1]", true},
+		{"lo", true, []string{"127.0.0.1/8"}, "[127.0.0.1]", true},
 		{"v4mapped", false, []string{"::ffff:10.0.0.1/120"}, "[10.0.0.1]", true},
 	} {
 		info := FromAddrs(7, c.name, c.loopback, ipnets(t, c.cidrs...))
@@ -65,6 +66,15 @@ func TestOnLink(t *testing.T) {
 		if got := a.OnLink(netip.MustParseAddr(c.ip)); got != c.want {
 			t.Errorf("OnLink(%s) = %v, want %v", c.ip, got, c.want)
 		}
+	}
+	// With every kind of address at once, as a Pi's eth0 may have.
+	b := FromAddrs(5, "eth0", false, ipnets(t, "fe80::1/64", "fd00::5/64", "192.168.1.5/24", "127.0.0.2/8", "2001:db8::5/64", "169.254.7.7/16"))
+	if !b.OnLink(netip.MustParseAddr("192.168.1.77")) || !b.OnLink(netip.MustParseAddr("fe80::99")) || b.OnLink(netip.MustParseAddr("192.0.2.1")) {
+		t.Error("OnLink wrong with every kind of address")
+	}
+	// Only a link-local IPv6 address: nothing advertised at all.
+	if ll := FromAddrs(6, "wlan0", false, ipnets(t, "fe80::2/64")); ll.Active() || len(ll.V6) != 0 {
+		t.Errorf("link-local-only interface: %+v", ll)
 	}
 }
 
