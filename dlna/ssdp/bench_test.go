@@ -13,9 +13,9 @@ func BenchmarkReceiveFlood(b *testing.B) {
 	data := msearch("ssdp:all", "1")
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		e.receive(now, searchFrom(netip.AddrPortFrom(tv.Addr(), uint16(i)), eth0, data))
-		e.advance(now)
-		e.takeOut()
+		e.Receive(now, searchFrom(netip.AddrPortFrom(tv.Addr(), uint16(i)), eth0, data))
+		e.Advance(now)
+		e.TakeOut()
 		_ = e.status()
 	}
 }

@@ -77,7 +77,9 @@
 // The protocol logic (engine.go) has no sockets and no clock: it is fed
 // interface lists, datagrams, the time and a random source, and its
 // output is a list of datagrams, so its tests need no network. Run
-// (server.go) drives it with the real socket (transport.go). The
+// (server.go) drives it through an internal/mcast Loop, shared with mDNS
+// (the interfaces polled with internal/netif, problems reported once, the
+// timers), with the real socket (transport.go, an mcast.Conn). The
 // integration tests run the server and real control points (gssdp-discover
 // and a Go client) in network namespaces that they create; SSDP is never
 // sent in the test machine's own network namespace.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast"
 	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
@@ -237,7 +238,8 @@ func (r dropReason) String() string {
 
 // engine is the SSDP server without sockets or clock: the caller feeds it
 // interface lists, received packets and the time, and sends what it puts
-// in out. It is not safe for concurrent use; [Server.Run] owns it.
+// in out. It is not safe for concurrent use; [Server.Run] owns it,
+// through an [mcast.Loop].
 type engine struct {
 	d   device
 	log *slog.Logger
@@ -259,6 +261,8 @@ type engine struct {
 	locationProblem                       string // "" when Location gave usable URLs
 }
 
+var _ mcast.Engine[inPacket, outPacket] = (*engine)(nil)
+
 func newEngine(d device, log *slog.Logger, rng *rand.Rand) *engine {
 	return &engine{
 		d:         d,
@@ -271,10 +275,10 @@ func newEngine(d device, log *slog.Logger, rng *rand.Rand) *engine {
 	}
 }
 
-// setInterfaces brings the interface states in line with list, the
+// SetInterfaces brings the interface states in line with list, the
 // interfaces as they are now. An interface with an IPv4 address is used;
 // a new one, or one whose IPv4 addresses changed, is announced at once.
-func (e *engine) setInterfaces(now time.Time, list []netif.Interface) {
+func (e *engine) SetInterfaces(now time.Time, list []netif.Interface) {
 	seen := map[int]bool{}
 	for _, info := range list {
 		if len(info.V4) == 0 {
@@ -326,8 +330,8 @@ func (e *engine) unqueue(r reply) {
 	}
 }
 
-// receive handles one received datagram.
-func (e *engine) receive(now time.Time, p inPacket) {
+// Receive handles one received datagram.
+func (e *engine) Receive(now time.Time, p inPacket) {
 	st := e.ifaces[p.ifIndex]
 	if st == nil {
 		return // not an interface we use
@@ -475,8 +479,8 @@ func (e *engine) location(addr netip.Addr) string {
 	return u
 }
 
-// advance sends the NOTIFY sets and the search replies due by now.
-func (e *engine) advance(now time.Time) {
+// Advance sends the NOTIFY sets and the search replies due by now.
+func (e *engine) Advance(now time.Time) {
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		st := e.ifaces[idx]
 		if st.next.IsZero() || now.Before(st.next) {
@@ -528,9 +532,9 @@ func (e *engine) alive(st *ifaceState) {
 	st.announced = true
 }
 
-// byebye returns a set of NOTIFY ssdp:byebye for every interface where
+// Goodbye returns a set of NOTIFY ssdp:byebye for every interface where
 // alive went out, and forgets the queued replies.
-func (e *engine) byebye() []outPacket {
+func (e *engine) Goodbye() []outPacket {
 	var out []outPacket
 	for _, idx := range slices.Sorted(maps.Keys(e.ifaces)) {
 		st := e.ifaces[idx]
@@ -591,25 +595,20 @@ func (e *engine) upnpOrgHeaders(w *writer) {
 	w.header("CONFIGID.UPNP.ORG", strconv.Itoa(e.d.configID))
 }
 
-// nextDeadline is when advance next has something to do; zero if never.
-func (e *engine) nextDeadline() time.Time {
-	var t time.Time
-	earlier := func(u time.Time) {
-		if !u.IsZero() && (t.IsZero() || u.Before(t)) {
-			t = u
-		}
-	}
+// NextDeadline is when Advance next has something to do; zero if never.
+func (e *engine) NextDeadline() time.Time {
+	var next mcast.Earliest
 	for _, st := range e.ifaces {
-		earlier(st.next)
+		next.Add(st.next)
 	}
 	for _, r := range e.pending {
-		earlier(r.at)
+		next.Add(r.at)
 	}
-	return t
+	return next.Time()
 }
 
-// takeOut returns and clears the packets to send.
-func (e *engine) takeOut() []outPacket {
+// TakeOut returns and clears the packets to send.
+func (e *engine) TakeOut() []outPacket {
 	out := e.out
 	e.out = nil
 	return out

@@ -3,15 +3,14 @@ package ssdp
 import (
 	"bytes"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast/mcasttest"
 	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
@@ -72,31 +71,8 @@ func testDevice() device {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger() (*slog.Logger, *syncBuffer) {
-	var buf syncBuffer
-	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-func newTestEngine(d device) (*engine, *syncBuffer) {
-	log, buf := testLogger()
+func newTestEngine(d device) (*engine, *mcasttest.LogBuffer) {
+	log, buf := mcasttest.Logger()
 	return newEngine(d, log, rand.New(rand.NewPCG(1, 2))), buf
 }
 
@@ -105,7 +81,7 @@ func newTestEngine(d device) (*engine, *syncBuffer) {
 func startEngine(t testing.TB, d device, ifaces ...netif.Interface) (*engine, time.Time) {
 	t.Helper()
 	e, _ := newTestEngine(d)
-	e.setInterfaces(t0, ifaces)
+	e.SetInterfaces(t0, ifaces)
 	if got, want := len(run(e, t0, t0.Add(time.Second))), 2*len(d.notifications())*len(ifaces); got != want {
 		t.Fatalf("start-up sent %d packets, want %d", got, want)
 	}
@@ -152,15 +128,15 @@ func parseOut(t testing.TB, out []outPacket) []sent {
 func run(e *engine, now, until time.Time) []outPacket {
 	var out []outPacket
 	for {
-		d := e.nextDeadline()
+		d := e.NextDeadline()
 		if d.IsZero() || d.After(until) {
 			break
 		}
 		if d.After(now) {
 			now = d
 		}
-		e.advance(now)
-		out = append(out, e.takeOut()...)
+		e.Advance(now)
+		out = append(out, e.TakeOut()...)
 	}
 	return out
 }
@@ -208,13 +184,13 @@ func TestNotifications(t *testing.T) {
 // 250 ms apart, and then again as a pair every NotifyInterval.
 func TestAliveSchedule(t *testing.T) {
 	e, _ := newTestEngine(testDevice())
-	e.setInterfaces(t0, []netif.Interface{eth0})
+	e.SetInterfaces(t0, []netif.Interface{eth0})
 	var times []time.Duration
 	now := t0
 	for range 6 {
-		now = e.nextDeadline()
-		e.advance(now)
-		out := parseOut(t, e.takeOut())
+		now = e.NextDeadline()
+		e.Advance(now)
+		out := parseOut(t, e.TakeOut())
 		if len(out) != 6 {
 			t.Fatalf("at +%v sent %d packets, want 6", now.Sub(t0), len(out))
 		}
@@ -243,9 +219,9 @@ func TestAliveSchedule(t *testing.T) {
 // every header UDA 1.1 1.2.2 asks for.
 func TestAliveHeaders(t *testing.T) {
 	e, _ := newTestEngine(testDevice())
-	e.setInterfaces(t0, []netif.Interface{eth0})
-	e.advance(t0)
-	out := parseOut(t, e.takeOut())
+	e.SetInterfaces(t0, []netif.Interface{eth0})
+	e.Advance(t0)
+	out := parseOut(t, e.TakeOut())
 	wantNT := []string{"upnp:rootdevice", testUDN, mediaServer, contentDir, connMgr, registrar}
 	if len(out) != len(wantNT) {
 		t.Fatalf("sent %d", len(out))
@@ -289,9 +265,9 @@ func TestAnnouncedLocation(t *testing.T) {
 	} {
 		e, _ := newTestEngine(testDevice())
 		ifc := netif.Interface{Index: 4, Name: "eth1", Addrs: netif.Addrs{V4: addrs(c.v4...)}}
-		e.setInterfaces(t0, []netif.Interface{ifc})
-		e.advance(t0)
-		out := parseOut(t, e.takeOut())
+		e.SetInterfaces(t0, []netif.Interface{ifc})
+		e.Advance(t0)
+		out := parseOut(t, e.TakeOut())
 		if len(out) == 0 || out[0].h("LOCATION") != testLocation(ip(c.want)) || out[0].src != ip(c.want) {
 			t.Errorf("%v: sent %d, LOCATION %q", c.v4, len(out), out[0].h("LOCATION"))
 		}
@@ -327,10 +303,10 @@ func TestInterfaceChanges(t *testing.T) {
 		{"wlan0 back", []netif.Interface{v6, wlan0, usb}, map[int]string{3: "10.0.0.7"}},
 		{"wlan0 lost its IPv4 address", []netif.Interface{v6, {Index: 3, Name: "wlan0"}, usb}, nil},
 	} {
-		e.setInterfaces(now, s.list)
-		e.advance(now)
+		e.SetInterfaces(now, s.list)
+		e.Advance(now)
 		got := map[int]string{}
-		for _, p := range parseOut(t, e.takeOut()) {
+		for _, p := range parseOut(t, e.TakeOut()) {
 			got[p.ifIndex] = strings.TrimSuffix(strings.TrimPrefix(p.h("LOCATION"), "http://"), ":8200/rootDesc.xml")
 		}
 		if fmt.Sprint(got) != fmt.Sprint(cmpMap(s.wantOn)) {
@@ -400,7 +376,7 @@ func TestSearchTargets(t *testing.T) {
 		{v2, "ssdp:all", []string{"upnp:rootdevice", testUDN, "urn:schemas-upnp-org:device:MediaServer:2", "urn:schemas-upnp-org:service:ContentDirectory:3", connMgr}},
 	} {
 		e, now := startEngine(t, c.dev, eth0)
-		e.receive(now, searchFrom(tv, eth0, msearch(c.st, "1")))
+		e.Receive(now, searchFrom(tv, eth0, msearch(c.st, "1")))
 		out := replies(parseOut(t, run(e, now, now.Add(2*time.Second))))
 		var got []string
 		for _, p := range out {
@@ -428,7 +404,7 @@ func TestSearchTargets(t *testing.T) {
 // interface the search came in on, with the headers of UDA 1.1 1.3.3.
 func TestReplyHeaders(t *testing.T) {
 	e, now := startedEngine(t)
-	e.receive(now, searchFrom(tvWlan, wlan0, msearch(contentDir, "2")))
+	e.Receive(now, searchFrom(tvWlan, wlan0, msearch(contentDir, "2")))
 	out := parseOut(t, run(e, now, now.Add(3*time.Second)))
 	if len(out) != 1 {
 		t.Fatalf("sent %d packets", len(out))
@@ -489,7 +465,7 @@ func TestReplyLocation(t *testing.T) {
 		if c.dst != "" {
 			p.dst = ip(c.dst)
 		}
-		e.receive(now, p)
+		e.Receive(now, p)
 		var loc []string
 		for _, s := range replies(parseOut(t, run(e, now, now.Add(2*time.Second)))) {
 			loc = append(loc, s.h("LOCATION"))
@@ -558,7 +534,7 @@ func TestSearchValidation(t *testing.T) {
 		if c.unicast {
 			p.dst = ip("192.168.1.20")
 		}
-		e.receive(now, p)
+		e.Receive(now, p)
 		for _, r := range e.pending {
 			if d := r.at.Sub(now); d < 0 || d > c.maxDelay || (c.maxDelay > 0 && d == c.maxDelay) {
 				t.Errorf("%s: reply delayed %v, want under %v", c.what, d, c.maxDelay)
@@ -579,7 +555,7 @@ func TestSearchValidation(t *testing.T) {
 func TestRepliesSpread(t *testing.T) {
 	e, now := startedEngine(t)
 	for i := range 8 {
-		e.receive(now, searchFrom(netip.AddrPortFrom(ip(fmt.Sprintf("192.168.1.%d", 100+i)), 4000), eth0, msearch("ssdp:all", "3")))
+		e.Receive(now, searchFrom(netip.AddrPortFrom(ip(fmt.Sprintf("192.168.1.%d", 100+i)), 4000), eth0, msearch("ssdp:all", "3")))
 	}
 	delays := map[time.Duration]bool{}
 	for _, r := range e.pending {
@@ -622,8 +598,8 @@ func TestAllow(t *testing.T) {
 			d.allow = c.allow
 		}
 		e, now := startEngine(t, d, eth0)
-		e.receive(now, searchFrom(ipp(c.src), eth0, msearch("upnp:rootdevice", "1")))
-		e.receive(now, searchFrom(ipp(c.src), eth0, []byte("garbage")))
+		e.Receive(now, searchFrom(ipp(c.src), eth0, msearch("upnp:rootdevice", "1")))
+		e.Receive(now, searchFrom(ipp(c.src), eth0, []byte("garbage")))
 		out := replies(parseOut(t, run(e, now, now.Add(2*time.Second))))
 		st := e.status()
 		if c.answer {
@@ -656,7 +632,7 @@ func TestIgnored(t *testing.T) {
 		{searchFrom(netip.AddrPortFrom(ip("192.168.1.50"), 0), eth0, msearch("ssdp:all", "1")), 1},
 	} {
 		before := e.status().Dropped
-		e.receive(now, c.p)
+		e.Receive(now, c.p)
 		if out := run(e, now, now.Add(2*time.Second)); len(out) != 0 {
 			t.Errorf("%q: sent %d", c.p.data, len(out))
 		}
@@ -678,15 +654,15 @@ func TestFloodOneSource(t *testing.T) {
 	for i := range 10000 {
 		if i%100 == 0 && i > 0 {
 			now = now.Add(100 * time.Millisecond) // 1000 searches a second for 10 s
-			e.advance(now)
-			replies += len(e.takeOut())
+			e.Advance(now)
+			replies += len(e.TakeOut())
 		}
 		src := netip.AddrPortFrom(tv.Addr(), uint16(40000+i%500)) // many sockets
 		st := "ssdp:all"
 		if i%3 == 0 {
 			st = contentDir
 		}
-		e.receive(now, searchFrom(src, eth0, msearch(st, "5")))
+		e.Receive(now, searchFrom(src, eth0, msearch(st, "5")))
 		if len(e.pending) > maxPendingPerSource {
 			t.Fatalf("search %d: %d replies queued for one source", i, len(e.pending))
 		}
@@ -708,7 +684,7 @@ func TestFloodOneSource(t *testing.T) {
 	// duplicate.
 	e2, now2 := startedEngine(t)
 	for range 100 {
-		e2.receive(now2, searchFrom(tv, eth0, msearch("ssdp:all", "3")))
+		e2.Receive(now2, searchFrom(tv, eth0, msearch("ssdp:all", "3")))
 	}
 	if st := e2.status(); len(e2.pending) != 6 || st.Answered != 1 || st.Dropped.Duplicate != 99 {
 		t.Errorf("same socket: %d queued, %+v", len(e2.pending), st)
@@ -722,7 +698,7 @@ func TestFloodManySources(t *testing.T) {
 	e, now := startedEngine(t)
 	for i := range 5000 {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 1900)
-		e.receive(now, searchFrom(src, wlan0, msearch("ssdp:all", "5")))
+		e.Receive(now, searchFrom(src, wlan0, msearch("ssdp:all", "5")))
 		if len(e.pending) > maxPendingTotal || len(e.tat) > maxSources {
 			t.Fatalf("search %d: %d queued, %d sources remembered", i, len(e.pending), len(e.tat))
 		}
@@ -738,7 +714,7 @@ func TestFloodManySources(t *testing.T) {
 		t.Fatalf("%d still queued", len(e.pending))
 	}
 	before := e.status().Answered
-	e.receive(now, searchFrom(ipp("10.200.0.1:1900"), wlan0, msearch("ssdp:all", "1")))
+	e.Receive(now, searchFrom(ipp("10.200.0.1:1900"), wlan0, msearch("ssdp:all", "1")))
 	if e.status().Answered != before+1 {
 		t.Error("a new source is not answered after the flood")
 	}
@@ -749,9 +725,9 @@ func TestFloodManySources(t *testing.T) {
 func TestByebye(t *testing.T) {
 	e, now := startedEngine(t)
 	quiet := netif.Interface{Index: 7, Name: "eth7", Addrs: netif.Addrs{V4: addrs("192.168.7.1")}}
-	e.setInterfaces(now, []netif.Interface{eth0, wlan0, quiet}) // eth7 not yet announced: no advance
-	e.receive(now, searchFrom(tv, eth0, msearch("ssdp:all", "5")))
-	out := parseOut(t, e.byebye())
+	e.SetInterfaces(now, []netif.Interface{eth0, wlan0, quiet}) // eth7 not yet announced: no advance
+	e.Receive(now, searchFrom(tv, eth0, msearch("ssdp:all", "5")))
+	out := parseOut(t, e.Goodbye())
 	if len(out) != 12 {
 		t.Fatalf("sent %d byebye", len(out))
 	}
@@ -785,8 +761,8 @@ func TestLocationUnusable(t *testing.T) {
 		d := testDevice()
 		d.location = func(netip.Addr) string { return loc }
 		e, _ := newTestEngine(d)
-		e.setInterfaces(t0, []netif.Interface{eth0})
-		e.receive(t0, searchFrom(tv, eth0, msearch("ssdp:all", "0")))
+		e.SetInterfaces(t0, []netif.Interface{eth0})
+		e.Receive(t0, searchFrom(tv, eth0, msearch("ssdp:all", "0")))
 		if out := run(e, t0, t0.Add(time.Second)); len(out) != 0 {
 			t.Errorf("%q: sent %d", loc, len(out))
 		}
@@ -800,9 +776,9 @@ func TestLocationUnusable(t *testing.T) {
 // goes away are not sent.
 func TestInterfaceGoneDropsReplies(t *testing.T) {
 	e, now := startedEngine(t)
-	e.receive(now, searchFrom(tv, eth0, msearch("ssdp:all", "3")))
-	e.receive(now, searchFrom(tvWlan, wlan0, msearch("upnp:rootdevice", "3")))
-	e.setInterfaces(now, []netif.Interface{wlan0})
+	e.Receive(now, searchFrom(tv, eth0, msearch("ssdp:all", "3")))
+	e.Receive(now, searchFrom(tvWlan, wlan0, msearch("upnp:rootdevice", "3")))
+	e.SetInterfaces(now, []netif.Interface{wlan0})
 	out := parseOut(t, run(e, now, now.Add(4*time.Second)))
 	if len(out) != 1 || out[0].dst != tvWlan {
 		t.Errorf("sent %d", len(out))
@@ -814,14 +790,14 @@ func TestInterfaceGoneDropsReplies(t *testing.T) {
 
 func TestDropLogIsRateLimited(t *testing.T) {
 	e, log := newTestEngine(testDevice())
-	e.setInterfaces(t0, []netif.Interface{eth0})
+	e.SetInterfaces(t0, []netif.Interface{eth0})
 	for i := range 1000 {
-		e.receive(t0.Add(time.Duration(i)*time.Millisecond), searchFrom(tv, eth0, []byte("junk")))
+		e.Receive(t0.Add(time.Duration(i)*time.Millisecond), searchFrom(tv, eth0, []byte("junk")))
 	}
 	if n := strings.Count(log.String(), "dropped a packet"); n != 1 {
 		t.Errorf("%d log lines for 1000 drops in 1 s", n)
 	}
-	e.receive(t0.Add(11*time.Second), searchFrom(tv, eth0, []byte("junk")))
+	e.Receive(t0.Add(11*time.Second), searchFrom(tv, eth0, []byte("junk")))
 	if !strings.Contains(log.String(), "dropped_since_last_log=1000") {
 		t.Errorf("log:\n%s", log)
 	}

@@ -2,7 +2,6 @@ package ssdp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast/mcasttest"
 	"github.com/mediaftpd/mediaftpd/internal/netlab"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
@@ -59,7 +59,7 @@ func newLab(t *testing.T) *lab {
 // labServer is the Server the lab tests run: mediaftpd's device and
 // services.
 func labServer() *Server {
-	log, _ := testLogger()
+	log, _ := mcasttest.Logger()
 	return &Server{
 		UDN:          testUDN,
 		DeviceType:   mediaServer,
@@ -75,23 +75,7 @@ func labServer() *Server {
 // stop ends Run and returns its error.
 func (l *lab) startServer(s *Server) (stop func() error) {
 	l.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	l.GoIn(l.t, l.srv, func() { ran <- s.Run(ctx) })
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-ran:
-			case <-time.After(5 * time.Second):
-				err = errors.New("Run did not return")
-			}
-		})
-		return err
-	}
-	l.t.Cleanup(func() { stop() })
+	stop = mcasttest.Start(l.t, func(f func()) { l.GoIn(l.t, l.srv, f) }, s.Run)
 	testtool.WaitFor(l.t, "the server announcing", func() bool { return s.Status().Announcing })
 	return stop
 }

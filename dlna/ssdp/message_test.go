@@ -136,11 +136,11 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	e, _ := newTestEngine(testDevice())
-	e.setInterfaces(t0, []netif.Interface{eth0})
+	e.SetInterfaces(t0, []netif.Interface{eth0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		e.receive(t0, searchFrom(tv, eth0, data))
-		e.advance(t0.Add(5 * time.Second))
-		e.takeOut()
+		e.Receive(t0, searchFrom(tv, eth0, data))
+		e.Advance(t0.Add(5 * time.Second))
+		e.TakeOut()
 
 		m, err := parse(data)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast"
 	"github.com/mediaftpd/mediaftpd/internal/netif"
 )
 
@@ -254,16 +255,10 @@ func (s *Server) check(bootID int64) (device, error) {
 	return d, nil
 }
 
-// byebyeRepeat and byebyeGap: the byebye set is sent twice, in case one
-// is lost (Wi-Fi), which makes Run return this much after ctx is done.
-const (
-	byebyeRepeat = 2
-	byebyeGap    = 100 * time.Millisecond
-)
-
 // Run announces the device and answers searches until ctx is done, then
 // sends NOTIFY ssdp:byebye for every notification type on every
-// interface where it announced, and returns nil. It returns an error
+// interface where it announced (twice, in case one is lost), and returns
+// nil. It returns an error
 // wrapping ErrInvalid at once if the fields are unusable. Everything that
 // can go wrong later (no interface, a socket that cannot be opened) is
 // logged, shown in Status and retried: a failing SSDP must not stop the
@@ -282,10 +277,6 @@ func (s *Server) Run(ctx context.Context) error {
 		log = slog.Default()
 	}
 	interval := cmp.Or(s.PollInterval, DefaultPollInterval)
-	list := s.listInterfaces
-	if list == nil {
-		list = netif.List
-	}
 	open := s.openTransport
 	if open == nil {
 		open = openUDP
@@ -293,155 +284,42 @@ func (s *Server) Run(ctx context.Context) error {
 	rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(os.Getpid())))
 	e := newEngine(d, log, rng)
 
-	r := &runner{log: log, e: e, list: list, open: open, names: slices.Clone(s.Interfaces),
-		in: make(chan inPacket, 64), joined: map[int]bool{}}
-	defer r.closeTransport()
-
-	poll := time.NewTicker(interval)
-	defer poll.Stop()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	r.refresh(time.Now())
-	for {
-		e.advance(time.Now())
-		r.send(e.takeOut())
-		st := r.status()
-		s.publish(st)
-		if next := e.nextDeadline(); next.IsZero() {
-			timer.Stop()
-		} else {
-			timer.Reset(time.Until(next))
-		}
-		select {
-		case <-ctx.Done():
-			if bye := e.byebye(); len(bye) > 0 && r.tr != nil {
-				for i := range byebyeRepeat {
-					if i > 0 {
-						time.Sleep(byebyeGap)
-					}
-					r.send(bye)
-				}
-				log.Info("SSDP: sent byebye", "udn", d.udn)
+	var tr transport // once open
+	loop := &mcast.Loop[inPacket, outPacket]{
+		Name:         "SSDP",
+		Engine:       e,
+		Log:          log,
+		Interfaces:   slices.Clone(s.Interfaces),
+		Usable:       func(info netif.Interface) bool { return len(info.V4) > 0 },
+		NoInterface:  ErrNoInterface,
+		PollInterval: interval,
+		List:         s.listInterfaces,
+		Open: func(in chan<- inPacket, log *slog.Logger) (mcast.Transport[outPacket], error) {
+			t, err := open(in, log)
+			if err != nil {
+				return nil, err
 			}
-			st = r.status()
-			st.Announcing, st.Interfaces = false, nil
+			tr = t
+			return t, nil
+		},
+		Publish: func(problem string, stopped bool) {
+			// The engine's status with the loop's problem and the
+			// datagrams the transport dropped.
+			st := e.status()
+			if tr != nil {
+				st.Dropped.RateLimited += tr.overflowed()
+			}
+			if problem != "" {
+				st.LastError = strings.TrimPrefix(st.LastError+"; "+problem, "; ")
+			}
+			if stopped {
+				st.Announcing, st.Interfaces = false, nil
+			}
 			s.publish(st)
-			return nil
-		case <-poll.C:
-			r.refresh(time.Now())
-		case p := <-r.in:
-			e.receive(time.Now(), p)
-		case <-timer.C:
-		}
+		},
 	}
-}
-
-// runner holds Run's state besides the engine.
-type runner struct {
-	log   *slog.Logger
-	e     *engine
-	list  func(names []string) ([]netif.Interface, []string, error)
-	open  func(in chan<- inPacket, log *slog.Logger) (transport, error)
-	names []string // Server.Interfaces
-
-	in      chan inPacket
-	tr      transport    // nil until an interface is usable
-	joined  map[int]bool // interface index -> tr.join succeeded
-	problem string       // the problem last logged; "" when none
-}
-
-// refresh lists the interfaces, opens the socket once there is one to
-// use, joins and leaves the group, and hands the joined interfaces to the
-// engine.
-func (r *runner) refresh(now time.Time) {
-	infos, problems, err := r.list(r.names)
-	if err != nil {
-		r.report(err.Error())
-		return // keep the current state; try again next time
+	if loop.Run(ctx) {
+		log.Info("SSDP: sent byebye", "udn", d.udn)
 	}
-	var usable []netif.Interface
-	for _, info := range infos {
-		if len(info.V4) > 0 {
-			usable = append(usable, info)
-		}
-	}
-	if len(usable) == 0 {
-		problems = append([]string{ErrNoInterface.Error() + "; waiting for one"}, problems...)
-	}
-	if len(usable) > 0 && r.tr == nil {
-		tr, err := r.open(r.in, r.log)
-		if err != nil {
-			problems = append(problems, err.Error())
-			usable = nil
-		} else {
-			r.tr = tr
-		}
-	}
-	var joined []netif.Interface
-	inUse := map[int]bool{}
-	for _, info := range usable {
-		if !r.joined[info.Index] {
-			if err := r.tr.join(info); err != nil {
-				problems = append(problems, err.Error())
-				continue
-			}
-			r.joined[info.Index] = true
-		}
-		inUse[info.Index] = true
-		joined = append(joined, info)
-	}
-	for idx := range r.joined {
-		if !inUse[idx] {
-			r.tr.leave(idx)
-			delete(r.joined, idx)
-		}
-	}
-	r.e.setInterfaces(now, joined)
-	r.report(strings.Join(problems, "; "))
-}
-
-// report logs a problem when it differs from the last one.
-func (r *runner) report(problem string) {
-	if problem == r.problem {
-		return
-	}
-	switch {
-	case problem != "":
-		r.log.Warn("SSDP: " + problem)
-	case r.problem != "":
-		r.log.Info("SSDP: problem solved", "was", r.problem)
-	}
-	r.problem = problem
-}
-
-// status is the engine's status with the runner's problems and the
-// packets the transport dropped.
-func (r *runner) status() Status {
-	st := r.e.status()
-	if r.tr != nil {
-		st.Dropped.RateLimited += r.tr.overflowed()
-	}
-	if r.problem != "" {
-		st.LastError = strings.TrimPrefix(st.LastError+"; "+r.problem, "; ")
-	}
-	return st
-}
-
-func (r *runner) send(pkts []outPacket) {
-	if r.tr == nil {
-		return
-	}
-	for _, p := range pkts {
-		if err := r.tr.send(p); err != nil {
-			// An interface that just went away; the next refresh
-			// notices.
-			r.log.Debug("SSDP: send failed", "interface", p.ifIndex, "to", p.dst, "err", err)
-		}
-	}
-}
-
-func (r *runner) closeTransport() {
-	if r.tr != nil {
-		r.tr.close()
-	}
+	return nil
 }

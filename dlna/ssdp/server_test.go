@@ -6,61 +6,26 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/mcast/mcasttest"
 	"github.com/mediaftpd/mediaftpd/internal/netif"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 // fakeTransport records what Run does with its socket; no socket is
-// opened.
+// opened. It reports 3 datagrams dropped.
 type fakeTransport struct {
-	mu     sync.Mutex
-	in     chan<- inPacket
-	joined map[int]bool
-	left   []int
-	sent   []outPacket
-	closed bool
+	*mcasttest.Transport[inPacket, outPacket]
 }
 
-func (f *fakeTransport) join(info netif.Interface) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.joined[info.Index] = true
-	return nil
-}
-
-func (f *fakeTransport) leave(index int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.joined, index)
-	f.left = append(f.left, index)
-}
-
-func (f *fakeTransport) send(p outPacket) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, p)
-	return nil
-}
-
-func (f *fakeTransport) overflowed() uint64 { return 3 }
-
-func (f *fakeTransport) close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closed = true
-	return nil
-}
+func (fakeTransport) overflowed() uint64 { return 3 }
 
 // sentWith returns the packets sent so far whose text contains s.
-func (f *fakeTransport) sentWith(s string) []outPacket {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f fakeTransport) sentWith(s string) []outPacket {
 	var out []outPacket
-	for _, p := range f.sent {
+	for _, p := range f.Sent() {
 		if strings.Contains(string(p.data), s) {
 			out = append(out, p)
 		}
@@ -68,27 +33,8 @@ func (f *fakeTransport) sentWith(s string) []outPacket {
 	return out
 }
 
-// fakeInterfaces is a settable interface list.
-type fakeInterfaces struct {
-	mu       sync.Mutex
-	list     []netif.Interface
-	problems []string
-}
-
-func (f *fakeInterfaces) set(list []netif.Interface, problems ...string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.list, f.problems = list, problems
-}
-
-func (f *fakeInterfaces) get([]string) ([]netif.Interface, []string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.list, f.problems, nil
-}
-
 func testServer() *Server {
-	log, _ := testLogger()
+	log, _ := mcasttest.Logger()
 	return &Server{
 		UDN:          testUDN,
 		DeviceType:   mediaServer,
@@ -102,34 +48,15 @@ func testServer() *Server {
 
 // startFake runs s with fake interfaces and transport until the test
 // ends; stop ends Run and returns its error.
-func startFake(t *testing.T, s *Server, ifs *fakeInterfaces) (tr *fakeTransport, stop func() error) {
+func startFake(t *testing.T, s *Server, ifs *mcasttest.Interfaces) (tr fakeTransport, stop func() error) {
 	t.Helper()
-	tr = &fakeTransport{joined: map[int]bool{}}
-	s.listInterfaces = ifs.get
-	s.openTransport = func(in chan<- inPacket, _ *slog.Logger) (transport, error) {
-		tr.mu.Lock()
-		tr.in = in
-		tr.mu.Unlock()
+	tr = fakeTransport{&mcasttest.Transport[inPacket, outPacket]{}}
+	s.listInterfaces = ifs.List
+	s.openTransport = func(in chan<- inPacket, log *slog.Logger) (transport, error) {
+		tr.Open(in, log)
 		return tr, nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- s.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-ran:
-			case <-time.After(5 * time.Second):
-				err = errors.New("Run did not return")
-			}
-		})
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return tr, stop
+	return tr, mcasttest.Start(t, nil, s.Run)
 }
 
 func TestNilServerIsDisabled(t *testing.T) {
@@ -191,15 +118,15 @@ func TestRunRejectsBadFields(t *testing.T) {
 // why in the status.
 func TestRunWithoutInterface(t *testing.T) {
 	s := testServer()
-	ifs := &fakeInterfaces{}
-	ifs.set(nil, "interface eth9 does not exist")
+	ifs := &mcasttest.Interfaces{}
+	ifs.Set(nil, "interface eth9 does not exist")
 	tr, stop := startFake(t, s, ifs)
 	testtool.WaitFor(t, "a status", func() bool { return s.Status().LastError != "" })
 	if st := s.Status(); !strings.Contains(st.LastError, ErrNoInterface.Error()) || !strings.Contains(st.LastError, "eth9") || st.Announcing {
 		t.Errorf("status %+v", st)
 	}
 	// The interface gets its address: announced.
-	ifs.set([]netif.Interface{eth0})
+	ifs.Set([]netif.Interface{eth0})
 	testtool.WaitFor(t, "announcing", func() bool { return s.Status().Announcing })
 	if st := s.Status(); st.LastError != "" || len(st.Interfaces) != 1 || st.Interfaces[0].Location != testLocation(ip("192.168.1.20")) {
 		t.Errorf("status %+v", st)
@@ -218,15 +145,12 @@ func TestRunLifecycle(t *testing.T) {
 	s := testServer()
 	s.NotifyInterval = time.Hour
 	s.MaxAge = 3 * time.Hour
-	ifs := &fakeInterfaces{}
-	ifs.set([]netif.Interface{eth0})
+	ifs := &mcasttest.Interfaces{}
+	ifs.Set([]netif.Interface{eth0})
 	tr, stop := startFake(t, s, ifs)
 	testtool.WaitFor(t, "the start-up pair", func() bool { return len(tr.sentWith("ssdp:alive")) == 12 })
 
-	tr.mu.Lock()
-	in := tr.in
-	tr.mu.Unlock()
-	in <- inPacket{ifIndex: eth0.Index, src: tv, dst: mcGroup, data: msearch(registrar, "1")}
+	tr.In() <- inPacket{ifIndex: eth0.Index, src: tv, dst: mcGroup, data: msearch(registrar, "1")}
 	testtool.WaitFor(t, "the reply", func() bool { return len(tr.sentWith("HTTP/1.1 200 OK")) == 1 })
 	if r := tr.sentWith("HTTP/1.1 200 OK")[0]; r.dst != tv || !strings.Contains(string(r.data), "ST: "+registrar+"\r\n") {
 		t.Errorf("reply %v %q", r.dst, r.data)
@@ -236,21 +160,17 @@ func TestRunLifecycle(t *testing.T) {
 		return st.Searches == 1 && st.Answered == 1 && st.Replies == 1
 	})
 
-	ifs.set([]netif.Interface{eth0, wlan0})
+	ifs.Set([]netif.Interface{eth0, wlan0})
 	testtool.WaitFor(t, "wlan0 announced", func() bool {
 		return len(tr.sentWith("LOCATION: http://10.0.0.7:8200/rootDesc.xml")) == 12
 	})
-	tr.mu.Lock()
-	joined := len(tr.joined)
-	tr.mu.Unlock()
-	if joined != 2 {
+	if joined := len(tr.Joined()); joined != 2 {
 		t.Errorf("joined %d interfaces", joined)
 	}
-	ifs.set([]netif.Interface{wlan0})
+	ifs.Set([]netif.Interface{wlan0})
 	testtool.WaitFor(t, "eth0 left", func() bool {
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		return len(tr.left) == 1 && tr.left[0] == eth0.Index
+		left := tr.Left()
+		return len(left) == 1 && left[0] == eth0.Index
 	})
 
 	st := s.Status()
@@ -269,10 +189,7 @@ func TestRunLifecycle(t *testing.T) {
 			t.Errorf("byebye on %d", p.ifIndex)
 		}
 	}
-	tr.mu.Lock()
-	closed := tr.closed
-	tr.mu.Unlock()
-	if !closed {
+	if !tr.Closed() {
 		t.Error("transport not closed")
 	}
 	if st := s.Status(); st.Announcing || len(st.Interfaces) != 0 || !st.Enabled {
