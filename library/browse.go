@@ -249,6 +249,7 @@ func fileEntry(f *fileRec) Entry {
 		Name:    f.name,
 		Size:    f.size,
 		ModTime: time.Unix(0, f.mtime),
+		Ino:     f.ino,
 		Added:   time.Unix(0, f.added),
 		Kind:    KindOf(f.name),
 	}

@@ -16,6 +16,10 @@ type Entry struct {
 	Size int64
 	// ModTime is a file's modification time. For a folder it is zero.
 	ModTime time.Time
+	// Ino is a file's inode number: with Size and ModTime it tells one
+	// version of a file from another (a file replaced by another of the
+	// same size and time). 0 for a folder.
+	Ino uint64
 	// Added is when the index saw a file appear; see Addition.Added.
 	Added time.Time
 	// Kind is a file's kind, from its name; Other for a folder.

@@ -11,14 +11,14 @@ import (
 type fileID struct{ dev, ino uint64 }
 
 // fileRec is one indexed file. The index holds one per file, so it is kept
-// to a name and three numbers: 40 bytes on a 64-bit system plus the
-// name's bytes. The kind is not stored; KindOf finds it again from the
-// name.
+// to a name and four numbers: 48 bytes on a 64-bit system plus the name's
+// bytes. The kind is not stored; KindOf finds it again from the name.
 type fileRec struct {
 	name  string
 	size  int64
-	mtime int64 // Unix nanoseconds
-	added int64 // Unix nanoseconds; see Addition.Added
+	mtime int64  // Unix nanoseconds
+	ino   uint64 // inode number: with size and mtime, the file's version
+	added int64  // Unix nanoseconds; see Addition.Added
 }
 
 // dirNode is one indexed folder. Its children are sorted by name, so a
@@ -149,9 +149,9 @@ func (ix *index) parentOf(rel string) (parent *dirNode, name, at string) {
 // putFile records that the file name in d, at rel, has the given size and
 // modification time. A new file is recorded as added at the given time. It
 // reports whether the index changed.
-func (ix *index) putFile(d *dirNode, rel, name string, size, mtime, added int64) bool {
+func (ix *index) putFile(d *dirNode, rel, name string, size, mtime int64, ino uint64, added int64) bool {
 	i, ok := d.fileIndex(name)
-	if ok && d.files[i].size == size && d.files[i].mtime == mtime {
+	if ok && d.files[i].size == size && d.files[i].mtime == mtime && d.files[i].ino == ino {
 		return false
 	}
 	ix.mu.Lock()
@@ -160,11 +160,11 @@ func (ix *index) putFile(d *dirNode, rel, name string, size, mtime, added int64)
 	if ok {
 		f := &d.files[i]
 		ix.counts.bytes += size - f.size
-		f.size, f.mtime = size, mtime
+		f.size, f.mtime, f.ino = size, mtime, ino
 		ix.recent.resize(rel, size)
 		return true
 	}
-	d.files = slices.Insert(d.files, i, fileRec{name: name, size: size, mtime: mtime, added: added})
+	d.files = slices.Insert(d.files, i, fileRec{name: name, size: size, mtime: mtime, ino: ino, added: added})
 	d.order.Store(nil)
 	ix.counts.addFile(name, size, 1)
 	ix.recent.offer(rel, size, added)
@@ -358,7 +358,7 @@ func sameEntries(a, b *dirNode) bool {
 	}
 	for i := range a.files {
 		x, y := &a.files[i], &b.files[i]
-		if x.name != y.name || x.size != y.size || x.mtime != y.mtime {
+		if x.name != y.name || x.size != y.size || x.mtime != y.mtime || x.ino != y.ino {
 			return false
 		}
 	}

@@ -724,7 +724,8 @@ func (x *indexer) reconcile(rel string, e *pendingEntry, now time.Time) bool {
 			x.ix.removeDir(d, dirAt, rel, x.unwatch)
 			changed = true
 		}
-		return x.ix.putFile(d, rel, name, fi.Size(), fi.ModTime().UnixNano(), now.UnixNano()) || changed
+		id, _ := idOf(fi)
+		return x.ix.putFile(d, rel, name, fi.Size(), fi.ModTime().UnixNano(), id.ino, now.UnixNano()) || changed
 
 	default: // a folder
 		id, _ := idOf(fi)

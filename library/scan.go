@@ -258,7 +258,8 @@ func (s *scanner) entry(d *dirNode, rel string, fi fs.FileInfo, files *[]fileRec
 		if added == 0 {
 			added = changeTime(fi)
 		}
-		*files = append(*files, fileRec{name: name, size: fi.Size(), mtime: fi.ModTime().UnixNano(), added: added})
+		id, _ := idOf(fi)
+		*files = append(*files, fileRec{name: name, size: fi.Size(), mtime: fi.ModTime().UnixNano(), ino: id.ino, added: added})
 	case fi.IsDir():
 		c := &dirNode{name: name, parent: d}
 		if s.visit(c, fi) {
