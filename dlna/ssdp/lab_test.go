@@ -57,18 +57,11 @@ func newLab(t *testing.T) *lab {
 }
 
 // labServer is the Server the lab tests run: mediaftpd's device and
-// services.
+// services, as testServer, polling the interfaces every 100 ms.
 func labServer() *Server {
-	log, _ := mcasttest.Logger()
-	return &Server{
-		UDN:          testUDN,
-		DeviceType:   mediaServer,
-		ServiceTypes: []string{contentDir, connMgr, registrar},
-		Location:     testLocation,
-		ServerHeader: serverHeader,
-		Logger:       log,
-		PollInterval: 100 * time.Millisecond,
-	}
+	s := testServer()
+	s.PollInterval = 100 * time.Millisecond
+	return s
 }
 
 // startServer runs s in the server's namespace until the test ends;
