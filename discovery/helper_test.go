@@ -30,15 +30,13 @@ import (
 // server or one of the clients, printing "EVENT <json>" lines. Run
 // normally, it does nothing.
 func TestHelperProcess(t *testing.T) {
-	mode, params, err := helper.Mode()
-	if mode == "" && err == nil {
+	// Mode exits a helper that finds itself in the namespace the tests
+	// were started in: mDNS never goes there.
+	mode, params := helper.Mode()
+	if mode == "" {
 		return
 	}
-	// Never talk mDNS in the namespace the tests were started in.
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
-		os.Exit(3)
-	}
+	var err error
 	switch mode {
 	case "serve":
 		err = helperServe(params)

@@ -3,6 +3,7 @@ package netlab
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 )
@@ -14,8 +15,8 @@ import (
 // its environment asks for when started by [Lab.StartHelper]:
 //
 //	func TestHelperProcess(t *testing.T) {
-//		mode, params, err := helper.Mode()
-//		if mode == "" && err == nil {
+//		mode, params := helper.Mode()
+//		if mode == "" {
 //			return // a normal test run
 //		}
 //		...
@@ -37,9 +38,9 @@ type Helper struct {
 	MachineNSEnv string
 }
 
-// ErrMachineNS is what [Helper.Mode] returns in a helper process that
-// finds itself in the test machine's own network namespace (or cannot
-// tell where it is): it must not talk to the real network.
+// ErrMachineNS is what [Helper.Mode] prints before it exits in a helper
+// process that finds itself in the test machine's own network namespace
+// (or cannot tell where it is).
 var ErrMachineNS = errors.New("refusing to run in the test machine's own network namespace")
 
 // StartHelper starts the test binary in namespace ns as a helper process
@@ -65,17 +66,20 @@ func (l *Lab) StartHelper(h Helper, name, ns, mode string, params any) *Proc {
 }
 
 // Mode returns the mode and the parameters (JSON) of this process when it
-// is a helper started by [Lab.StartHelper], and "" when it is not. A
-// helper in the test machine's own network namespace gets ErrMachineNS
-// and must exit at once.
-func (h Helper) Mode() (mode string, params []byte, err error) {
+// is a helper started by [Lab.StartHelper], and "" when it is not (a
+// normal test run, where the helper's test function returns at once). A
+// helper that finds itself in the test machine's own network namespace,
+// or cannot tell, prints ErrMachineNS and exits with status 3: it must
+// not talk to the real network.
+func (h Helper) Mode() (mode string, params []byte) {
 	mode = os.Getenv(h.ModeEnv)
 	if mode == "" {
-		return "", nil, nil
+		return "", nil
 	}
 	here := CurrentNS()
 	if machine := os.Getenv(h.MachineNSEnv); here == 0 || machine == "" || machine == strconv.FormatUint(here, 10) {
-		return mode, nil, ErrMachineNS
+		fmt.Fprintln(os.Stderr, "helper:", ErrMachineNS)
+		os.Exit(3)
 	}
-	return mode, []byte(os.Getenv(h.ParamsEnv)), nil
+	return mode, []byte(os.Getenv(h.ParamsEnv))
 }

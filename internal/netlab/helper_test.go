@@ -30,13 +30,9 @@ type echoed struct {
 // TestHelperProcess is not a test: run by StartHelper, it acts as the
 // helper its environment names. Run normally, it does nothing.
 func TestHelperProcess(t *testing.T) {
-	mode, params, err := helper.Mode()
-	if mode == "" && err == nil {
+	mode, params := helper.Mode()
+	if mode == "" {
 		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "helper:", err)
-		os.Exit(3)
 	}
 	var e echoed
 	if mode != "echo" || json.Unmarshal(params, &e.Params) != nil {
