@@ -102,7 +102,7 @@ func (t *udpTransport) Leave(index int) {
 }
 
 // Send sends p; a failure is an interface that just went away, which the
-// next refresh notices.
+// next poll of the interfaces notices.
 func (t *udpTransport) Send(p outPacket) {
 	if err := t.send(p); err != nil {
 		t.log.Debug("mDNS: send failed", "interface", p.ifIndex, "err", err)

@@ -72,7 +72,7 @@ func (t *udpTransport) Join(info netif.Interface) error {
 func (t *udpTransport) Leave(index int) { t.c.Leave(index) }
 
 // Send sends p; a failure is an interface that just went away, which the
-// next refresh notices.
+// next poll of the interfaces notices.
 func (t *udpTransport) Send(p outPacket) {
 	if err := t.c.WriteTo(p.data, p.ifIndex, p.src, p.dst); err != nil {
 		t.log.Debug("SSDP: send failed", "interface", p.ifIndex, "to", p.dst, "err", err)
