@@ -258,11 +258,10 @@ func (s *Server) check(bootID int64) (device, error) {
 // Run announces the device and answers searches until ctx is done, then
 // sends NOTIFY ssdp:byebye for every notification type on every
 // interface where it announced (twice, in case one is lost), and returns
-// nil. It returns an error
-// wrapping ErrInvalid at once if the fields are unusable. Everything that
-// can go wrong later (no interface, a socket that cannot be opened) is
-// logged, shown in Status and retried: a failing SSDP must not stop the
-// rest of the server.
+// nil. It returns an error wrapping ErrInvalid at once if the fields are
+// unusable. Everything that can go wrong later (no interface, a socket
+// that cannot be opened) is logged, shown in Status and retried: a
+// failing SSDP must not stop the rest of the server.
 //
 // Run follows the interfaces: one that comes up, gets or changes an IPv4
 // address is announced, or announced again, within PollInterval.
