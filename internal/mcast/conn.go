@@ -68,8 +68,16 @@ type Conn struct {
 	group  netip.AddrPort
 	v4     *ipv4.PacketConn // one of v4 and v6 is set
 	v6     *ipv6.PacketConn
+	pc     groupConn    // the one that is set
 	joined map[int]bool // interface index -> group joined
 	wg     sync.WaitGroup
+}
+
+// groupConn is what ipv4.PacketConn and ipv6.PacketConn do alike.
+type groupConn interface {
+	JoinGroup(ifi *net.Interface, group net.Addr) error
+	LeaveGroup(ifi *net.Interface, group net.Addr) error
+	Close() error
 }
 
 // Listen opens the socket and starts reading it. It returns the error of
@@ -87,6 +95,7 @@ func Listen(cfg Config) (*Conn, error) {
 	c := &Conn{group: cfg.Group, joined: map[int]bool{}}
 	if network == "udp4" {
 		c.v4 = ipv4.NewPacketConn(pc)
+		c.pc = c.v4
 		err = errors.Join(
 			c.v4.SetControlMessage(ipv4.FlagInterface|ipv4.FlagDst, true),
 			c.v4.SetMulticastTTL(cfg.HopLimit),
@@ -97,6 +106,7 @@ func Listen(cfg Config) (*Conn, error) {
 		}
 	} else {
 		c.v6 = ipv6.NewPacketConn(pc)
+		c.pc = c.v6
 		err = errors.Join(
 			c.v6.SetControlMessage(ipv6.FlagInterface|ipv6.FlagDst, true),
 			c.v6.SetMulticastHopLimit(cfg.HopLimit),
@@ -167,14 +177,7 @@ func (c *Conn) Join(info netif.Interface) error {
 	if c.joined[info.Index] {
 		return nil
 	}
-	ifi := &net.Interface{Index: info.Index, Name: info.Name}
-	group := &net.UDPAddr{IP: c.group.Addr().AsSlice()}
-	var err error
-	if c.v4 != nil {
-		err = c.v4.JoinGroup(ifi, group)
-	} else {
-		err = c.v6.JoinGroup(ifi, group)
-	}
+	err := c.pc.JoinGroup(&net.Interface{Index: info.Index, Name: info.Name}, &net.UDPAddr{IP: c.group.Addr().AsSlice()})
 	if err != nil && !errors.Is(err, syscall.EADDRINUSE) {
 		return err
 	}
@@ -188,13 +191,7 @@ func (c *Conn) Leave(index int) {
 	if !c.joined[index] {
 		return
 	}
-	ifi := &net.Interface{Index: index}
-	group := &net.UDPAddr{IP: c.group.Addr().AsSlice()}
-	if c.v4 != nil {
-		c.v4.LeaveGroup(ifi, group)
-	} else {
-		c.v6.LeaveGroup(ifi, group)
-	}
+	c.pc.LeaveGroup(&net.Interface{Index: index}, &net.UDPAddr{IP: c.group.Addr().AsSlice()})
 	delete(c.joined, index)
 }
 
@@ -223,12 +220,7 @@ func (c *Conn) WriteTo(b []byte, ifIndex int, src netip.Addr, dst netip.AddrPort
 
 // Close closes the socket and waits for its reading goroutine to end.
 func (c *Conn) Close() error {
-	var err error
-	if c.v4 != nil {
-		err = c.v4.Close()
-	} else {
-		err = c.v6.Close()
-	}
+	err := c.pc.Close()
 	c.wg.Wait()
 	return err
 }
