@@ -101,6 +101,15 @@ func TestConn(t *testing.T) {
 			if err := s.Join(srvIf); err != nil {
 				t.Errorf("joining again: %v", err)
 			}
+			// Another program may hold the port too (SO_REUSEADDR).
+			l.In(t, srv, func() {
+				other, err := mcast.Listen(mcast.Config{Group: group, HopLimit: 2, MaxDatagram: 100})
+				if err != nil {
+					t.Errorf("a second socket on the port: %v", err)
+					return
+				}
+				other.Close()
+			})
 
 			if err := cl.WriteTo([]byte("search"), cliIf.Index, netip.Addr{}, group); err != nil {
 				t.Fatal(err)
