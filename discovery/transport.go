@@ -93,6 +93,7 @@ func (t *udpTransport) Join(info netif.Interface) error {
 
 func (t *udpTransport) joined(c *mcast.Conn, index int) bool { return c != nil && c.Joined(index) }
 
+// Leave leaves the group on the interface with every IP version joined.
 func (t *udpTransport) Leave(index int) {
 	for _, c := range []*mcast.Conn{t.v4, t.v6} {
 		if c != nil {
@@ -132,6 +133,7 @@ func (t *udpTransport) send(p outPacket) error {
 	return errors.Join(errs...)
 }
 
+// Close closes both sockets and waits for their readers.
 func (t *udpTransport) Close() error {
 	var errs []error
 	for _, c := range []*mcast.Conn{t.v4, t.v6} {

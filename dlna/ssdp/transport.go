@@ -62,6 +62,7 @@ func (t *udpTransport) receive(in chan<- inPacket, d mcast.Datagram) {
 	}
 }
 
+// Join joins the SSDP group on the interface.
 func (t *udpTransport) Join(info netif.Interface) error {
 	if err := t.c.Join(info); err != nil {
 		return fmt.Errorf("joining the SSDP group on %s: %w", info.Name, err)
@@ -69,6 +70,7 @@ func (t *udpTransport) Join(info netif.Interface) error {
 	return nil
 }
 
+// Leave leaves the group on the interface.
 func (t *udpTransport) Leave(index int) { t.c.Leave(index) }
 
 // Send sends p; a failure is an interface that just went away, which the
@@ -81,4 +83,5 @@ func (t *udpTransport) Send(p outPacket) {
 
 func (t *udpTransport) overflowed() uint64 { return t.dropped.Load() }
 
+// Close closes the socket and waits for its reader.
 func (t *udpTransport) Close() error { return t.c.Close() }
