@@ -21,4 +21,5 @@ require (
 require (
 	github.com/cenkalti/backoff v2.2.1+incompatible // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
 )

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// fillPercent is how full bbolt fills the pages of a share's details when
+// it splits them: details are mostly written once, in roughly the order of
+// their keys (a scan's order), so full pages keep the file small.
+const fillPercent = 0.9
+
+// eachChunk is how many entries EachDetails reads per read transaction.
+const eachChunk = 1024
+
+// DetailsRaw returns the details of share/rel as stored by PutDetailsRaw
+// (probe's Details.MarshalBinary), if they are known and were recorded
+// for the stamp st.
+func (s *Store) DetailsRaw(share, rel string, st Stamp) ([]byte, bool) {
+	k := dkey{share, rel}
+	s.mu.Lock()
+	p, put, forgotten := s.pending.lookup(k)
+	if !put && !forgotten {
+		p, put, forgotten = s.inflight.lookup(k)
+	}
+	s.mu.Unlock()
+	switch {
+	case put && p.st == st:
+		return bytes.Clone(p.raw), true
+	case put || forgotten:
+		return nil, false
+	}
+	var raw []byte
+	ok := false
+	s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDetails).Bucket([]byte(share))
+		if b == nil {
+			return nil
+		}
+		v := b.Get(relKey(rel))
+		if v == nil {
+			return nil
+		}
+		got, r, err := decodeDetails(v)
+		if err != nil || got != st {
+			return nil
+		}
+		raw, ok = append([]byte{}, r...), true
+		return nil
+	})
+	return raw, ok
+}
+
+// PutDetailsRaw records the details of share/rel for the stamp st: raw
+// is probe's Details.MarshalBinary. It is queued (see the package
+// documentation); the error is a bad name, ErrClosed, or the error of an
+// earlier queued write that failed (reported once).
+func (s *Store) PutDetailsRaw(share, rel string, st Stamp, raw []byte) error {
+	if err := checkShare(share); err != nil {
+		return err
+	}
+	if err := checkRel(rel); err != nil {
+		return err
+	}
+	return s.enqueue(func(q *queue) { q.put(dkey{share, rel}, pendingPut{st: st, raw: bytes.Clone(raw)}) })
+}
+
+// ForgetDetails removes the details of share/rel and of everything below
+// it (a file or folder gone); rel "" is the whole share. It is queued like
+// PutDetailsRaw, and reads see it at once.
+func (s *Store) ForgetDetails(share, rel string) error {
+	if err := checkShare(share); err != nil {
+		return err
+	}
+	if rel != "" {
+		if err := checkRel(rel); err != nil {
+			return err
+		}
+	}
+	return s.enqueue(func(q *queue) { q.forget(dkey{share, rel}) })
+}
+
+// ForgetShare removes the details of every file of share (a share
+// removed). Positions stay: a share added again resumes where it was.
+func (s *Store) ForgetShare(share string) error {
+	return s.ForgetDetails(share, "")
+}
+
+// enqueue adds a write to the queue and writes the queue when it is full
+// or arms the timer that writes it after MaxDelay.
+func (s *Store) enqueue(add func(*queue)) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	add(s.pending)
+	full := s.pending.len() >= s.opts.MaxBatch
+	if !full && s.timer == nil {
+		s.timer = time.AfterFunc(s.opts.MaxDelay, s.flushLater)
+	}
+	err := s.lastErr
+	s.lastErr = nil
+	s.mu.Unlock()
+	if full {
+		// Written by the caller: a writer faster than the disk waits.
+		if ferr := s.Flush(); ferr != nil {
+			return ferr
+		}
+	}
+	return err
+}
+
+// flushLater writes the queue when MaxDelay has passed.
+func (s *Store) flushLater() {
+	if err := s.Flush(); err != nil {
+		s.log.Error("store: writing media details failed", "err", err)
+		s.mu.Lock()
+		s.lastErr = err
+		s.mu.Unlock()
+	}
+}
+
+// Flush writes the queued puts and forgets in one transaction. When it
+// fails, they are lost (the files are probed again) and the error is
+// returned.
+func (s *Store) Flush() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	batch := s.pending
+	if batch.len() == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	s.pending = newQueue()
+	s.inflight = batch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight = nil
+		s.mu.Unlock()
+	}()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		top := tx.Bucket(bucketDetails)
+		for _, f := range batch.forgets {
+			if err := forget(top, f); err != nil {
+				return err
+			}
+		}
+		buckets := map[string]*bolt.Bucket{}
+		for k, p := range batch.puts {
+			b := buckets[k.share]
+			if b == nil {
+				var err error
+				if b, err = top.CreateBucketIfNotExists([]byte(k.share)); err != nil {
+					return err
+				}
+				b.FillPercent = fillPercent
+				buckets[k.share] = b
+			}
+			if err := b.Put(relKey(k.rel), encodeDetails(p.st, p.raw)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: write %d media details: %w", batch.len(), s.closedErr(err))
+	}
+	s.batches.Add(1)
+	return nil
+}
+
+// forget deletes f's details from top, the details bucket.
+func forget(top *bolt.Bucket, f dkey) error {
+	if f.rel == "" {
+		if err := top.DeleteBucket([]byte(f.share)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
+		return nil
+	}
+	b := top.Bucket([]byte(f.share))
+	if b == nil {
+		return nil
+	}
+	key := relKey(f.rel)
+	if err := b.Delete(key); err != nil {
+		return err
+	}
+	prefix := append(key, sep)
+	c := b.Cursor()
+	// Seek again after each delete: a cursor's Next after Delete skips.
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachDetails calls fn with the path and stamp of every file of share
+// with details, in key order (a depth-first walk, siblings in byte order
+// of their names), until fn returns false: a restart's check. It writes
+// the queue first, and reads the store in chunks of a thousand entries,
+// each in its own read transaction, so fn may call any method (forget,
+// put) and memory stays small whatever the share's size. Entries added or
+// removed during the walk may or may not be seen.
+func (s *Store) EachDetails(share string, fn func(rel string, st Stamp) bool) error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	type entry struct {
+		rel string
+		st  Stamp
+	}
+	chunk := make([]entry, 0, eachChunk)
+	var after []byte // the last key seen
+	for {
+		chunk = chunk[:0]
+		err := s.db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketDetails).Bucket([]byte(share))
+			if b == nil {
+				return nil
+			}
+			c := b.Cursor()
+			var k, v []byte
+			if after == nil {
+				k, v = c.First()
+			} else if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+			for ; k != nil && len(chunk) < eachChunk; k, v = c.Next() {
+				st, _, err := decodeDetails(v)
+				if err != nil {
+					continue // checked at Open; skipped rather than fail a walk
+				}
+				chunk = append(chunk, entry{keyRel(k), st})
+				after = append(after[:0], k...)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: read details of %q: %w", share, s.closedErr(err))
+		}
+		for _, e := range chunk {
+			if !fn(e.rel, e.st) {
+				return nil
+			}
+		}
+		if len(chunk) < eachChunk {
+			return nil
+		}
+	}
+}
