@@ -165,10 +165,13 @@ func (o Options) setAside(path, kind string, why error, log *slog.Logger) error 
 		}
 		aside = fmt.Sprintf("%s.%s-%s-%d", path, kind, o.Now().UTC().Format("20060102T150405Z"), i)
 	}
-	if err := os.Rename(path, aside); err != nil {
-		return fmt.Errorf("store: %s is %s (%v) and cannot be set aside: %w", path, kind, why, err)
+	if kind == "corrupt" {
+		why = fmt.Errorf("corrupt (%w)", why)
 	}
-	log.Warn(fmt.Sprintf("store: set aside, a new one is made: %v", why), "file", path, "moved_to", aside)
+	if err := os.Rename(path, aside); err != nil {
+		return fmt.Errorf("store: %s: %v, and it cannot be set aside: %w", path, why, err)
+	}
+	log.Warn(fmt.Sprintf("store: %v: set aside, starting a new one", why), "file", path, "moved_to", aside)
 	return nil
 }
 

@@ -55,6 +55,22 @@ func (o Options) openOnce(path string, log *slog.Logger) (db *bolt.DB, again boo
 		return nil, false, fmt.Errorf("%w: %s", ErrLocked, filepath.Dir(path))
 	case err != nil && isSystemError(err):
 		return nil, false, fmt.Errorf("store: open %s: %w", path, err)
+	case errors.Is(err, errFault):
+		// bbolt faulted after mapping the file and its mapping stays: the
+		// mapping keeps the lock, so we still hold it and set the file
+		// aside under it (the mapping of the file set aside stays
+		// unused until the process ends).
+		same := f != nil && sameFile(f, path)
+		if f != nil {
+			f.Close()
+		}
+		if !same {
+			return nil, true, nil
+		}
+		if err := o.setAside(path, "corrupt", err, log); err != nil {
+			return nil, false, err
+		}
+		return nil, true, nil
 	case err != nil:
 		// bbolt refused the file. It let go of its lock: take one of our
 		// own to set the file aside, so that two processes starting at
@@ -94,7 +110,7 @@ func (o Options) openOnce(path string, log *slog.Logger) (db *bolt.DB, again boo
 			}
 			why = err
 		case verdictNewer:
-			err := o.setAside(path, "newer", fmt.Errorf("written by a newer mediaftpd (format %d; this one reads up to %d)", format, o.currentFormat()), log)
+			err := o.setAside(path, "newer", fmt.Errorf("written by a newer mediaftpd (format %d, this one reads up to %d)", format, o.currentFormat()), log)
 			db.Close()
 			return nil, err == nil, err
 		}
@@ -108,7 +124,8 @@ func (o Options) openOnce(path string, log *slog.Logger) (db *bolt.DB, again boo
 }
 
 // openBolt opens path with bbolt, turning a memory fault or panic while
-// bbolt reads a damaged file into errFault. f is the file bbolt holds.
+// bbolt reads a damaged file into errFault. f is the file bbolt opened
+// (after errFault, the caller closes it).
 func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, f *os.File, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	opts := &bolt.Options{
@@ -123,10 +140,7 @@ func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, f *os.File, 
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if f != nil {
-				f.Close() // lets go of the lock; bbolt's mapping stays, unused
-			}
-			db, f, err = nil, nil, fmt.Errorf("%w: %v", errFault, r)
+			db, err = nil, fmt.Errorf("%w: %v", errFault, r)
 		}
 	}()
 	db, err = bolt.Open(path, 0o600, opts)

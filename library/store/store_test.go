@@ -462,3 +462,58 @@ func TestStampOf(t *testing.T) {
 		t.Errorf("a replaced file kept its stamp %+v", st)
 	}
 }
+
+// TestConcurrent runs puts, reads, forgets, walks and flushes from several
+// goroutines at once (for the race detector), then checks the end state.
+func TestConcurrent(t *testing.T) {
+	s, _ := newTestStore(t, Options{MaxBatch: 50, MaxDelay: time.Millisecond})
+	const workers, each = 4, 300
+	done := make(chan error, workers+1)
+	for w := range workers {
+		go func() {
+			share := fmt.Sprintf("S%d", w)
+			for i := range each {
+				rel := fmt.Sprintf("f/%04d", i)
+				if err := s.PutDetailsRaw(share, rel, Stamp{Size: int64(i)}, []byte(rel)); err != nil {
+					done <- err
+					return
+				}
+				if raw, ok := s.DetailsRaw(share, rel, Stamp{Size: int64(i)}); !ok || string(raw) != rel {
+					done <- fmt.Errorf("%s/%s: read back %q, %v", share, rel, raw, ok)
+					return
+				}
+				if i%10 == 9 {
+					if err := s.ForgetDetails(share, rel); err != nil {
+						done <- err
+						return
+					}
+				}
+				if i%100 == 0 {
+					s.SetPosition(share, rel, time.Second, time.Now())
+					s.EachDetails(share, func(string, Stamp) bool { return true })
+				}
+			}
+			done <- nil
+		}()
+	}
+	go func() {
+		for range 20 {
+			s.Stats()
+			if err := s.Flush(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range workers + 1 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Flush()
+	st, _ := s.Stats()
+	if want := workers * each * 9 / 10; st.Details != want || st.Positions != workers*each/100 {
+		t.Errorf("stats %+v; want %d details, %d positions", st, want, workers*each/100)
+	}
+}
