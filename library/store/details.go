@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// fillPercent is how full bbolt fills the pages of a share's details when
-// it splits them: details are mostly written once, in roughly the order of
-// their keys (a scan's order), so full pages keep the file small.
-const fillPercent = 0.9
+// How full bbolt fills the pages of a share's details when it splits
+// them: appendFill when a batch adds after the share's last key (a first
+// scan in key order: pages stay full), bbolt's default (half) otherwise
+// (inserts anywhere: full pages would split again at once, leaving
+// mostly empty ones).
+const (
+	appendFill  = 0.95
+	appendShare = 0.9 // of a batch's puts after the last key, for appendFill
+)
 
 // eachChunk is how many entries EachDetails reads per read transaction.
 const eachChunk = 1024
@@ -156,18 +162,8 @@ func (s *Store) Flush() error {
 				return err
 			}
 		}
-		buckets := map[string]*bolt.Bucket{}
-		for k, p := range batch.puts {
-			b := buckets[k.share]
-			if b == nil {
-				var err error
-				if b, err = top.CreateBucketIfNotExists([]byte(k.share)); err != nil {
-					return err
-				}
-				b.FillPercent = fillPercent
-				buckets[k.share] = b
-			}
-			if err := b.Put(relKey(k.rel), encodeDetails(p.st, p.raw)); err != nil {
+		for share, puts := range batch.byShare() {
+			if err := putAll(top, share, puts); err != nil {
 				return err
 			}
 		}
@@ -177,6 +173,29 @@ func (s *Store) Flush() error {
 		return fmt.Errorf("store: write %d media details: %w", batch.len(), s.closedErr(err))
 	}
 	s.batches.Add(1)
+	return nil
+}
+
+// putAll writes puts, sorted by key, into share's bucket below top.
+func putAll(top *bolt.Bucket, share string, puts []keyedPut) error {
+	b, err := top.CreateBucketIfNotExists([]byte(share))
+	if err != nil {
+		return err
+	}
+	after := 0
+	if last, _ := b.Cursor().Last(); last != nil {
+		after = len(puts) - sort.Search(len(puts), func(i int) bool { return bytes.Compare(puts[i].key, last) > 0 })
+	} else {
+		after = len(puts)
+	}
+	if float64(after) >= appendShare*float64(len(puts)) {
+		b.FillPercent = appendFill
+	}
+	for _, p := range puts {
+		if err := b.Put(p.key, encodeDetails(p.st, p.raw)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

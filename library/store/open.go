@@ -96,8 +96,16 @@ func (o Options) openOnce(path string, log *slog.Logger) (db *bolt.DB, again boo
 		v, format, why := check(db, fi.Size(), o.currentFormat())
 		switch v {
 		case verdictCurrent:
+			db.AllocSize = allocSize
+			if ok, _ := wantsCompaction(db, fi.Size()); ok {
+				var err error
+				if db, err = compact(db, path, o.LockTimeout, log); err != nil {
+					log.Warn("store: compaction failed; going on with the store as it is", "err", err)
+				}
+			}
 			return db, false, nil
 		case verdictEmpty:
+			db.AllocSize = allocSize
 			if err := initialize(db, o.currentFormat()); err != nil {
 				db.Close()
 				return nil, false, fmt.Errorf("store: make %s: %w", path, err)

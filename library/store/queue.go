@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
 
 // dkey names a file or folder of a share; rel "" is the whole share.
 type dkey struct{ share, rel string }
@@ -66,4 +70,22 @@ func (q *queue) lookup(k dkey) (p pendingPut, put, forgotten bool) {
 		}
 	}
 	return pendingPut{}, false, false
+}
+
+// keyedPut is a queued put with its key in the store.
+type keyedPut struct {
+	key []byte
+	pendingPut
+}
+
+// byShare returns the queue's puts per share, each sorted by key.
+func (q *queue) byShare() map[string][]keyedPut {
+	m := map[string][]keyedPut{}
+	for k, p := range q.puts {
+		m[k.share] = append(m[k.share], keyedPut{relKey(k.rel), p})
+	}
+	for _, puts := range m {
+		slices.SortFunc(puts, func(a, b keyedPut) int { return bytes.Compare(a.key, b.key) })
+	}
+	return m
 }
