@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,11 +121,23 @@ func (r *refLab) startMiniDLNA(tb testing.TB, port int, name string, verbose boo
 		mode = "-d"
 	}
 	p := r.Start("minidlnad "+name, r.srv, nil, bin, mode, "-f", confPath, "-P", filepath.Join(dir, "minidlna.pid"))
-	// One "Scanning DIR finished (N files)!" per media folder.
-	for range mediaDirs {
-		p.Await(tb, "line", 10*time.Minute, func(ev netlab.Event) bool {
-			return strings.Contains(ev.Line, "Scanning ") && strings.Contains(ev.Line, " finished (")
-		})
+	// One "Scanning DIR finished (N files)!" per media folder, on its
+	// output or in its log file (where it writes instead at times).
+	logPath := filepath.Join(dir, "log", "minidlna.log")
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		logged, _ := os.ReadFile(logPath)
+		if n := strings.Count(p.Output()+string(logged), " finished ("); n >= len(mediaDirs) {
+			break
+		}
+		select {
+		case <-p.Exited():
+			tb.Fatalf("minidlnad exited before its scan finished; output:\n%s\nlog:\n%s", p.Output(), logged)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("minidlnad has not finished its scan in 10 minutes; output:\n%s\nlog:\n%.10000s", p.Output(), logged)
+		}
 	}
 	return &miniDLNA{Proc: p, url: "http://" + refSrvAddr + ":" + strconv.Itoa(port)}
 }
@@ -233,6 +246,9 @@ type cdsPage struct {
 	UpdateID        string
 	Objects         []cdsObject
 	Size            int // bytes of the SOAP answer
+	// Elapsed is from the request written to the answer's last byte
+	// read: the server's time and the transfer, not the dial.
+	Elapsed time.Duration
 }
 
 // cdsObject is a container or item of a DIDL-Lite result.
@@ -299,6 +315,10 @@ func (c *cdsClient) call(ctx context.Context, action string, args [][2]string) (
 	}
 	req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
 	req.Header.Set("SOAPACTION", `"urn:schemas-upnp-org:service:ContentDirectory:1#`+action+`"`)
+	var wrote time.Time
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote = time.Now() },
+	}))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return cdsPage{}, err
@@ -308,7 +328,10 @@ func (c *cdsClient) call(ctx context.Context, action string, args [][2]string) (
 	if err != nil {
 		return cdsPage{}, err
 	}
-	return parseSOAPAnswer(raw, resp.StatusCode)
+	elapsed := time.Since(wrote)
+	page, err := parseSOAPAnswer(raw, resp.StatusCode)
+	page.Elapsed = elapsed
+	return page, err
 }
 
 // parseSOAPAnswer reads the answer to Browse or Search, or its fault.
@@ -401,7 +424,9 @@ func newGenaSink(tb testing.TB, lab *netlab.Lab, ns, addr string) *genaSink {
 		tb.Fatal(err)
 	}
 	g := &genaSink{callback: "http://" + l.Addr().String() + "/notify", events: make(chan genaEvent, 1000)}
-	g.srv = &http.Server{Handler: http.HandlerFunc(g.serveNotify), ReadHeaderTimeout: 10 * time.Second}
+	// A patient server: a publisher may connect long before it sends
+	// (MiniDLNA 1.3.0 connects at SUBSCRIBE and then waits).
+	g.srv = &http.Server{Handler: http.HandlerFunc(g.serveNotify), ReadHeaderTimeout: 10 * time.Minute}
 	go g.srv.Serve(l)
 	tb.Cleanup(func() { g.srv.Close() })
 	return g
