@@ -72,7 +72,7 @@ func TestKillDuringWrites(t *testing.T) {
 			if i < 0 {
 				continue
 			}
-			raw, ok := s.DetailsRaw("S", streamRel(i), streamStamp(i))
+			raw, ok := s.detailsRaw("S", streamRel(i), streamStamp(i))
 			if !ok || !bytes.Equal(raw, streamRaw(i)) {
 				t.Fatalf("kill %d: entry %d: %q, %v", k, i, raw, ok)
 			}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/library/probe"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -23,10 +24,37 @@ const (
 // eachChunk is how many entries EachDetails reads per read transaction.
 const eachChunk = 1024
 
-// DetailsRaw returns the details of share/rel as stored by PutDetailsRaw
-// (probe's Details.MarshalBinary), if they are known and were recorded
-// for the stamp st.
-func (s *Store) DetailsRaw(share, rel string, st Stamp) ([]byte, bool) {
+// Details returns the details of share/rel ("rel" slash-separated, as in
+// package library) if they are known and were recorded for the stamp st:
+// a file changed since (size, modification time or inode) has none.
+// Details that do not decode (written by a newer probe) count as unknown.
+func (s *Store) Details(share, rel string, st Stamp) (probe.Details, bool) {
+	raw, ok := s.detailsRaw(share, rel, st)
+	if !ok {
+		return probe.Details{}, false
+	}
+	var d probe.Details
+	if err := d.UnmarshalBinary(raw); err != nil {
+		return probe.Details{}, false
+	}
+	return d, true
+}
+
+// PutDetails records the details d of share/rel for the stamp st. It is
+// queued (see the package documentation); the error is a bad name,
+// ErrClosed, or the error of an earlier queued write that failed
+// (reported once).
+func (s *Store) PutDetails(share, rel string, st Stamp, d probe.Details) error {
+	raw, err := d.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("store: %s/%s: %w", share, rel, err)
+	}
+	return s.putDetailsRaw(share, rel, st, raw)
+}
+
+// detailsRaw returns the encoded details of share/rel if they are known
+// and were recorded for the stamp st.
+func (s *Store) detailsRaw(share, rel string, st Stamp) ([]byte, bool) {
 	k := dkey{share, rel}
 	s.mu.Lock()
 	p, put, forgotten := s.pending.lookup(k)
@@ -61,11 +89,8 @@ func (s *Store) DetailsRaw(share, rel string, st Stamp) ([]byte, bool) {
 	return raw, ok
 }
 
-// PutDetailsRaw records the details of share/rel for the stamp st: raw
-// is probe's Details.MarshalBinary. It is queued (see the package
-// documentation); the error is a bad name, ErrClosed, or the error of an
-// earlier queued write that failed (reported once).
-func (s *Store) PutDetailsRaw(share, rel string, st Stamp, raw []byte) error {
+// putDetailsRaw queues encoded details of share/rel for the stamp st.
+func (s *Store) putDetailsRaw(share, rel string, st Stamp, raw []byte) error {
 	if err := checkShare(share); err != nil {
 		return err
 	}
@@ -77,7 +102,7 @@ func (s *Store) PutDetailsRaw(share, rel string, st Stamp, raw []byte) error {
 
 // ForgetDetails removes the details of share/rel and of everything below
 // it (a file or folder gone); rel "" is the whole share. It is queued like
-// PutDetailsRaw, and reads see it at once.
+// PutDetails, and reads see it at once.
 func (s *Store) ForgetDetails(share, rel string) error {
 	if err := checkShare(share); err != nil {
 		return err

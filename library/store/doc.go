@@ -51,9 +51,17 @@
 //
 // # Batched writes
 //
-// [Store.PutDetails] queues: the queue is written in one transaction when
-// it holds [Options.MaxBatch] entries, [Options.MaxDelay] after its first
-// entry, at [Store.Flush] and at [Store.Close]. Reads see queued entries.
-// Details are a cache, so a put lost to a crash costs one probe again.
-// Positions and values are written at once (one transaction each).
+// [Store.PutDetails] and [Store.ForgetDetails] queue: the queue is
+// written in one transaction when it holds [Options.MaxBatch] entries,
+// [Options.MaxDelay] after its first entry, at [Store.Flush] and at
+// [Store.Close]. Reads see queued entries at once. Details are a cache,
+// so a put lost to a crash costs one probe again. Positions and values
+// are written at once (one transaction each).
+//
+// # Size
+//
+// bbolt never shrinks its file, and inserts in random key order leave its
+// pages about half full. [Open] compacts a file of over 4 MiB that is less
+// than half used (a copy with full pages, put in the file's place under
+// the lock).
 package store

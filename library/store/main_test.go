@@ -76,7 +76,7 @@ func writeHelper(dir string) int {
 	out := bufio.NewWriter(os.Stdout)
 	for b := 0; ; b++ {
 		for range streamBatch(b) {
-			if err := s.PutDetailsRaw("S", streamRel(n), streamStamp(n), streamRaw(n)); err != nil {
+			if err := s.putDetailsRaw("S", streamRel(n), streamStamp(n), streamRaw(n)); err != nil {
 				fmt.Println("error:", err)
 				return 3
 			}

@@ -53,7 +53,7 @@ func makeStore(t *testing.T, details int) (dir, path string) {
 		t.Fatal(err)
 	}
 	for i := range details {
-		if err := s.PutDetailsRaw("S", streamRel(i), streamStamp(i), streamRaw(i)); err != nil {
+		if err := s.putDetailsRaw("S", streamRel(i), streamStamp(i), streamRaw(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -263,7 +263,7 @@ func TestOpenSetsAside(t *testing.T) {
 			if _, ok := s.Value("udn"); ok {
 				t.Error("new store has a value")
 			}
-			if err := s.PutDetailsRaw("S", "a", Stamp{Size: 1}, []byte("x")); err != nil {
+			if err := s.putDetailsRaw("S", "a", Stamp{Size: 1}, []byte("x")); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
@@ -271,7 +271,7 @@ func TestOpenSetsAside(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := s.DetailsRaw("S", "a", Stamp{Size: 1}); !ok {
+			if _, ok := s.detailsRaw("S", "a", Stamp{Size: 1}); !ok {
 				t.Error("the new store lost a put")
 			}
 			if n := strings.Count(buf.String(), "\n"); n != 1 {
@@ -326,7 +326,7 @@ func TestOpenIntact(t *testing.T) {
 		n++
 		return true
 	})
-	if _, ok := s.DetailsRaw("S", streamRel(2999), streamStamp(2999)); n != 3000 || !ok {
+	if _, ok := s.detailsRaw("S", streamRel(2999), streamStamp(2999)); n != 3000 || !ok {
 		t.Errorf("%d details, the last found %v", n, ok)
 	}
 }
@@ -440,7 +440,7 @@ func TestOpenLockedByAnotherProcess(t *testing.T) {
 		t.Fatalf("Open after the other process ended: %v", err)
 	}
 	defer s.Close()
-	if _, ok := s.DetailsRaw("S", streamRel(9), streamStamp(9)); !ok {
+	if _, ok := s.detailsRaw("S", streamRel(9), streamStamp(9)); !ok {
 		t.Error("details lost")
 	}
 	if matches, _ := filepath.Glob(path + ".*"); len(matches) != 0 {

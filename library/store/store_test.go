@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/library/probe"
 )
 
 func TestDetails(t *testing.T) {
@@ -40,7 +42,7 @@ func TestDetails(t *testing.T) {
 				raw []byte
 			}{{"a/b.mkv", st, raw}, {"empty", Stamp{}, []byte{}}, {"old.avi", Stamp{Size: 1, ModTime: -5, Ino: 1<<64 - 1}, []byte{1}}}
 			for _, p := range puts {
-				if err := s.PutDetailsRaw("Movies", p.rel, p.st, p.raw); err != nil {
+				if err := s.putDetailsRaw("Movies", p.rel, p.st, p.raw); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -50,9 +52,9 @@ func TestDetails(t *testing.T) {
 				}
 			}
 			for _, tt := range tests {
-				got, ok := s.DetailsRaw(tt.share, tt.rel, tt.st)
+				got, ok := s.detailsRaw(tt.share, tt.rel, tt.st)
 				if ok != tt.ok || !bytes.Equal(got, tt.want) || (ok && got == nil) {
-					t.Errorf("%s: DetailsRaw(%q, %q, %+v) = %q, %v; want %q, %v", tt.name, tt.share, tt.rel, tt.st, got, ok, tt.want, tt.ok)
+					t.Errorf("%s: detailsRaw(%q, %q, %+v) = %q, %v; want %q, %v", tt.name, tt.share, tt.rel, tt.st, got, ok, tt.want, tt.ok)
 				}
 			}
 		})
@@ -67,7 +69,7 @@ func TestPutDetailsReplaces(t *testing.T) {
 		raw   string
 		flush bool
 	}{{old, "old", true}, {new, "new", false}} {
-		if err := s.PutDetailsRaw("S", "f", step.st, []byte(step.raw)); err != nil {
+		if err := s.putDetailsRaw("S", "f", step.st, []byte(step.raw)); err != nil {
 			t.Fatal(err)
 		}
 		if step.flush {
@@ -78,10 +80,10 @@ func TestPutDetailsReplaces(t *testing.T) {
 		if flushed {
 			s.Flush()
 		}
-		if _, ok := s.DetailsRaw("S", "f", old); ok {
+		if _, ok := s.detailsRaw("S", "f", old); ok {
 			t.Errorf("flushed=%v: the old stamp still matches", flushed)
 		}
-		if got, ok := s.DetailsRaw("S", "f", new); !ok || string(got) != "new" {
+		if got, ok := s.detailsRaw("S", "f", new); !ok || string(got) != "new" {
 			t.Errorf("flushed=%v: got %q, %v; want the new details", flushed, got, ok)
 		}
 	}
@@ -95,8 +97,8 @@ func TestBadNames(t *testing.T) {
 		{"", "a"}, {"S", ""}, {"S", "/a"}, {"S", "a/"}, {"S", "a\x00b"}, {"S\x00", "a"},
 	}
 	for _, tt := range tests {
-		if err := s.PutDetailsRaw(tt.share, tt.rel, Stamp{}, nil); !errors.Is(err, ErrBadName) {
-			t.Errorf("PutDetailsRaw(%q, %q) = %v; want ErrBadName", tt.share, tt.rel, err)
+		if err := s.putDetailsRaw(tt.share, tt.rel, Stamp{}, nil); !errors.Is(err, ErrBadName) {
+			t.Errorf("putDetailsRaw(%q, %q) = %v; want ErrBadName", tt.share, tt.rel, err)
 		}
 		if err := s.SetPosition(tt.share, tt.rel, time.Second, time.Now()); !errors.Is(err, ErrBadName) {
 			t.Errorf("SetPosition(%q, %q) = %v; want ErrBadName", tt.share, tt.rel, err)
@@ -126,7 +128,7 @@ var depthFirst = []string{
 func putTree(t *testing.T, s *Store, share string) {
 	t.Helper()
 	for i, rel := range tree {
-		if err := s.PutDetailsRaw(share, rel, Stamp{Size: int64(i)}, []byte(rel)); err != nil {
+		if err := s.putDetailsRaw(share, rel, Stamp{Size: int64(i)}, []byte(rel)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +155,7 @@ func TestEachDetails(t *testing.T) {
 	s, _ := newTestStore(t, Options{})
 	putTree(t, s, "S")
 	putTree(t, s, "T")
-	s.PutDetailsRaw("S2", "other", Stamp{}, nil)
+	s.putDetailsRaw("S2", "other", Stamp{}, nil)
 	if got := listShare(t, s, "S"); !slices.Equal(got, depthFirst) {
 		t.Errorf("EachDetails = %q; want %q", got, depthFirst)
 	}
@@ -173,7 +175,7 @@ func TestEachDetailsChanging(t *testing.T) {
 	s, _ := newTestStore(t, Options{MaxBatch: 100})
 	const n = 3*eachChunk + 17
 	for i := range n {
-		if err := s.PutDetailsRaw("S", fmt.Sprintf("d/%05d", i), Stamp{Size: int64(i)}, nil); err != nil {
+		if err := s.putDetailsRaw("S", fmt.Sprintf("d/%05d", i), Stamp{Size: int64(i)}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,7 +188,7 @@ func TestEachDetailsChanging(t *testing.T) {
 			}
 		} else {
 			// A re-probed file: new details, written in batches meanwhile.
-			if err := s.PutDetailsRaw("S", rel, Stamp{Size: st.Size, Ino: 1}, []byte("again")); err != nil {
+			if err := s.putDetailsRaw("S", rel, Stamp{Size: st.Size, Ino: 1}, []byte("again")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -204,7 +206,7 @@ func TestEachDetailsChanging(t *testing.T) {
 		t.Errorf("after the walk %d details, want %d", st.Details, want)
 	}
 	for i := range n {
-		raw, ok := s.DetailsRaw("S", fmt.Sprintf("d/%05d", i), Stamp{Size: int64(i), Ino: 1})
+		raw, ok := s.detailsRaw("S", fmt.Sprintf("d/%05d", i), Stamp{Size: int64(i), Ino: 1})
 		if want := i%2 == 0; ok != want || ok && string(raw) != "again" {
 			t.Fatalf("entry %d: %q, %v; want %v", i, raw, ok, want)
 		}
@@ -369,7 +371,7 @@ func TestValues(t *testing.T) {
 func TestBatches(t *testing.T) {
 	s, _ := newTestStore(t, Options{MaxBatch: 1000, MaxDelay: time.Hour})
 	for i := range 10_000 {
-		if err := s.PutDetailsRaw("S", fmt.Sprintf("f%05d", i), Stamp{}, nil); err != nil {
+		if err := s.putDetailsRaw("S", fmt.Sprintf("f%05d", i), Stamp{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -377,7 +379,7 @@ func TestBatches(t *testing.T) {
 	if st.Batches != 10 || st.Details != 10_000 || st.Pending != 0 {
 		t.Errorf("after 10,000 puts with MaxBatch 1000: %+v; want 10 batches, 10,000 details", st)
 	}
-	s.PutDetailsRaw("S", "one more", Stamp{}, nil)
+	s.putDetailsRaw("S", "one more", Stamp{}, nil)
 	if st, _ = s.Stats(); st.Pending != 1 || st.Batches != 10 {
 		t.Errorf("one more put: %+v; want it pending", st)
 	}
@@ -388,7 +390,7 @@ func TestBatches(t *testing.T) {
 
 	// MaxDelay: a lone put is written by itself soon.
 	s2, _ := newTestStore(t, Options{MaxDelay: time.Millisecond})
-	s2.PutDetailsRaw("S", "f", Stamp{}, nil)
+	s2.putDetailsRaw("S", "f", Stamp{}, nil)
 	for st, _ := s2.Stats(); st.Details != 1; st, _ = s2.Stats() {
 		time.Sleep(time.Millisecond) // awaits the timer: no other signal
 	}
@@ -410,7 +412,7 @@ func TestCloseWritesQueue(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	for name, err := range map[string]error{
-		"PutDetailsRaw": s.PutDetailsRaw("S", "x", Stamp{}, nil),
+		"putDetailsRaw": s.putDetailsRaw("S", "x", Stamp{}, nil),
 		"ForgetDetails": s.ForgetDetails("S", "x"),
 		"SetPosition":   s.SetPosition("S", "x", time.Second, time.Now()),
 		"SetValue":      s.SetValue("x", nil),
@@ -419,7 +421,7 @@ func TestCloseWritesQueue(t *testing.T) {
 			t.Errorf("%s after Close: %v; want ErrClosed", name, err)
 		}
 	}
-	if _, ok := s.DetailsRaw("S", "b", Stamp{}); ok {
+	if _, ok := s.detailsRaw("S", "b", Stamp{}); ok {
 		t.Error("DetailsRaw after Close found something")
 	}
 
@@ -474,11 +476,11 @@ func TestConcurrent(t *testing.T) {
 			share := fmt.Sprintf("S%d", w)
 			for i := range each {
 				rel := fmt.Sprintf("f/%04d", i)
-				if err := s.PutDetailsRaw(share, rel, Stamp{Size: int64(i)}, []byte(rel)); err != nil {
+				if err := s.putDetailsRaw(share, rel, Stamp{Size: int64(i)}, []byte(rel)); err != nil {
 					done <- err
 					return
 				}
-				if raw, ok := s.DetailsRaw(share, rel, Stamp{Size: int64(i)}); !ok || string(raw) != rel {
+				if raw, ok := s.detailsRaw(share, rel, Stamp{Size: int64(i)}); !ok || string(raw) != rel {
 					done <- fmt.Errorf("%s/%s: read back %q, %v", share, rel, raw, ok)
 					return
 				}
@@ -515,5 +517,42 @@ func TestConcurrent(t *testing.T) {
 	st, _ := s.Stats()
 	if want := workers * each * 9 / 10; st.Details != want || st.Positions != workers*each/100 {
 		t.Errorf("stats %+v; want %d details, %d positions", st, want, workers*each/100)
+	}
+}
+
+func TestDetailsTyped(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	tests := []struct {
+		rel string
+		d   probe.Details
+	}{
+		{"Film (2019)/Film.mkv", probe.Details{Container: "matroska", Duration: 2*time.Hour + 3*time.Microsecond, Width: 3840, Height: 2160, VideoCodec: "hevc", AudioCodec: "eac3", Bitrate: 25_000_000, Channels: 8, SampleRate: 48000, Title: "Film"}},
+		{"Music/Artist/Album/01 Song.flac", probe.Details{Container: "flac", Duration: 3*time.Minute + 14*time.Second, AudioCodec: "flac", Channels: 2, SampleRate: 96000, Bitrate: 2_500_000, Title: "Song — ünïcode", Artist: "Artist", Album: "Album", Track: 1, Year: 1999, HasCover: true}},
+		{"Photos/IMG_0001.jpg", probe.Details{Container: "jpeg", Width: 4032, Height: 3024, VideoCodec: "mjpeg", Taken: time.Date(2024, 8, 1, 18, 30, 5, 0, time.FixedZone("", 2*3600))}},
+		{"unknown.bin", probe.Details{}},
+	}
+	for i, tt := range tests {
+		if err := s.PutDetails("S", tt.rel, Stamp{Size: int64(i)}, tt.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.putDetailsRaw("S", "garbage", Stamp{}, []byte{0xee, 1, 2, 3})
+	for _, flushed := range []bool{false, true} {
+		if flushed {
+			s.Flush()
+		}
+		for i, tt := range tests {
+			got, ok := s.Details("S", tt.rel, Stamp{Size: int64(i)})
+			if !ok || got.Container != tt.d.Container || got.Duration != tt.d.Duration || got.Width != tt.d.Width ||
+				got.Title != tt.d.Title || got.Track != tt.d.Track || !got.Taken.Equal(tt.d.Taken) || got.HasCover != tt.d.HasCover {
+				t.Errorf("flushed=%v: Details(%q) = %+v, %v; want %+v", flushed, tt.rel, got, ok, tt.d)
+			}
+			if _, ok := s.Details("S", tt.rel, Stamp{Size: int64(i), Ino: 9}); ok {
+				t.Errorf("flushed=%v: %q found with another stamp", flushed, tt.rel)
+			}
+		}
+		if d, ok := s.Details("S", "garbage", Stamp{}); ok {
+			t.Errorf("flushed=%v: details that do not decode: %+v, true", flushed, d)
+		}
 	}
 }
