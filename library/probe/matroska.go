@@ -15,7 +15,7 @@ import (
 
 // EBML and Matroska element IDs (with their length markers).
 const (
-	ebmlHeader = 0x1A45DFA3
+	ebmlHeader  = 0x1A45DFA3
 	ebmlDocType = 0x4282
 
 	mkvSegment        = 0x18538067

@@ -76,10 +76,10 @@ func (p *prober) riffInfo(c riffChunk, tags *tagSet) {
 
 // waveFormat is what a WAVEFORMATEX (or WAVEFORMATEXTENSIBLE) says.
 type waveFormat struct {
-	tag                    uint16
-	channels, rate         int
-	byteRate, align, bits  int
-	codec                  string
+	tag                   uint16
+	channels, rate        int
+	byteRate, align, bits int
+	codec                 string
 }
 
 // parseWaveFormat reads a WAVEFORMATEX; the tag of an extensible one is
