@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,6 +20,9 @@ const allocSize = 1 << 20
 // finishing in any order), so such a file is two to three times what it
 // holds; a compacted one has full pages.
 const compactMin = 4 << 20
+
+// compactSuffix names the copy a compaction makes beside the store.
+const compactSuffix = ".compact"
 
 // compactTxSize bounds each transaction of a compaction.
 const compactTxSize = 16 << 20
@@ -50,12 +52,7 @@ func compact(db *bolt.DB, path string, lockTimeout time.Duration, log *slog.Logg
 	if err != nil {
 		return db, err
 	}
-	tmp := path + ".compact"
-	// A leftover of a compaction cut short: only the holder of the
-	// store's lock (we) makes one.
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return db, err
-	}
+	tmp := path + compactSuffix
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: true})
 	if err != nil {
 		return db, err

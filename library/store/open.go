@@ -97,6 +97,9 @@ func (o Options) openOnce(path string, log *slog.Logger) (db *bolt.DB, again boo
 		switch v {
 		case verdictCurrent:
 			db.AllocSize = allocSize
+			// A compaction cut short leaves its copy: only the holder
+			// of the lock (we) makes one.
+			os.Remove(path + compactSuffix)
 			if ok, _ := wantsCompaction(db, fi.Size()); ok {
 				var err error
 				if db, err = compact(db, path, o.LockTimeout, log); err != nil {
