@@ -33,8 +33,8 @@
 //     its details are dropped (they are a cache) while positions and values
 //     are kept.
 //
-// Each of these is one warning in the log naming both files. Deleting the
-// file is always safe: the next [Open] makes a new one. The store keeps
+// Setting a file aside is one warning in the log naming both files (a
+// migration is one line at info level). Deleting the file is always safe: the next [Open] makes a new one. The store keeps
 // bbolt's default fsync on every commit, so a process killed at any moment
 // (kill -9, a crash) leaves a store that opens and holds every commit that
 // returned.
