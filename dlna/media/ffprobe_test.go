@@ -1,12 +1,10 @@
 package media
 
 import (
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
@@ -19,15 +17,6 @@ func TestFFprobeReadsAndSeeks(t *testing.T) {
 	ffmpeg := testtool.Need(t, "ffmpeg")
 	ffprobe := testtool.Need(t, "ffprobe")
 	ts := newTestServer(t)
-	var mu sync.Mutex
-	var ranges []string
-	inner := ts.Config.Handler
-	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		ranges = append(ranges, r.Header.Get("Range"))
-		mu.Unlock()
-		inner.ServeHTTP(w, r)
-	})
 	clip := filepath.Join(ts.dir, "clip.mkv")
 	out, err := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=duration=10:size=320x240:rate=25",
 		"-c:v", "libx264", "-g", "25", clip).CombinedOutput()
@@ -49,9 +38,7 @@ func TestFFprobeReadsAndSeeks(t *testing.T) {
 	}
 
 	// ffprobe reading the frames from 5 s on: it seeks.
-	mu.Lock()
-	ranges = nil
-	mu.Unlock()
+	ts.takeRanges()
 	out, err = exec.Command(ffprobe, "-v", "error", "-select_streams", "v", "-read_intervals", "5%+#3",
 		"-show_entries", "frame=pts_time", "-of", "csv=p=0", url).CombinedOutput()
 	if err != nil {
@@ -64,29 +51,25 @@ func TestFFprobeReadsAndSeeks(t *testing.T) {
 	if pts, err := strconv.ParseFloat(strings.TrimSuffix(first[0], ","), 64); err != nil || pts < 4.9 || pts > 5.1 {
 		t.Errorf("first frame after seeking to 5 s at %q", first[0])
 	}
-	checkSeeked(t, &mu, &ranges)
+	checkSeeked(t, ts.takeRanges())
 
 	// ffmpeg decoding one second from -ss 5.
-	mu.Lock()
-	ranges = nil
-	mu.Unlock()
+	ts.takeRanges()
 	out, err = exec.Command(ffmpeg, "-nostdin", "-v", "error", "-ss", "5", "-i", url, "-t", "1", "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ffmpeg -ss 5: %v\n%s", err, out)
 	}
-	checkSeeked(t, &mu, &ranges)
+	checkSeeked(t, ts.takeRanges())
 }
 
 // checkSeeked fails unless a request asked for a range that does not
 // start at 0.
-func checkSeeked(t *testing.T, mu *sync.Mutex, ranges *[]string) {
+func checkSeeked(t *testing.T, ranges []string) {
 	t.Helper()
-	mu.Lock()
-	defer mu.Unlock()
-	for _, r := range *ranges {
+	for _, r := range ranges {
 		if r != "" && r != "bytes=0-" {
 			return
 		}
 	}
-	t.Errorf("no seek among the requests' ranges %q", *ranges)
+	t.Errorf("no seek among the requests' ranges %q", ranges)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,19 @@ type testServer struct {
 	done chan string
 	// opts, if set, changes the Options of each Serve.
 	opts func(*Options)
+
+	mu     sync.Mutex // guards ranges
+	ranges []string   // the Range header of each request, in order
+}
+
+// takeRanges returns the Range headers of the requests so far, and
+// forgets them.
+func (ts *testServer) takeRanges() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	r := ts.ranges
+	ts.ranges = nil
+	return r
 }
 
 // modTime is the modification time of the test files.
@@ -39,6 +53,9 @@ func newTestServer(t testing.TB) *testServer {
 }
 
 func (ts *testServer) handle(w http.ResponseWriter, r *http.Request) {
+	ts.mu.Lock()
+	ts.ranges = append(ts.ranges, r.Header.Get("Range"))
+	ts.mu.Unlock()
 	defer func() {
 		select {
 		case ts.done <- r.URL.Path:
