@@ -1,0 +1,6 @@
+//go:build !linux
+
+package library
+
+// idleIOPriority does nothing outside Linux.
+func idleIOPriority() bool { return false }
