@@ -1,0 +1,128 @@
+package thumb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// FrameGrab returns the path of a JPEG of at most size x size pixels made
+// from the frame at the time at of the video, with ffmpeg, kept in Dir
+// under key (the video's share, path and stamp; at is added to it). It is
+// for a video without artwork, and only when FFmpeg is set: otherwise, or
+// when ffmpeg cannot be found (a warning, logged once), it returns
+// ErrNoFFmpeg. A time past the video's end, or a video ffmpeg cannot
+// decode, is ErrNoFrame (remembered like a corrupt picture); so is a run
+// longer than FrameTimeout. A canceled ctx stops ffmpeg, and is not
+// remembered.
+//
+// The caller opens the video (through the share's os.Root) and keeps it
+// open during the call: ffmpeg reads it as its descriptor 3, never by a
+// path of its own. ffmpeg runs on one thread at nice 19 and, on Linux, in
+// the idle I/O class, and counts in Workers like any thumbnail. The frame
+// is scaled to the video's display aspect (its sample aspect ratio
+// applied) and then goes through the same scaling as a picture.
+func (c *Cache) FrameGrab(ctx context.Context, key string, size int, video *os.File, at time.Duration) (path string, err error) {
+	if size < 1 || size > MaxSize {
+		return "", fmt.Errorf("%w: %d", ErrSize, size)
+	}
+	if err := c.init(); err != nil {
+		return "", err
+	}
+	bin, err := c.ffmpeg()
+	if err != nil {
+		return "", err
+	}
+	name := fileName("frame", strconv.FormatInt(int64(at), 10)+"\x00"+key, size)
+	return c.get(name, func() ([]byte, error) {
+		frame, err := c.grab(ctx, bin, video, at, size)
+		if err != nil {
+			return nil, err
+		}
+		out, _, _, err := c.maker.make(bytes.NewReader(frame), size)
+		if err != nil {
+			return nil, fmt.Errorf("thumb: the frame ffmpeg gave: %w", err)
+		}
+		c.mu.Lock()
+		c.stats.Frames++
+		c.mu.Unlock()
+		return out, nil
+	})
+}
+
+// ffmpeg returns the path of the ffmpeg command, looked up once.
+func (c *Cache) ffmpeg() (string, error) {
+	if c.FFmpeg == "" {
+		return "", ErrNoFFmpeg
+	}
+	c.ffWarn.Do(func() {
+		c.ffBin, c.ffErr = exec.LookPath(c.FFmpeg)
+		if c.ffErr != nil {
+			c.log.Warn("thumbnails: ffmpeg not found, videos without artwork get no thumbnail", "ffmpeg", c.FFmpeg, "err", c.ffErr)
+		}
+	})
+	if c.ffErr != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoFFmpeg, c.ffErr)
+	}
+	return c.ffBin, nil
+}
+
+// grab runs ffmpeg for the frame of video at at, scaled to fit twice
+// size, and returns it as a PNG.
+func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Duration, size int) ([]byte, error) {
+	run, cancel := context.WithTimeout(ctx, c.FrameTimeout)
+	defer cancel()
+	s := 2 * size
+	cmd := exec.CommandContext(run, bin,
+		"-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
+		"-ss", strconv.FormatFloat(max(0, at.Seconds()), 'f', 3, 64), "-i", "/dev/fd/3",
+		"-map", "0:V:0", "-an", "-sn", "-dn", "-frames:v", "1",
+		"-vf", fmt.Sprintf("scale=iw*sar:ih,scale=%d:%d:force_original_aspect_ratio=decrease", s, s),
+		"-c:v", "png", "-f", "image2pipe", "pipe:1")
+	cmd.ExtraFiles = []*os.File{video}
+	out := &capBuffer{max: c.MaxSource}
+	stderr := &capBuffer{max: 2 << 10}
+	cmd.Stdout, cmd.Stderr = out, stderr
+	cmd.WaitDelay = time.Second
+	if err := startLowPriority(cmd); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("thumb: frame grab: %w: %w", errCanceled, ctx.Err())
+		}
+		return nil, fmt.Errorf("thumb: starting ffmpeg: %w", err)
+	}
+	err := cmd.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("thumb: frame grab: %w: %w", errCanceled, ctx.Err())
+	case run.Err() != nil:
+		return nil, fmt.Errorf("%w: ffmpeg took more than %v", ErrNoFrame, c.FrameTimeout)
+	case out.over:
+		return nil, fmt.Errorf("%w: ffmpeg's frame is more than %d bytes", ErrTooBig, c.MaxSource)
+	case err != nil:
+		return nil, fmt.Errorf("%w: ffmpeg: %v: %s", ErrNoFrame, err, bytes.TrimSpace(stderr.Bytes()))
+	case out.Len() == 0:
+		return nil, fmt.Errorf("%w: ffmpeg gave none at %v (past the end?)", ErrNoFrame, at)
+	}
+	return out.Bytes(), nil
+}
+
+// capBuffer keeps at most max bytes written to it; more is an error (so
+// ffmpeg stops on a broken pipe).
+type capBuffer struct {
+	bytes.Buffer
+	max  int64
+	over bool
+}
+
+func (b *capBuffer) Write(p []byte) (int, error) {
+	if int64(b.Len()+len(p)) > b.max {
+		b.over = true
+		return 0, errors.New("thumb: too much output")
+	}
+	return b.Buffer.Write(p)
+}
