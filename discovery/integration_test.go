@@ -508,7 +508,7 @@ func TestMediaftpdBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 
-	server := l.Start("mediaftpd", srvNS, nil, bin, "-listen", ":2121", "-web", ":8021", "-name", livingRoom, dir)
+	server := l.Start("mediaftpd", srvNS, nil, bin, "-listen", ":2121", "-web", ":8021", "-state-dir", t.TempDir(), "-name", livingRoom, dir)
 	// One-shot queries every 200 ms until one is answered.
 	q := l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 50, IntervalMS: 200})
 	r := decode[responseJSON](t, q.Await(t, "response", 15*time.Second, nil))
@@ -534,7 +534,7 @@ func TestMediaftpdBinary(t *testing.T) {
 		t.Errorf("mediaftpd exited with %d; output:\n%s", code, server.Output())
 	}
 
-	quiet := l.Start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-dlna", "off", "-name", livingRoom, dir)
+	quiet := l.Start("mediaftpd -mdns=false", srvNS, nil, bin, "-listen", ":2121", "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir(), "-name", livingRoom, dir)
 	q = l.helper("query", cliNS, "query", queryParams{Iface: "cli0", Name: "_ftp._tcp.local.", Type: "PTR", Mode: "legacy", Count: 10, IntervalMS: 300})
 	for _, r := range responses(t, q) {
 		t.Errorf("answered with -mdns=false: %+v", r)

@@ -70,17 +70,17 @@ func (srv *Server) serveControl(svc *service, w http.ResponseWriter, r *http.Req
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if r.ContentLength > maxSOAPBody {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSOAPBody+1))
+	if err == nil && len(body) > maxSOAPBody {
+		// Read (and drop) what the client is still sending, up to a
+		// point, so that it reads the answer rather than a reset
+		// connection; then close it.
+		io.CopyN(io.Discard, r.Body, drainSOAPBody)
+		w.Header().Set("Connection", "close")
 		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSOAPBody))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
-			return
-		}
 		srv.logger().Debug("DLNA control request not read", "remote", r.RemoteAddr, "err", err)
 		http.Error(w, "Bad Request", http.StatusBadRequest)
 		return

@@ -14,6 +14,9 @@ import (
 const (
 	// maxSOAPBody bounds a control request's body; longer ones get 413.
 	maxSOAPBody = 64 << 10
+	// drainSOAPBody is how much more of a too long body is read before
+	// the 413, so that a client still sending it gets the answer.
+	drainSOAPBody = 1 << 20
 	// maxSOAPArgs bounds the arguments of one action.
 	maxSOAPArgs = 32
 )

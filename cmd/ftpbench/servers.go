@@ -184,6 +184,7 @@ func startMediaftpd(ctx context.Context, bin, work string, t tree, p ports, prof
 		"-web", "off",
 		"-mdns=false",
 		"-dlna", "off",
+		"-state-dir", filepath.Join(work, "state"),
 		t.media())
 	cmd.Env = os.Environ()
 	if prof != nil {

@@ -85,7 +85,7 @@ func startServer(ctx context.Context, bin, work, root string, clients int) (*ser
 	s := &server{work: work}
 	s.Process = childproc.Process{
 		Name:        "mediaftpd",
-		Cmd:         exec.Command(bin, "-config", conf, "-mdns=false", "-dlna", "off", "-listen", "127.0.0.1:0", "-web", "127.0.0.1:0"),
+		Cmd:         exec.Command(bin, "-config", conf, "-mdns=false", "-dlna", "off", "-state-dir", filepath.Join(work, "state"), "-listen", "127.0.0.1:0", "-web", "127.0.0.1:0"),
 		LogFile:     filepath.Join(work, "mediaftpd.log"),
 		StopTimeout: stopTimeout,
 	}

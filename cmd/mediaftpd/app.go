@@ -17,6 +17,7 @@ import (
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/library/store"
 )
 
 // fallbackListen is used when the default port 21 needs privileges we lack.
@@ -25,9 +26,14 @@ const fallbackListen = ":2121"
 // shutdownGrace is how long running transfers may go on after SIGTERM.
 const shutdownGrace = 5 * time.Second
 
-// errBadShares means the shares of the config and command line cannot be
-// served (exit code 2: nothing was started).
-var errBadShares = errors.New("bad shares")
+// Errors of newApp that mean exit code 2: nothing was started.
+var (
+	// errBadShares: the shares of the config and command line cannot be
+	// served.
+	errBadShares = errors.New("bad shares")
+	// errStateInUse: another mediaftpd uses the state folder.
+	errStateInUse = errors.New("state folder in use")
+)
 
 // app is the running server: the shares and their index, and the services
 // over them. newApp makes every part and opens the listeners, so that a
@@ -50,8 +56,10 @@ type app struct {
 	shares  *library.Manager
 	ftp     *ftpd.Server
 	ftpL    net.Listener
-	page    *statusPage // nil when the page is off
-	dlna    *dlnaServer // nil when DLNA is off
+	page    *statusPage     // nil when the page is off
+	dlna    *dlnaServer     // nil when DLNA is off
+	store   *store.Store    // nil when there is no state folder
+	prober  *library.Prober // nil without a store
 	adv     *discovery.Advertiser
 	reloads *reloader
 	hup     <-chan os.Signal // SIGHUP; nil means no reloads
@@ -74,7 +82,11 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 		set:    set,
 		shares: &library.Manager{Set: set, ConfigPath: opts.configPath, Logger: log},
 	}
+	if err := a.openStore(); err != nil {
+		return nil, err
+	}
 	if a.ftpL, err = listen(cfg.FTP.Listen, opts.listenGiven, log); err != nil {
+		a.closeStore()
 		return nil, err
 	}
 	a.ftp = &ftpd.Server{
@@ -99,11 +111,13 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 	}
 	if a.dlna, err = newDLNA(a); err != nil {
 		a.ftpL.Close()
+		a.closeStore()
 		return nil, err
 	}
 	if a.page, err = newStatusPage(a); err != nil {
 		a.ftpL.Close()
 		a.dlna.close()
+		a.closeStore()
 		return nil, err
 	}
 	if port := a.page.port(); port != 0 && a.adv != nil {
@@ -125,6 +139,7 @@ func (a *app) Run(ctx context.Context) error {
 	defer func() {
 		stopIndex()
 		<-indexed
+		a.closeStore()
 		a.log.Info("stopped")
 	}()
 
@@ -159,6 +174,9 @@ func (a *app) Run(ctx context.Context) error {
 		})
 	} else {
 		a.log.Info("DLNA is off")
+	}
+	if a.prober != nil {
+		g.Go(func() error { return a.prober.Run(gctx) })
 	}
 	g.Go(func() error {
 		a.reloads.run(gctx, a.hup)
@@ -196,6 +214,52 @@ func (a *app) Run(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait() // step 2, the index, is deferred above
+}
+
+// openStore opens the store in the state folder, and makes the prober that
+// fills it. Another mediaftpd using the folder is errStateInUse; a folder
+// that cannot be used is a warning: the server then runs without media
+// details, as it did before it had them.
+func (a *app) openStore() error {
+	dir := a.cfg.StateDir
+	if dir == "" {
+		a.log.Warn("no state folder (set state_dir, or HOME): media details are not kept")
+		return nil
+	}
+	st, err := store.Open(dir, a.log.With("component", "store"))
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("%w: another mediaftpd uses the state folder %s (stop it, or give this one another -state-dir)", errStateInUse, dir)
+	case err != nil:
+		a.log.Warn("cannot open the state folder; media details are not kept", "state_dir", dir, "err", err)
+		return nil
+	}
+	a.store = st
+	a.prober = &library.Prober{Set: a.set, Store: st, Busy: a.streaming, Logger: a.log.With("component", "details")}
+	return nil
+}
+
+// closeStore closes the store, once nothing uses it any more.
+func (a *app) closeStore() {
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Error("closing the store", "err", err)
+		}
+		a.store = nil
+	}
+}
+
+// streaming reports whether a file is being sent to a player now, over FTP
+// or DLNA: the prober then backs off.
+func (a *app) streaming() bool {
+	if a.ftp != nil {
+		for _, si := range a.ftp.Sessions() {
+			if si.Transfer != nil && !si.Transfer.Listing {
+				return true
+			}
+		}
+	}
+	return a.dlna.streaming()
 }
 
 // libraryShares returns the shares of cfg for the share set.

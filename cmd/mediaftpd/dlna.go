@@ -125,6 +125,11 @@ func (d *dlnaServer) shutdown(ctx context.Context) {
 	}
 }
 
+// streaming reports whether a file is being streamed to a TV now.
+func (d *dlnaServer) streaming() bool {
+	return d != nil && len(d.srv.Status().Streams) > 0
+}
+
 // close closes the listener of a DLNA server that will not be run.
 func (d *dlnaServer) close() {
 	if d != nil {

@@ -47,7 +47,7 @@ func TestListenFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "-web", "off", "-mdns=false", "-dlna", "off", "Share="+dir)
+	cmd := exec.Command(bin, "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir(), "Share="+dir)
 	cmd.Dir = dir
 	cmd.Env = serverEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}

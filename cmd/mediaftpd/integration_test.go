@@ -161,7 +161,7 @@ func tryStartServer(t *testing.T, dir string, args []string) (*server, error) {
 		log:    &logBuffer{},
 		exited: make(chan struct{}),
 	}
-	all := append([]string{"-listen", s.Addr, "-web", "off", "-mdns=false", "-dlna", "off"}, args...)
+	all := append([]string{"-listen", s.Addr, "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir()}, args...)
 	s.cmd = exec.Command(mediaftpdBin, all...)
 	s.cmd.Dir = dir
 	s.cmd.Env = serverEnv()
@@ -1257,7 +1257,7 @@ func TestLargeFile(t *testing.T) {
 func TestCommandLine(t *testing.T) {
 	t.Parallel()
 	// The flags that keep a server that wrongly starts harmless.
-	quiet := []string{"-listen", "127.0.0.1:0", "-web", "off", "-mdns=false", "-dlna", "off"}
+	quiet := []string{"-listen", "127.0.0.1:0", "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir()}
 
 	t.Run("version", func(t *testing.T) {
 		t.Parallel()
@@ -1325,7 +1325,7 @@ func TestCommandLine(t *testing.T) {
 		t.Parallel()
 		cfg := filepath.Join(t.TempDir(), "mediaftpd.yaml")
 		writeFile(t, cfg, "name: Test\nftp:\n  listen: \"127.0.0.1:0\"\n  pasive_ports: 50000-50100\n")
-		_, stderr, code := runBin(t, "", "-config", cfg, "-web", "off", "-mdns=false", "-dlna", "off")
+		_, stderr, code := runBin(t, "", "-config", cfg, "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir())
 		if code != 2 || !strings.Contains(stderr, cfg+":4") || !strings.Contains(stderr, "pasive_ports") {
 			t.Errorf("unknown key: exit %d, stderr %q; want 2 and %q with the key", code, stderr, cfg+":4")
 		}

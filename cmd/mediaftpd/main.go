@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a, err := newApp(opts, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mediaftpd: %v\n", err)
-		if errors.Is(err, errBadShares) {
+		if errors.Is(err, errBadShares) || errors.Is(err, errStateInUse) {
 			return exitUsage
 		}
 		return exitError

@@ -120,7 +120,7 @@ mdns:
 
 	t.Run("flags win", func(t *testing.T) {
 		o, cfg, err := parseConfig(t, "-config", cfgPath, "-listen", "127.0.0.1:2200", "-name", "From Flag",
-			"-pasv-ports", "51000-51005", "-web", "off", "-mdns=false", "-dlna", "off", movies)
+			"-pasv-ports", "51000-51005", "-web", "off", "-mdns=false", "-dlna", "off", "-state-dir", t.TempDir(), movies)
 		if err != nil {
 			t.Fatal(err)
 		}
