@@ -32,7 +32,15 @@ type Config struct {
 	// across restarts: the DLNA device's identity and the positions TVs
 	// asked to resume from. Default: see [DefaultStateDir].
 	StateDir string `yaml:"state_dir,omitempty"`
+	// Thumbnails chooses where the pictures of videos without artwork
+	// come from: "" (the default) makes none, ThumbnailsFFmpeg grabs a
+	// frame with ffmpeg when it is installed.
+	Thumbnails string `yaml:"thumbnails,omitempty"`
 }
+
+// ThumbnailsFFmpeg, as thumbnails, grabs a frame of a video that has no
+// artwork with ffmpeg.
+const ThumbnailsFFmpeg = "ffmpeg"
 
 // FTP configures the FTP server.
 type FTP struct {

@@ -161,7 +161,7 @@ ftp:
   listn: ":21"
 `, []string{`config.yaml:7: unknown key "listn" in ftp (known keys: listen, passive_ports, max_clients, max_per_ip, idle_timeout)`}, ErrUnknownKey},
 		{"unknown top-level key", "name: x\nsharez: []\n",
-			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, web, mdns, dlna, state_dir)`}, ErrUnknownKey},
+			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, web, mdns, dlna, state_dir, thumbnails)`}, ErrUnknownKey},
 		{"unknown share key", "shares:\n  - name: a\n    pth: /a\n", []string{
 			`config.yaml:2: path: missing: every share needs the folder to share, like /media/usb/Movies`,
 			`config.yaml:3: unknown key "pth" in shares (known keys: name, path, rescan_interval)`,
@@ -171,7 +171,7 @@ ftp:
 		{"section is a value", "ftp: yes\n",
 			[]string{`config.yaml:1: ftp: must be a section with the keys listen, passive_ports, max_clients, max_per_ip, idle_timeout, not "yes"`}, ErrInvalid},
 		{"file is a list", "- a\n- b\n",
-			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, web, mdns, dlna, state_dir, not a list`}, ErrInvalid},
+			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, web, mdns, dlna, state_dir, thumbnails, not a list`}, ErrInvalid},
 		{"syntax error", "name: x\nftp:\n  listen: x\n  max_clients: 3\n    bad: 1\n",
 			[]string{`config.yaml:5: mapping values are not allowed in this context`}, ErrSyntax},
 		{"syntax error inside a block", "name: x\nftp:\n  listen: x\n  max_clients: 4\n  - x\nshares: []\n",
@@ -602,6 +602,7 @@ func TestParseDLNA(t *testing.T) {
 		{"dlna:\n  enabled: maybe\n", "config.yaml:2: enabled:"},
 		{"state_dir: var/lib\n", `config.yaml:1: state_dir: "var/lib" is not an absolute path`},
 		{"dlna:\n  lisen: x\n", `config.yaml:2: unknown key "lisen" in dlna`},
+		{"thumbnails: ffprobe\n", `config.yaml:1: thumbnails: "ffprobe" is not "ffmpeg"`},
 	} {
 		_, err := Parse("config.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -78,12 +78,20 @@
 //     loopback.
 //
 // state_dir: the folder where mediaftpd keeps what it must remember across
-// restarts: the DLNA device's identity (TVs know a server by it) and the
-// positions TVs asked to resume playing from. An absolute path. Default:
+// restarts: the media details of every file (durations, picture sizes,
+// tags: a restart reads no file again), the thumbnails, the DLNA device's
+// identity (TVs know a server by it) and the positions people and TVs
+// resume playing from. An absolute path. Default:
 // $STATE_DIRECTORY when systemd sets it (the package's unit does, to
 // /var/lib/mediaftpd), else $XDG_STATE_HOME/mediaftpd, else
-// ~/.local/state/mediaftpd. Deleting it is safe: a TV may then list the
-// server as new, and resume positions are lost.
+// ~/.local/state/mediaftpd. Deleting it is safe: details and thumbnails
+// are made again, and only resume positions are lost. Two servers cannot
+// share one: the second says so and exits.
+//
+// thumbnails: "ffmpeg" makes a picture of each video that has no artwork
+// (no poster beside it) by grabbing a frame with ffmpeg, if it is
+// installed (a missing ffmpeg is a warning in the log). Default: none;
+// posters, folder pictures and embedded cover art are used either way.
 //
 // # Reloading
 //
@@ -93,7 +101,8 @@
 // web.password_hash (logging every admin out), and dlna.allow, at once,
 // without ending sessions. name, ftp.listen, the other web and dlna keys,
 // every mdns key and state_dir take effect only after a restart. A file
-// with a problem changes nothing.
+// with a problem changes nothing. thumbnails takes effect after a restart
+// too.
 //
 // Durations are written as Go writes them: 90s, 5m, 1h30m. A duration of 0
 // may be written without a unit.

@@ -95,6 +95,9 @@ func (c *Config) validate(file string, lines map[string]int) []*problem {
 			v.add(fmt.Sprintf("dlna.interfaces[%d]", i), "interfaces", newError(ErrInvalid, "an interface name is empty"))
 		}
 	}
+	if c.Thumbnails != "" && c.Thumbnails != ThumbnailsFFmpeg {
+		v.add("thumbnails", "thumbnails", newError(ErrInvalid, "%q is not %q (leave it out to make no pictures of videos without artwork)", c.Thumbnails, ThumbnailsFFmpeg))
+	}
 	if c.StateDir != "" && !filepath.IsAbs(c.StateDir) {
 		v.add("state_dir", "state_dir", newError(ErrInvalid, "%q is not an absolute path (write it from /, like /var/lib/mediaftpd)", c.StateDir))
 	}
