@@ -196,5 +196,6 @@ func restartKeys(running, cfg config.Config) []string {
 	add("dlna.notify_interval", running.DLNA.NotifyInterval != cfg.DLNA.NotifyInterval)
 	add("dlna.interfaces", !slices.Equal(running.DLNA.Interfaces, cfg.DLNA.Interfaces))
 	add("state_dir", running.StateDir != cfg.StateDir)
+	add("thumbnails", running.Thumbnails != cfg.Thumbnails)
 	return out
 }
