@@ -75,48 +75,8 @@ func (r *reloader) reload() {
 			warnMissing(r.log, sh)
 		}
 	}
-	oldLimits, newLimits := r.ftp.Limits(), ftpLimits(cfg)
-	r.ftp.SetLimits(newLimits)
 	r.running.Shares = cfg.Shares
-	r.running.FTP.PassivePorts = cfg.FTP.PassivePorts
-	r.running.FTP.MaxClients = cfg.FTP.MaxClients
-	r.running.FTP.MaxPerIP = cfg.FTP.MaxPerIP
-	r.running.FTP.IdleTimeout = cfg.FTP.IdleTimeout
-	passwordChanged := r.running.Web.PasswordHash != cfg.Web.PasswordHash
-	if passwordChanged {
-		// Checked by cfg.Validate; an error here would be a bug, and
-		// leaves the old password in force.
-		if err := r.setPasswordHash(cfg.Web.PasswordHash); err != nil {
-			r.log.Error("the admin password was not changed", "file", path, "err", err)
-			passwordChanged = false
-		} else {
-			r.running.Web.PasswordHash = cfg.Web.PasswordHash
-		}
-	}
-
-	allowChanged := !slices.Equal(r.running.DLNA.Allow, cfg.DLNA.Allow)
-	if allowChanged {
-		allow, err := access.Parse(cfg.DLNA.Allow) // checked by cfg.Validate
-		if err != nil {
-			r.log.Error("dlna.allow was not changed", "file", path, "err", err)
-			allowChanged = false
-		} else {
-			r.setDLNAAllow(allow)
-			r.running.DLNA.Allow = cfg.DLNA.Allow
-		}
-	}
-
-	if restart := restartKeys(r.running, cfg); len(restart) > 0 {
-		r.log.Warn("config keys changed that take effect only after a restart (systemctl restart mediaftpd); they were not applied",
-			"file", path, "keys", strings.Join(restart, ", "))
-	}
-	limits := limitChanges(oldLimits, newLimits)
-	if changes.IsZero() && len(limits) == 0 && !passwordChanged && !allowChanged {
-		r.log.Info("config reloaded: nothing changed", "file", path)
-		return
-	}
 	var attrs []any
-	attrs = append(attrs, "file", path)
 	for _, a := range []struct {
 		key   string
 		names []string
@@ -125,16 +85,65 @@ func (r *reloader) reload() {
 			attrs = append(attrs, a.key, strings.Join(a.names, ", "))
 		}
 	}
-	if len(limits) > 0 {
-		attrs = append(attrs, "limits", strings.Join(limits, ", "))
+	attrs = append(attrs, r.applyLimits(cfg)...)
+	attrs = append(attrs, r.applyPassword(cfg, path)...)
+	attrs = append(attrs, r.applyAllow(cfg, path)...)
+	if restart := restartKeys(r.running, cfg); len(restart) > 0 {
+		r.log.Warn("config keys changed that take effect only after a restart (systemctl restart mediaftpd); they were not applied",
+			"file", path, "keys", strings.Join(restart, ", "))
 	}
-	if passwordChanged {
-		attrs = append(attrs, "admin_password", "changed; admins were logged out")
+	if len(attrs) == 0 {
+		r.log.Info("config reloaded: nothing changed", "file", path)
+		return
 	}
-	if allowChanged {
-		attrs = append(attrs, "dlna_allow", strings.Join(cfg.DLNA.Allow, ", "))
+	r.log.Info("config reloaded", append([]any{"file", path}, attrs...)...)
+}
+
+// applyLimits gives the FTP server the limits of cfg, and returns what
+// changed as log attributes.
+func (r *reloader) applyLimits(cfg config.Config) []any {
+	oldLimits, newLimits := r.ftp.Limits(), ftpLimits(cfg)
+	r.ftp.SetLimits(newLimits)
+	r.running.FTP.PassivePorts = cfg.FTP.PassivePorts
+	r.running.FTP.MaxClients = cfg.FTP.MaxClients
+	r.running.FTP.MaxPerIP = cfg.FTP.MaxPerIP
+	r.running.FTP.IdleTimeout = cfg.FTP.IdleTimeout
+	if limits := limitChanges(oldLimits, newLimits); len(limits) > 0 {
+		return []any{"limits", strings.Join(limits, ", ")}
 	}
-	r.log.Info("config reloaded", attrs...)
+	return nil
+}
+
+// applyPassword gives the status page the admin password hash of cfg, if
+// it changed, and says so as log attributes.
+func (r *reloader) applyPassword(cfg config.Config, path string) []any {
+	if r.running.Web.PasswordHash == cfg.Web.PasswordHash {
+		return nil
+	}
+	// Checked by cfg.Validate; an error here would be a bug, and leaves
+	// the old password in force.
+	if err := r.setPasswordHash(cfg.Web.PasswordHash); err != nil {
+		r.log.Error("the admin password was not changed", "file", path, "err", err)
+		return nil
+	}
+	r.running.Web.PasswordHash = cfg.Web.PasswordHash
+	return []any{"admin_password", "changed; admins were logged out"}
+}
+
+// applyAllow gives the DLNA server the dlna.allow of cfg, if it changed,
+// and says so as log attributes.
+func (r *reloader) applyAllow(cfg config.Config, path string) []any {
+	if slices.Equal(r.running.DLNA.Allow, cfg.DLNA.Allow) {
+		return nil
+	}
+	allow, err := access.Parse(cfg.DLNA.Allow) // checked by cfg.Validate
+	if err != nil {
+		r.log.Error("dlna.allow was not changed", "file", path, "err", err)
+		return nil
+	}
+	r.setDLNAAllow(allow)
+	r.running.DLNA.Allow = cfg.DLNA.Allow
+	return []any{"dlna_allow", strings.Join(cfg.DLNA.Allow, ", ")}
 }
 
 // ftpLimits returns the FTP server's limits that cfg sets.
