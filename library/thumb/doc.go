@@ -8,10 +8,20 @@
 // GIF (the first frame) and WebP (golang.org/x/image/webp), scales the
 // picture to fit a square of the size asked for (160, 320 or 640 pixels;
 // the aspect ratio is kept, the longer side is the size, a smaller picture
-// is never enlarged) with the Catmull-Rom filter of golang.org/x/image/draw,
-// turns a JPEG upright as its EXIF orientation says, and encodes a
+// is never enlarged), turns a JPEG upright as its EXIF orientation says,
+// and encodes a
 // baseline JFIF JPEG (DLNA's JPEG_TN profile: at most 160x160, baseline,
 // 8 bits, YCbCr 4:2:0). Transparent parts come out black.
+//
+// Scaling is in two steps: a box filter averages blocks of k x k pixels
+// down to between two and four times the size (exact, cheap, no
+// aliasing), then the Catmull-Rom filter of golang.org/x/image/draw
+// scales the rest. BenchmarkThumbnail, one CPU, 160 pixels from a
+// 1920x1080 JPEG on the development machine (an AMD EPYC): decoding alone
+// 39 ms, the whole thumbnail 51 ms; Catmull-Rom alone would take 101 ms
+// (scaling costing more than decoding), ApproxBiLinear alone 44 ms but
+// aliases (TestFilterQuality: 19 dB against an exact block average, the
+// two steps 50.5 dB, Catmull-Rom alone 48.6 dB).
 //
 // # Bounds
 //

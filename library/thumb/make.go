@@ -52,6 +52,7 @@ type maker struct {
 	maxSource int64             // refuse sources longer than this
 	quality   int               // JPEG quality, 1 to 100
 	filter    draw.Interpolator // the scaler
+	direct    bool              // scale with filter alone, without shrink first (to compare)
 }
 
 // reopener gives the source's bytes from the start, again and again: the
@@ -167,7 +168,8 @@ func fit(w, h, size int) (int, int) {
 }
 
 // scale draws img, fitted into a size x size square, on a new RGBA
-// image. Transparent parts come out black in the JPEG.
+// image: shrunk by a box filter to at most twice that, then scaled by the
+// filter. Transparent parts come out black in the JPEG.
 func (m maker) scale(img image.Image, size int) *image.RGBA {
 	sb := img.Bounds()
 	w, h := fit(sb.Dx(), sb.Dy(), size)
@@ -176,7 +178,10 @@ func (m maker) scale(img image.Image, size int) *image.RGBA {
 		draw.Draw(dst, dst.Bounds(), img, sb.Min, draw.Src)
 		return dst
 	}
-	m.filter.Scale(dst, dst.Bounds(), img, sb, draw.Src, nil)
+	if !m.direct {
+		img = shrink(img, w, h)
+	}
+	m.filter.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
 	return dst
 }
 

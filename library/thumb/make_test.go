@@ -11,6 +11,7 @@ import (
 	"io"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"golang.org/x/image/draw"
@@ -231,7 +232,8 @@ func TestPixelBudget(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			_, _, _, err := testMaker.make(bytes.NewReader(tt.b), SizeTN)
 			runtime.ReadMemStats(&after)
-			if !errors.Is(err, ErrTooBig) {
+			// On 32-bit machines image/png refuses the biggest itself.
+			if !errors.Is(err, ErrTooBig) && (strconv.IntSize == 64 || !errors.Is(err, ErrCorrupt)) {
 				t.Fatalf("err = %v, want ErrTooBig", err)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
