@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mediaftpd/mediaftpd/discovery"
+	"github.com/mediaftpd/mediaftpd/dlna"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -148,32 +149,12 @@ func (a *app) Run(ctx context.Context) error {
 	for _, sh := range a.cfg.Shares {
 		a.log.Info("share", "name", sh.Name, "path", sh.Path)
 	}
-	g.Go(func() error {
-		if err := a.ftp.Serve(a.ftpL); !errors.Is(err, ftpd.ErrServerClosed) {
-			return fmt.Errorf("FTP server stopped: %w", err)
-		}
-		return nil
-	})
+	g.Go(func() error { return served("FTP server", a.ftp.Serve(a.ftpL), ftpd.ErrServerClosed) })
 	if a.page != nil {
-		g.Go(func() error {
-			if err := a.page.srv.Serve(a.page.l); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("status page stopped: %w", err)
-			}
-			return nil
-		})
+		g.Go(func() error { return served("status page", a.page.srv.Serve(a.page.l), http.ErrServerClosed) })
 	}
 	if a.dlna != nil {
-		g.Go(a.dlna.serve)
-		g.Go(func() error {
-			// Like mDNS, SSDP failing never stops the rest: it logs and
-			// retries by itself.
-			if err := a.dlna.ssdp.Run(gctx); err != nil {
-				a.log.Error("SSDP announcing failed; DLNA is served without it", "err", err)
-			}
-			return nil
-		})
-	} else {
-		a.log.Info("DLNA is off")
+		g.Go(func() error { return served("DLNA server", a.dlna.srv.Serve(a.dlna.l), dlna.ErrServerClosed) })
 	}
 	if a.prober != nil {
 		g.Go(func() error { return a.prober.Run(gctx) })
@@ -186,11 +167,32 @@ func (a *app) Run(ctx context.Context) error {
 		newReclaimer(func() int { return len(a.ftp.Sessions()) }).run(gctx, reclaimEvery)
 		return nil
 	})
+	a.announce(g, gctx)
+	g.Go(func() error {
+		<-gctx.Done()
+		a.stopFrontEnds()
+		return nil
+	})
+	return g.Wait() // step 2 of the stop, the index, is deferred above
+}
+
+// served turns what a server's Serve returned into the app's error: nil
+// for its closed error (a stop asked for), else what stopped it.
+func served(what string, err, closed error) error {
+	if errors.Is(err, closed) {
+		return nil
+	}
+	return fmt.Errorf("%s stopped: %w", what, err)
+}
+
+// announce runs the announcements, mDNS and SSDP, in g until ctx ends;
+// they say goodbye then. Failing to announce never stops the rest: each
+// logs and retries by itself, and returns an error only for unusable
+// fields.
+func (a *app) announce(g *errgroup.Group, ctx context.Context) {
 	if a.adv != nil {
 		g.Go(func() error {
-			// Failing discovery never stops FTP: Run logs and retries by
-			// itself, and returns an error only for unusable fields.
-			if err := a.adv.Run(gctx); err != nil {
+			if err := a.adv.Run(ctx); err != nil {
 				a.log.Error("mDNS advertising failed; serving without it", "err", err)
 			}
 			return nil
@@ -198,22 +200,32 @@ func (a *app) Run(ctx context.Context) error {
 	} else {
 		a.log.Info("mDNS advertising is off")
 	}
-	// Step 1 of the stop: the front ends, with a grace for transfers.
-	g.Go(func() error {
-		<-gctx.Done()
-		a.log.Info("shutting down", "grace", shutdownGrace)
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		var wg sync.WaitGroup
-		wg.Go(func() { a.page.shutdown(sctx) })
-		wg.Go(func() { a.dlna.shutdown(sctx) })
-		if err := a.ftp.Shutdown(sctx); err != nil {
-			a.log.Warn("transfers still running were cut off", "err", err)
-		}
-		wg.Wait()
-		return nil
-	})
-	return g.Wait() // step 2, the index, is deferred above
+	if a.dlna != nil {
+		g.Go(func() error {
+			if err := a.dlna.ssdp.Run(ctx); err != nil {
+				a.log.Error("SSDP announcing failed; DLNA is served without it", "err", err)
+			}
+			return nil
+		})
+	} else {
+		a.log.Info("DLNA is off")
+	}
+}
+
+// stopFrontEnds is step 1 of the stop: the FTP server, the status page and
+// the DLNA server stop accepting and let running transfers and streams go
+// on for up to shutdownGrace.
+func (a *app) stopFrontEnds() {
+	a.log.Info("shutting down", "grace", shutdownGrace)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { a.page.shutdown(ctx) })
+	wg.Go(func() { a.dlna.shutdown(ctx) })
+	if err := a.ftp.Shutdown(ctx); err != nil {
+		a.log.Warn("transfers still running were cut off", "err", err)
+	}
+	wg.Wait()
 }
 
 // openStore opens the store in the state folder, and makes the prober that

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -104,14 +103,6 @@ func (d *dlnaServer) setAllow(l access.List) {
 	if d != nil {
 		d.allow.Store(&l)
 	}
-}
-
-// serve serves the DLNA HTTP side until shutdown.
-func (d *dlnaServer) serve() error {
-	if err := d.srv.Serve(d.l); !errors.Is(err, dlna.ErrServerClosed) {
-		return fmt.Errorf("DLNA server stopped: %w", err)
-	}
-	return nil
 }
 
 // shutdown stops the DLNA HTTP side: streams get the grace that ctx
