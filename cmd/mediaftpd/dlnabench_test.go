@@ -384,12 +384,13 @@ func BenchmarkDLNABrowse(b *testing.B) {
 	}
 	row("  the same per item (µs)", "us/item", perItem(ours, o.items), perItem(theirs, m.items), 0)
 
-	// For the record: both servers' memory with the folder browsed.
-	ourPSS, err1 := procstat.ReadPSS(p.ours.Cmd.Process.Pid)
-	miniPSS, err2 := procstat.ReadPSS(p.mini.Cmd.Process.Pid)
-	if err1 == nil && err2 == nil {
-		tab.add("PSS after the browsing (MiB)", float64(ourPSS)/mib, float64(miniPSS)/mib, float64(ourPSS)/float64(miniPSS), "", false)
-	}
+	// For the record: both servers' memory once settled after the
+	// browsing.
+	ourPSS := settledPSS(b, p.ours.Cmd.Process.Pid, "mediaftpd after the browsing")
+	miniPSS := settledPSS(b, p.mini.Cmd.Process.Pid, "MiniDLNA after the browsing")
+	tab.add("PSS after the browsing, settled (MiB)", ourPSS, miniPSS, ourPSS/miniPSS, "", false)
+	tab.metric(ourPSS, "ours-MiB")
+	tab.metric(miniPSS, "minidlna-MiB")
 	tab.report(b, "MiniDLNA")
 }
 
@@ -622,7 +623,8 @@ func settledPSS(b *testing.B, pid int, what string) float64 {
 
 // BenchmarkDLNAStream downloads one 512 MiB file with curl in the client
 // namespace over mediaftpd's DLNA res URL, over its FTP, and over
-// MiniDLNA's res URL, five times each in turn, from the page cache.
+// MiniDLNA's res URL, nine times each in turn, from the page cache, and
+// counts the CPU each server used for it.
 func BenchmarkDLNAStream(b *testing.B) {
 	r := newRefLab(b)
 	needMiniDLNA(b)
@@ -659,8 +661,28 @@ func BenchmarkDLNAStream(b *testing.B) {
 	if data, err := os.ReadFile(path); err != nil || len(data) != streamSize {
 		b.Fatalf("reading %s: %v", path, err)
 	}
-	curlRate := func(u string) float64 {
+	// serverCPU is the CPU a server's process tree has used, its reaped
+	// children included (MiniDLNA sends each file from a child it forks),
+	// once the tree is down to its first process.
+	serverCPU := func(pid int) time.Duration {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			tree, err := procstat.Tree(pid)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(tree) == 1 || time.Now().After(deadline) {
+				return tree[0].CPU + tree[0].ChildCPU
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// download returns the rate of one download with curl and the
+	// server's CPU seconds per GiB sent.
+	download := func(u string, pid int) (rate, cpu float64) {
+		before := serverCPU(pid)
 		out := r.Run(r.cli, "curl", "-sS", "--max-time", "120", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", u)
+		used := serverCPU(pid) - before
 		f := strings.Fields(out)
 		if len(f) != 2 || f[0] != strconv.Itoa(streamSize) {
 			b.Fatalf("curl %s: %q", u, out)
@@ -669,25 +691,40 @@ func BenchmarkDLNAStream(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return v / mib
+		return v / mib, used.Seconds() * (1 << 30) / streamSize
 	}
-	var dlna, ftp, mini []float64
-	for range 5 {
-		dlna = append(dlna, curlRate(ourURL))
-		ftp = append(ftp, curlRate(ftpURL))
-		mini = append(mini, curlRate(miniURL))
+	ourPID, miniPID := p.ours.Cmd.Process.Pid, p.mini.Cmd.Process.Pid
+	var dlna, ftp, mini, dlnaCPU, ftpCPU, miniCPU []float64
+	for range 9 {
+		for _, x := range []struct {
+			u          string
+			pid        int
+			rate, cpus *[]float64
+		}{{ourURL, ourPID, &dlna, &dlnaCPU}, {ftpURL, ourPID, &ftp, &ftpCPU}, {miniURL, miniPID, &mini, &miniCPU}} {
+			rate, cpu := download(x.u, x.pid)
+			*x.rate, *x.cpus = append(*x.rate, rate), append(*x.cpus, cpu)
+		}
 	}
 	var tab benchTable
 	d, f, m := medianF(dlna), medianF(ftp), medianF(mini)
 	tab.add("512 MiB: mediaftpd's DLNA URL; peer: its FTP (MiB/s)", d, f, d/f, "ratio >= 1.0", d/f >= 1.0)
 	tab.add("512 MiB: mediaftpd's DLNA URL; peer: MiniDLNA's (MiB/s)", d, m, d/m, "", false)
+	dc, fc, mc := medianF(dlnaCPU), medianF(ftpCPU), medianF(miniCPU)
+	tab.add("server CPU per GiB: DLNA; peer: FTP (s)", dc, fc, dc/fc, "", false)
+	tab.add("server CPU per GiB: DLNA; peer: MiniDLNA (s)", dc, mc, dc/mc, "", false)
 	tab.sample("DLNA (MiB/s)", "mediaftpd", dlna)
 	tab.sample("FTP (MiB/s)", "mediaftpd", ftp)
 	tab.sample("DLNA (MiB/s)", "MiniDLNA", mini)
+	tab.sample("server CPU per GiB, DLNA (s)", "mediaftpd", dlnaCPU)
+	tab.sample("server CPU per GiB, FTP (s)", "mediaftpd", ftpCPU)
+	tab.sample("server CPU per GiB, DLNA (s)", "MiniDLNA", miniCPU)
 	tab.metric(d, "dlna-MiB/s")
 	tab.metric(f, "ftp-MiB/s")
 	tab.metric(m, "minidlna-MiB/s")
 	tab.metric(d/f, "ratio-dlna/ftp")
+	tab.metric(dc, "dlna-cpu-s/GiB")
+	tab.metric(fc, "ftp-cpu-s/GiB")
+	tab.metric(mc, "minidlna-cpu-s/GiB")
 	tab.report(b, "peer")
 }
 
