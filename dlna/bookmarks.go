@@ -3,119 +3,118 @@ package dlna
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 )
 
 // Samsung TVs keep a video's resume position on the server: X_SetBookmark
 // stores it, and sec:dcmInfo's BM= returns it so the TV offers "resume".
-// Positions are kept in StateDir, keyed by the object ID of the file
-// (stable across restarts), and written atomically after each change.
+// Positions are kept in State, keyed by share and path: they are the web
+// player's resume positions too, so a film stopped on the TV resumes there
+// in a browser, and the other way round.
+//
+// Versions before State kept them in StateDir's dlna-bookmarks.json, keyed
+// by object ID; migrateBookmarks moves them into State once.
 
 const (
-	// bookmarksFile is the bookmarks' file in StateDir.
-	bookmarksFile = "dlna-bookmarks.json"
-	// maxBookmarks bounds the bookmarks kept; the oldest go first.
-	maxBookmarks = 5000
-	// minBookmark is the least position kept, in seconds: a video stopped
-	// in its first half minute starts over, as MiniDLNA does.
+	// oldBookmarksFile is the file in StateDir where earlier versions kept
+	// the bookmarks.
+	oldBookmarksFile = "dlna-bookmarks.json"
+	// minBookmark is the least position offered, in seconds: a video
+	// stopped in its first half minute starts over, as MiniDLNA does.
 	minBookmark = 30
+	// maxBookmark is the largest PosSecond taken (about 31 years): more is
+	// no position of a file.
+	maxBookmark = 1 << 30
 )
 
-// bookmark is one stored position.
-type bookmark struct {
+// bookmark returns the position kept for the file rel of the share in
+// whole seconds, or 0 when there is none of at least minBookmark seconds.
+func (srv *Server) bookmark(share, rel string) int64 {
+	pos, _, ok := srv.st.Position(share, rel)
+	if !ok {
+		return 0
+	}
+	if s := int64(pos / time.Second); s >= minBookmark {
+		return s
+	}
+	return 0
+}
+
+// keepBookmark keeps pos seconds as the position of the file rel of the
+// share; a position under minBookmark removes the one kept (the TV
+// started over).
+func (srv *Server) keepBookmark(share, rel string, pos int64) error {
+	d := time.Duration(pos) * time.Second
+	if pos < minBookmark {
+		d = 0
+	}
+	return srv.st.SetPosition(share, rel, d, srv.clock())
+}
+
+// oldBookmark is one position in oldBookmarksFile.
+type oldBookmark struct {
 	Pos int64     `json:"pos"` // seconds
 	Set time.Time `json:"set"`
 }
 
-// bookmarkFile is the file's layout.
-type bookmarkFile struct {
-	Version   int                 `json:"version"`
-	Bookmarks map[string]bookmark `json:"bookmarks"`
+// oldBookmarks is the layout of oldBookmarksFile.
+type oldBookmarks struct {
+	Version   int                    `json:"version"`
+	Bookmarks map[string]oldBookmark `json:"bookmarks"`
 }
 
-// bookmarkStore holds the bookmarks. It is safe for concurrent use.
-type bookmarkStore struct {
-	path string // "" keeps them in memory
-	log  *slog.Logger
-
-	writeMu sync.Mutex // serializes writing the file; taken before mu
-	mu      sync.Mutex // guards m
-	m       map[string]bookmark
-}
-
-// newBookmarkStore returns the store kept in stateDir, loaded from its
-// file. A file that cannot be read is logged and the store starts empty.
-func newBookmarkStore(stateDir string, log *slog.Logger) *bookmarkStore {
-	b := &bookmarkStore{log: log, m: make(map[string]bookmark)}
-	if stateDir == "" {
-		return b
+// migrateBookmarks moves the bookmarks of StateDir's oldBookmarksFile
+// into State, once: a file that has a position in State already keeps it.
+// The old file is left as it is, for a downgrade. A file that cannot be
+// read now is tried again at the next start; one that is not a bookmarks
+// file is logged and left out.
+func (srv *Server) migrateBookmarks() {
+	if srv.StateDir == "" {
+		return
 	}
-	b.path = filepath.Join(stateDir, bookmarksFile)
-	data, err := os.ReadFile(b.path)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			log.Warn("cannot read DLNA bookmarks; starting without", "err", err)
+	if _, done := srv.st.Value(valueBookmarksMigrated); done {
+		return
+	}
+	log := srv.logger()
+	path := filepath.Join(srv.StateDir, oldBookmarksFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		data = nil
+	case err != nil:
+		log.Warn("cannot read the DLNA bookmarks of an earlier version; trying again at the next start", "err", err)
+		return
+	}
+	moved := 0
+	if data != nil {
+		var f oldBookmarks
+		if err := json.Unmarshal(data, &f); err != nil || f.Version != 1 {
+			log.Warn("the DLNA bookmarks file of an earlier version is not readable; leaving it out", "file", path, "err", err)
+			f.Bookmarks = nil
 		}
-		return b
-	}
-	var f bookmarkFile
-	if err := json.Unmarshal(data, &f); err != nil || f.Version != 1 {
-		log.Warn("DLNA bookmarks file is not readable; starting without", "file", b.path, "err", err)
-		return b
-	}
-	for id, bm := range f.Bookmarks {
-		if bm.Pos >= minBookmark {
-			b.m[id] = bm
-		}
-	}
-	return b
-}
-
-// get returns the position kept for the object, in seconds, or 0.
-func (b *bookmarkStore) get(id string) int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.m[id].Pos
-}
-
-// set keeps pos seconds for the object; a position under minBookmark
-// removes its bookmark. The file is written before set returns.
-func (b *bookmarkStore) set(id string, pos int64, now time.Time) error {
-	b.writeMu.Lock()
-	defer b.writeMu.Unlock()
-	b.mu.Lock()
-	if pos < minBookmark {
-		if _, ok := b.m[id]; !ok {
-			b.mu.Unlock()
-			return nil
-		}
-		delete(b.m, id)
-	} else {
-		b.m[id] = bookmark{Pos: pos, Set: now}
-		if len(b.m) > maxBookmarks {
-			oldest, at := "", time.Time{}
-			for k, v := range b.m {
-				if oldest == "" || v.Set.Before(at) {
-					oldest, at = k, v.Set
-				}
+		for id, bm := range f.Bookmarks {
+			o, err := parseObjectID(id)
+			if err != nil || o.kind != objPath || o.rel == "." || bm.Pos < minBookmark || bm.Pos > maxBookmark {
+				continue
 			}
-			delete(b.m, oldest)
+			if _, _, ok := srv.st.Position(o.share, o.rel); ok {
+				continue
+			}
+			if err := srv.st.SetPosition(o.share, o.rel, time.Duration(bm.Pos)*time.Second, bm.Set); err != nil {
+				log.Warn("cannot keep a DLNA bookmark of an earlier version", "object", id, "err", err)
+				return
+			}
+			moved++
 		}
 	}
-	if b.path == "" {
-		b.mu.Unlock()
-		return nil
+	if err := srv.st.SetValue(valueBookmarksMigrated, []byte("1")); err != nil {
+		log.Warn("cannot note that the DLNA bookmarks were moved", "err", err)
+		return
 	}
-	data, err := json.Marshal(bookmarkFile{Version: 1, Bookmarks: b.m})
-	b.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("bookmarks: %w", err)
+	if moved > 0 {
+		log.Info("moved the DLNA bookmarks of an earlier version into the store", "file", path, "bookmarks", moved)
 	}
-	return writeFileAtomic(b.path, data)
 }

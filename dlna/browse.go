@@ -39,7 +39,7 @@ func contentError(err error) error {
 
 // listedPath returns the listed form of an entry of the index.
 func listedPath(o object, e library.Entry) listed {
-	l := listed{obj: o, e: e}
+	l := listed{obj: o, e: e, date: e.ModTime}
 	if e.Dir {
 		l.title, l.class = cleanText(e.Name), classFolder
 	} else {
@@ -135,9 +135,10 @@ func (srv *Server) lookup(o object) (listed, error) {
 
 // children returns the page [start, start+count) of what the container l
 // lists (count 0: all from start), sorted by keys or in the default
-// order, and how many it lists in all. Subtitles are found for the videos
-// of the page. A folder in the default order costs what the page costs.
-func (srv *Server) children(l listed, start, count int, keys []sortKey) ([]listed, int, error) {
+// order, and how many it lists in all. Details, subtitles and, as ex
+// says, artwork are found for the objects of the page. A folder in the
+// default order costs what the page costs.
+func (srv *Server) children(l listed, start, count int, keys []sortKey, ex extras) ([]listed, int, error) {
 	if !l.e.Dir {
 		return nil, 0, nil
 	}
@@ -148,16 +149,28 @@ func (srv *Server) children(l listed, start, count int, keys []sortKey) ([]liste
 	case objRecent:
 		all = srv.recentItems()
 	default:
-		return srv.folderChildren(l.obj, start, count, keys)
+		return srv.folderChildren(l.obj, start, count, keys, ex)
 	}
-	if len(keys) > 0 {
-		slices.SortStableFunc(all, sortCompare(keys))
-	}
+	srv.sortListed(all, keys)
 	page := pageOf(all, start, count)
 	for i := range page {
-		srv.findSubtitles(&page[i])
+		srv.itemExtras(&page[i], ex)
 	}
 	return page, len(all), nil
+}
+
+// sortListed sorts all by keys, if any, looking up first the details
+// they compare.
+func (srv *Server) sortListed(all []listed, keys []sortKey) {
+	if len(keys) == 0 {
+		return
+	}
+	if needsDetails(keys) {
+		for i := range all {
+			srv.lookDetails(&all[i])
+		}
+	}
+	slices.SortStableFunc(all, sortCompare(keys))
 }
 
 // pageOf returns the page [start, start+count) of all; count 0 is all
@@ -174,37 +187,28 @@ func pageOf[T any](all []T, start, count int) []T {
 }
 
 // folderChildren is children for a share's folder or a folder in it.
-func (srv *Server) folderChildren(o object, start, count int, keys []sortKey) ([]listed, int, error) {
+func (srv *Server) folderChildren(o object, start, count int, keys []sortKey, ex extras) ([]listed, int, error) {
 	share, dir := o.share, o.rel
-	if len(keys) == 0 {
-		entries, total, err := srv.Content.Children(share, dir, library.MediaFiles, start, count)
-		if errors.Is(err, library.ErrNotIndexed) && dir == "." {
-			return nil, 0, nil
-		}
-		if err != nil {
-			return nil, 0, contentError(err)
-		}
-		page := make([]listed, len(entries))
-		for i, e := range entries {
-			page[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
-		}
-		srv.folderSubtitles(share, dir, page, total)
-		return page, total, nil
+	from, n := start, count
+	if len(keys) > 0 {
+		from, n = 0, 0 // the whole folder, to sort
 	}
-	entries, total, err := srv.Content.Children(share, dir, library.MediaFiles, 0, 0)
+	entries, total, err := srv.Content.Children(share, dir, library.MediaFiles, from, n)
 	if errors.Is(err, library.ErrNotIndexed) && dir == "." {
 		return nil, 0, nil
 	}
 	if err != nil {
 		return nil, 0, contentError(err)
 	}
-	all := make([]listed, len(entries))
+	page := make([]listed, len(entries))
 	for i, e := range entries {
-		all[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
+		page[i] = listedPath(pathObject(share, joinRel(dir, e.Name)), e)
 	}
-	slices.SortStableFunc(all, sortCompare(keys))
-	page := pageOf(all, start, count)
-	srv.folderSubtitles(share, dir, page, total)
+	if len(keys) > 0 {
+		srv.sortListed(page, keys)
+		page = pageOf(page, start, count)
+	}
+	srv.pageExtras(share, dir, page, total, ex)
 	return page, total, nil
 }
 
@@ -223,9 +227,13 @@ func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
 		parentID:   l.obj.parentID(),
 		title:      l.title,
 		class:      l.class,
-		date:       l.e.ModTime,
+		date:       l.date,
 		dir:        l.e.Dir,
 		childCount: l.e.Children,
+	}
+	if l.art.kind != artNone {
+		real := l.obj.real()
+		o.artURL = thumbURL(base, real.share, real.rel)
 	}
 	if !l.e.Dir {
 		real := l.obj.real()
@@ -239,7 +247,10 @@ func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
 		for _, s := range l.subs {
 			o.subURLs = append(o.subURLs, base+escapedPath(subtitlePrefix, l.obj.share, s.Path))
 		}
-		o.bookmark = srv.bookmarks.get(real.id())
+		if l.hasDetails {
+			o.details = &l.details
+		}
+		o.bookmark = srv.bookmark(real.share, real.rel)
 		if o.bookmark > 0 {
 			if dir := parentRel(l.obj.rel); dir == "." {
 				o.folder = cleanText(l.obj.share)
@@ -287,8 +298,8 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		srv.findSubtitles(&l)
 		d := srv.newDIDL(c)
+		srv.itemExtras(&l, srv.extrasFor(d.filter))
 		srv.writeListed(d, base, &l)
 		return []string{d.String(), "1", "1", srv.updateIDOf(l)}, nil
 	case "BrowseDirectChildren":
@@ -296,11 +307,11 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		page, total, err := srv.children(l, int(start), int(count), keys)
+		d := srv.newDIDL(c)
+		page, total, err := srv.children(l, int(start), int(count), keys, srv.extrasFor(d.filter))
 		if err != nil {
 			return nil, err
 		}
-		d := srv.newDIDL(c)
 		d.b.Grow(len(page) * didlObjectSize)
 		for i := range page {
 			srv.writeListed(d, base, &page[i])

@@ -6,12 +6,13 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
 // searchCapabilities is GetSearchCapabilities' answer: the properties
 // SearchCriteria compares. "exists" takes any property.
-const searchCapabilities = "dc:title,upnp:class,dc:date"
+const searchCapabilities = "dc:title,upnp:class,dc:date,upnp:artist,dc:creator,upnp:album"
 
 // maxSearchResults bounds the objects a Search keeps in memory: the page
 // asked for must end within it (a larger StartingIndex + RequestedCount is
@@ -97,7 +98,11 @@ func (srv *Server) search(c *call) ([]string, error) {
 		return nil, errNoSuchContainer
 	}
 	sel := newSelection(int(start), int(count), keys)
+	sortDetails := needsDetails(keys)
 	match := func(x listed) {
+		if sortDetails {
+			srv.lookDetails(&x)
+		}
 		if crit.match(srv.searchProps(&x)) {
 			sel.add(x)
 		}
@@ -136,8 +141,9 @@ func (srv *Server) search(c *call) ([]string, error) {
 	page := sel.page()
 	base := baseURL(c.r)
 	d := srv.newDIDL(c)
+	ex := srv.extrasFor(d.filter)
 	for i := range page {
-		srv.findSubtitles(&page[i])
+		srv.itemExtras(&page[i], ex)
 		srv.writeListed(d, base, &page[i])
 	}
 	return []string{d.String(), strconv.Itoa(len(page)), strconv.Itoa(sel.total), srv.updateIDOf(l)}, nil
@@ -148,15 +154,26 @@ func (srv *Server) searchProps(x *listed) searchProps {
 	return func(prop string) (string, bool) {
 		switch prop {
 		case "dc:title":
+			srv.lookDetails(x)
 			return x.title, true
 		case "upnp:class":
 			return x.class, true
 		case "dc:date":
-			if x.e.ModTime.IsZero() {
+			srv.lookDetails(x)
+			if x.date.IsZero() {
 				return "", false
 			}
 			d := didlWriter{loc: srv.location}
-			return d.date(x.e.ModTime), true
+			return d.date(x.date), true
+		case "upnp:artist", "dc:creator", "upnp:album":
+			srv.lookDetails(x)
+			v := x.details.Artist
+			if prop == "upnp:album" {
+				v = x.details.Album
+			}
+			if v != "" && x.class == media.ClassAudio {
+				return cleanText(v), true
+			}
 		case "@id":
 			return x.obj.id(), true
 		case "@parentID":

@@ -10,6 +10,7 @@ import (
 	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/dlna/quirks"
 	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/library/probe"
 )
 
 // DIDL-Lite (ContentDirectory:1, annex; DLNA guidelines 7.3) is the XML
@@ -113,6 +114,7 @@ type didlObject struct {
 	date         time.Time // zero for none
 	dir          bool
 	childCount   int
+	artURL       string // of its JPEG_TN thumbnail; "" for none
 
 	// Items only:
 	url       string             // of the file
@@ -122,6 +124,7 @@ type didlObject struct {
 	subURLs   []string           // their URLs
 	bookmark  int64              // seconds; 0 for none
 	folder    string             // the title of the item's folder, for sec:dcmInfo
+	details   *probe.Details     // nil when not known
 }
 
 // object writes o as a container or an item.
@@ -153,6 +156,7 @@ func (d *didlWriter) container(o *didlObject) {
 	if d.filter.has("upnp:storageUsed") {
 		d.elem("upnp:storageUsed", "-1") // unknown: we do not sum folders
 	}
+	d.albumArt(o)
 	d.b.WriteString("</container>")
 }
 
@@ -174,6 +178,10 @@ func (d *didlWriter) item(o *didlObject) {
 	if !o.date.IsZero() && d.filter.has("dc:date") {
 		d.elem("dc:date", d.date(o.date))
 	}
+	if o.details != nil && o.class == media.ClassAudio {
+		d.tags(o.details)
+	}
+	d.albumArt(o)
 	if o.bookmark > 0 && d.filter.has("sec:dcmInfo") {
 		bm := o.bookmark
 		if d.quirks.Has(quirks.BookmarkMillis) {
@@ -187,9 +195,15 @@ func (d *didlWriter) item(o *didlObject) {
 		if d.filter.has("res@size") {
 			d.attr("size", strconv.FormatInt(o.size, 10))
 		}
+		if o.details != nil {
+			d.resDetails(o.details, o.class)
+		}
 		d.b.WriteByte('>')
 		escapeXML(&d.b, o.url)
 		d.b.WriteString("</res>")
+		if o.artURL != "" {
+			d.thumbRes(o.artURL)
+		}
 		if d.quirks.Has(quirks.SubtitleRes) {
 			for i, s := range o.subtitles {
 				d.b.WriteString("<res")
@@ -208,6 +222,67 @@ func (d *didlWriter) item(o *didlObject) {
 		d.b.WriteString("</sec:CaptionInfoEx>")
 	}
 	d.b.WriteString("</item>")
+}
+
+// tags writes a song's tags: artist (also as dc:creator), album and track
+// number.
+func (d *didlWriter) tags(t *probe.Details) {
+	if t.Artist != "" {
+		artist := cleanText(t.Artist)
+		if d.filter.has("upnp:artist") {
+			d.elem("upnp:artist", artist)
+		}
+		if d.filter.has("dc:creator") {
+			d.elem("dc:creator", artist)
+		}
+	}
+	if t.Album != "" && d.filter.has("upnp:album") {
+		d.elem("upnp:album", cleanText(t.Album))
+	}
+	if t.Track > 0 && d.filter.has("upnp:originalTrackNumber") {
+		d.elem("upnp:originalTrackNumber", strconv.Itoa(t.Track))
+	}
+}
+
+// albumArt writes the upnp:albumArtURI of an object that has a thumbnail.
+func (d *didlWriter) albumArt(o *didlObject) {
+	if o.artURL == "" || !d.filter.has("upnp:albumArtURI") {
+		return
+	}
+	d.b.WriteString(`<upnp:albumArtURI dlna:profileID="JPEG_TN">`)
+	escapeXML(&d.b, o.artURL)
+	d.b.WriteString("</upnp:albumArtURI>")
+}
+
+// resDetails writes the attributes of a media file's res that its details
+// give, as the filter asks: duration, resolution, bitrate (in bytes per
+// second, as DLNA counts it), audio channels and sample rate.
+func (d *didlWriter) resDetails(t *probe.Details, class string) {
+	timed := class != media.ClassImage
+	if t.Duration > 0 && timed && d.filter.has("res@duration") {
+		d.attr("duration", formatDuration(t.Duration))
+	}
+	if t.Width > 0 && t.Height > 0 && class != media.ClassAudio && d.filter.has("res@resolution") {
+		d.attr("resolution", strconv.Itoa(t.Width)+"x"+strconv.Itoa(t.Height))
+	}
+	if t.Bitrate >= 8 && timed && d.filter.has("res@bitrate") {
+		d.attr("bitrate", strconv.FormatInt(t.Bitrate/8, 10))
+	}
+	if t.Channels > 0 && timed && d.filter.has("res@nrAudioChannels") {
+		d.attr("nrAudioChannels", strconv.Itoa(t.Channels))
+	}
+	if t.SampleRate > 0 && timed && d.filter.has("res@sampleFrequency") {
+		d.attr("sampleFrequency", strconv.Itoa(t.SampleRate))
+	}
+}
+
+// thumbRes writes the res of an item's JPEG_TN thumbnail.
+func (d *didlWriter) thumbRes(url string) {
+	d.b.WriteString("<res")
+	d.attr("protocolInfo", thumbProtocolInfo)
+	d.b.WriteByte('>')
+	escapeXML(&d.b, url)
+	d.b.WriteString("</res>")
 }
 
 func (d *didlWriter) date(t time.Time) string {

@@ -36,59 +36,67 @@ const (
 	// maxPendingContainers bounds the containers one event lists; others
 	// changed meanwhile are told by SystemUpdateID alone.
 	maxPendingContainers = 512
-	// updateIDFile keeps, in StateDir, a SystemUpdateID not yet used, so
-	// the counter rises across restarts.
+	// updateIDFile is the file in StateDir where earlier versions kept a
+	// SystemUpdateID not yet used; State's valueUpdateID holds it now.
 	updateIDFile = "dlna-updateid"
-	// updateIDReserve is how far ahead the kept value is set, so the file
-	// is written once per that many changes.
+	// updateIDReserve is how far ahead the kept value is set, so it is
+	// written once per that many changes.
 	updateIDReserve = 1000
 )
 
 // updateTracker holds SystemUpdateID, each container's update ID and the
 // containers changed since the last event. It is safe for concurrent use.
 type updateTracker struct {
-	path string // of updateIDFile; "" keeps nothing
-	log  *slog.Logger
+	st  State // keeps valueUpdateID
+	log *slog.Logger
 
 	mu         sync.Mutex // guards the fields below
 	system     uint32
-	reserved   uint32            // the value kept in path; system stays below it
+	reserved   uint32            // the value kept in st; system stays below it
 	floor      uint32            // update ID of containers not in containers
 	containers map[string]uint32 // container ID -> its update ID
 	pending    map[string]struct{}
 	last       time.Time // when the last event was taken; zero before the first
 }
 
-func newUpdateTracker(stateDir string, log *slog.Logger) *updateTracker {
+// newUpdateTracker returns the tracker whose SystemUpdateID starts above
+// the value kept in st, or in stateDir's updateIDFile when st has none
+// (an earlier version kept it there), or at 1.
+func newUpdateTracker(st State, stateDir string, log *slog.Logger) *updateTracker {
 	u := &updateTracker{
+		st:         st,
 		log:        log,
 		system:     1,
 		containers: make(map[string]uint32),
 		pending:    make(map[string]struct{}),
 	}
-	if stateDir != "" {
-		u.path = filepath.Join(stateDir, updateIDFile)
-		b, err := os.ReadFile(u.path)
-		switch {
-		case err == nil:
-			if n, perr := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 32); perr == nil && n > 0 {
-				u.system = uint32(n)
-			} else {
-				log.Warn("DLNA update ID file holds no number; starting from 1", "file", u.path)
-			}
-		case !errors.Is(err, fs.ErrNotExist):
-			log.Warn("cannot read the DLNA update ID; starting from 1", "err", err)
+	b, ok := st.Value(valueUpdateID)
+	from := "the store"
+	if !ok && stateDir != "" {
+		path := filepath.Join(stateDir, updateIDFile)
+		var err error
+		b, err = os.ReadFile(path)
+		ok, from = err == nil, path
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("cannot read the DLNA update ID of an earlier version; starting from 1", "err", err)
 		}
-		u.reserve()
 	}
+	if ok {
+		if n, err := strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 32); err == nil && n > 0 {
+			u.system = uint32(n)
+		} else {
+			log.Warn("the kept DLNA update ID is no number; starting from 1", "from", from)
+		}
+	}
+	u.reserve()
 	u.floor = u.system
 	return u
 }
 
-// reserve keeps a value ahead of system in the file. u.mu is held, or u
-// is not shared yet.
+// reserve keeps a value ahead of system in st. u.mu is held, or u is not
+// shared yet.
 func (u *updateTracker) reserve() {
-	if u.path == "" || u.system < u.reserved {
+	if u.system < u.reserved {
 		return
 	}
 	next := u.system + updateIDReserve
@@ -96,7 +104,7 @@ func (u *updateTracker) reserve() {
 		next = ^uint32(0) // the ui4 wraps; keep the largest
 	}
 	u.reserved = next
-	if err := writeFileAtomic(u.path, []byte(strconv.FormatUint(uint64(next), 10)+"\n")); err != nil {
+	if err := u.st.SetValue(valueUpdateID, []byte(strconv.FormatUint(uint64(next), 10))); err != nil {
 		u.log.Warn("cannot keep the DLNA update ID", "err", err)
 	}
 }

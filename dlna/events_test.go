@@ -28,7 +28,7 @@ func propsMap(props []gena.Property) map[string]string {
 }
 
 func TestUpdateTracker(t *testing.T) {
-	u := newUpdateTracker("", slog.New(slog.DiscardHandler))
+	u := newUpdateTracker(newMemState(), "", slog.New(slog.DiscardHandler))
 	t0 := testTime
 	if u.systemID() != 1 || u.containerID("0/M") != 1 {
 		t.Fatalf("fresh tracker: %d %d", u.systemID(), u.containerID("0/M"))
@@ -80,11 +80,11 @@ func TestUpdateTracker(t *testing.T) {
 }
 
 func TestUpdateIDKeptAcrossRestarts(t *testing.T) {
-	dir := t.TempDir()
+	st := openStore(t, t.TempDir())
 	quiet := slog.New(slog.DiscardHandler)
 	last := uint32(0)
 	for run := range 3 {
-		u := newUpdateTracker(dir, quiet)
+		u := newUpdateTracker(st, "", quiet)
 		if u.systemID() <= last {
 			t.Fatalf("run %d starts at %d, not above %d", run, u.systemID(), last)
 		}
@@ -93,10 +93,21 @@ func TestUpdateIDKeptAcrossRestarts(t *testing.T) {
 		}
 		last = u.systemID()
 	}
-	// A damaged file starts over at 1.
-	os.WriteFile(filepath.Join(dir, updateIDFile), []byte("x"), 0o644)
-	if u := newUpdateTracker(dir, quiet); u.systemID() != 1 {
-		t.Errorf("damaged file: %d", u.systemID())
+	// A damaged value starts over at 1.
+	st.SetValue(valueUpdateID, []byte("x"))
+	if u := newUpdateTracker(st, "", quiet); u.systemID() != 1 {
+		t.Errorf("damaged value: %d", u.systemID())
+	}
+	// The value of an earlier version's file is taken when the store has
+	// none, and kept in the store.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, updateIDFile), []byte("5000\n"), 0o644)
+	st2 := openStore(t, t.TempDir())
+	if u := newUpdateTracker(st2, dir, quiet); u.systemID() != 5000 {
+		t.Errorf("from the old file: %d", u.systemID())
+	}
+	if v, _ := st2.Value(valueUpdateID); string(v) != "6000" {
+		t.Errorf("the store keeps %q", v)
 	}
 }
 

@@ -32,13 +32,14 @@ func (srv *Server) getFeatureList(*call) ([]string, error) {
 // PosSecond). PosSecond is in seconds, or in milliseconds from clients
 // with quirks.BookmarkMillis (Samsung's Q series). The object must be a
 // file; a bookmark on an item of "Recently added" is kept for the file.
+// It is the file's resume position in State, shared with the web player.
 func (srv *Server) setBookmark(c *call) ([]string, error) {
 	o, err := parseObjectID(c.str("ObjectID"))
 	if err != nil {
 		return nil, err
 	}
 	pos, err := strconv.ParseInt(strings.TrimSpace(c.str("PosSecond")), 10, 64)
-	if err != nil || pos < 0 {
+	if err != nil || pos < 0 || pos/1000 > maxBookmark {
 		return nil, fmt.Errorf("%w: PosSecond %q", errInvalidArgs, c.str("PosSecond"))
 	}
 	if c.client.Quirks.Has(quirks.BookmarkMillis) {
@@ -51,7 +52,11 @@ func (srv *Server) setBookmark(c *call) ([]string, error) {
 	if l.e.Dir {
 		return nil, fmt.Errorf("%w: a bookmark on a container", errInvalidArgs)
 	}
-	if err := srv.bookmarks.set(o.real().id(), pos, srv.clock()); err != nil {
+	if pos > maxBookmark {
+		return nil, fmt.Errorf("%w: PosSecond %q", errInvalidArgs, c.str("PosSecond"))
+	}
+	real := o.real()
+	if err := srv.keepBookmark(real.share, real.rel, pos); err != nil {
 		return nil, fmt.Errorf("keeping a bookmark: %w", err)
 	}
 	srv.logger().Debug("DLNA bookmark set", "object", o.real().id(), "seconds", pos, "remote", c.r.RemoteAddr)

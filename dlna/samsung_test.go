@@ -52,9 +52,9 @@ func dcmInfo(t *testing.T, base, id, ua string) string {
 }
 
 func TestBookmarks(t *testing.T) {
-	state := t.TempDir()
+	state := openStore(t, t.TempDir())
 	content := newTestContent(t)
-	ts := newTestServer(t, &Server{Content: content, StateDir: state})
+	ts := newTestServer(t, &Server{Content: content, State: state})
 	film := "0/Movies/Film%20A.mkv"
 	set := func(ua, id, pos string) soapResult {
 		return soap(t, ts.base, "ContentDirectory", "X_SetBookmark", hdr("User-Agent", ua),
@@ -109,7 +109,7 @@ func TestBookmarks(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ts.Shutdown(ctx)
-	srv2 := &Server{Content: content, StateDir: state, Logger: slog.New(slog.DiscardHandler), Name: "Test Media"}
+	srv2 := &Server{Content: content, State: state, Logger: slog.New(slog.DiscardHandler), Name: "Test Media"}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

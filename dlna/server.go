@@ -33,12 +33,26 @@ type Server struct {
 	// Version is the program's version, the description's modelNumber and
 	// part of the Server header; empty means "dev".
 	Version string
-	// StateDir is the folder where the UDN (file dlna-udn), the
-	// SystemUpdateID's high-water mark (dlna-updateid) and Samsung
-	// bookmarks (dlna-bookmarks.json) are kept, written atomically. Empty
-	// keeps bookmarks in memory only, derives the UDN from the machine ID
-	// each time (random without one) and starts SystemUpdateID at 1.
+	// State keeps the UDN, the high-water mark of SystemUpdateID and the
+	// resume positions (Samsung's bookmarks, shared with the web player)
+	// across restarts; *store.Store implements it. Nil keeps them in
+	// memory only: the UDN is then derived from the machine ID each time
+	// (random without one) and SystemUpdateID starts at 1.
+	State State
+	// StateDir is the folder where earlier versions kept the UDN (file
+	// dlna-udn), the SystemUpdateID's high-water mark (dlna-updateid) and
+	// Samsung bookmarks (dlna-bookmarks.json). What State lacks is taken
+	// from there once (the bookmarks only once ever), so an upgrade keeps
+	// the UDN TVs know and their bookmarks; the files are only read, and
+	// left as they are. Empty means none.
 	StateDir string
+	// Details returns the media details of the files (duration, picture
+	// size, tags: library.Prober), shown in DIDL-Lite. Nil shows none.
+	Details Details
+	// Thumbs makes the JPEG_TN thumbnails offered as upnp:albumArtURI and
+	// as a res of items and folders that have artwork (*thumb.Cache). Nil
+	// offers none.
+	Thumbs Thumbs
 	// PresentationURL returns the status page's URL for a client that
 	// reached this server at host (the request's Host, "ip:port"), or ""
 	// when there is none. Nil means none. TVs offer it as the device's
@@ -60,16 +74,16 @@ type Server struct {
 	headerTimeout time.Duration // readHeaderTimeout
 	bodyTimeout   time.Duration // requestTimeout
 
-	once      sync.Once
-	udn       string
-	serial    string
-	handler   http.Handler
-	services  []*service
-	cds       *service // services[0]
-	bookmarks *bookmarkStore
-	updates   *updateTracker
-	status    statusTracker
-	icons     []icon
+	once     sync.Once
+	udn      string
+	serial   string
+	handler  http.Handler
+	services []*service
+	cds      *service // services[0]
+	st       State    // State, or one in memory
+	updates  *updateTracker
+	status   statusTracker
+	icons    []icon
 
 	mu       sync.Mutex // guards the fields below
 	hs       *http.Server
@@ -149,7 +163,7 @@ func (srv *Server) version() string {
 }
 
 // UDN returns the server's unique device name, "uuid:...", for SSDP. It
-// is made on the first call (see StateDir).
+// is made on the first call (see State).
 func (srv *Server) UDN() string {
 	srv.init()
 	return srv.udn
@@ -166,10 +180,14 @@ func (srv *Server) init() {
 		if srv.Content == nil {
 			panic("dlna: Server.Content is nil")
 		}
+		srv.st = srv.State
+		if srv.st == nil {
+			srv.st = newMemState()
+		}
 		srv.udn = srv.loadUDN()
 		srv.serial = serialNumber(srv.udn)
-		srv.bookmarks = newBookmarkStore(srv.StateDir, srv.logger())
-		srv.updates = newUpdateTracker(srv.StateDir, srv.logger())
+		srv.migrateBookmarks()
+		srv.updates = newUpdateTracker(srv.st, srv.StateDir, srv.logger())
 		srv.icons = makeIcons()
 		srv.services = []*service{
 			{name: "ContentDirectory", typ: cdsType, id: "urn:upnp-org:serviceId:ContentDirectory", actions: cdsActions()},
@@ -202,6 +220,7 @@ func (srv *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET "+mediaPrefix, srv.serveMedia)
 	mux.HandleFunc("GET "+subtitlePrefix, srv.serveSubtitle)
+	mux.HandleFunc("GET "+thumbPrefix, srv.serveThumb)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr, ok := remoteAddr(r)
 		allow := srv.Allow
@@ -323,8 +342,8 @@ func (srv *Server) stopBackground(ctx context.Context) error {
 
 // Shutdown stops the server gracefully, as http.Server.Shutdown does: it
 // closes the listeners, waits for running requests (streams included) to
-// end or ctx to be done, then stops eventing and keeps the update counter
-// and bookmarks. It returns ctx's error if ctx ended first.
+// end or ctx to be done, then stops eventing. It returns ctx's error if
+// ctx ended first.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.closed = true

@@ -313,7 +313,7 @@ func TestCapabilitiesAndUpdateID(t *testing.T) {
 	tests := []struct {
 		action, arg, want string
 	}{
-		{"GetSearchCapabilities", "SearchCaps", "dc:title,upnp:class,dc:date"},
+		{"GetSearchCapabilities", "SearchCaps", "dc:title,upnp:class,dc:date,upnp:artist,dc:creator,upnp:album"},
 		{"GetSortCapabilities", "SortCaps", "dc:title,dc:date,upnp:class"},
 		{"GetSystemUpdateID", "Id", "1"},
 	}

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/library/probe"
 )
 
 // sortCapabilities is GetSortCapabilities' answer: the properties
@@ -75,9 +77,16 @@ func containsKey(keys []sortKey, prop string) bool {
 type listed struct {
 	obj   object
 	e     library.Entry
-	title string             // the title shown, before any client quirk
-	class string             // upnp:class
-	subs  []library.Subtitle // of a video, best first; found for the page only
+	title string    // the title shown, before any client quirk: a song's tag title, else from the name
+	class string    // upnp:class
+	date  time.Time // dc:date: when a photo was taken (the wall clock shown), else e.ModTime
+
+	// Found for the page only (and for what a sort or a search compares):
+	details    probe.Details      // from Server.Details
+	hasDetails bool               // details are known
+	looked     bool               // Server.Details was asked
+	subs       []library.Subtitle // of a video, best first
+	art        artSource          // where its thumbnail comes from
 }
 
 // defaultCompare is the default order of a folder: folders first, then
@@ -103,7 +112,7 @@ func sortCompare(keys []sortKey) func(a, b listed) int {
 			case "dc:title":
 				c = library.NaturalCompare(a.title, b.title)
 			case "dc:date":
-				c = a.e.ModTime.Compare(b.e.ModTime)
+				c = a.date.Compare(b.date)
 			case "upnp:class":
 				c = cmp.Compare(a.class, b.class)
 			}

@@ -35,8 +35,8 @@ func parseMediaPath(p, prefix string) (share, rel string, ok bool) {
 	}
 	var comps []string
 	for c := range strings.SplitSeq(rest, "/") {
-		name, err := url.PathUnescape(c)
-		if err != nil || name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		name, ok := unescapePath(c)
+		if !ok {
 			return "", "", false
 		}
 		comps = append(comps, name)
@@ -45,6 +45,16 @@ func parseMediaPath(p, prefix string) (share, rel string, ok bool) {
 		return "", "", false
 	}
 	return comps[0], strings.Join(comps[1:], "/"), true
+}
+
+// unescapePath returns the name an escaped URL path component c stands
+// for, if it is one: not empty, ".", ".." or holding a "/".
+func unescapePath(c string) (string, bool) {
+	name, err := url.PathUnescape(c)
+	if err != nil || name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return "", false
+	}
+	return name, true
 }
 
 // openError answers a request whose file could not be opened: 503 when

@@ -13,9 +13,9 @@ import (
 // them from the names the index has, so a subtitle that does not exist is
 // never offered.
 //
-// A folder of up to wholeFolderMax entries is read whole, so
-// library.Subtitles sees every name (and its rule for a folder holding a
-// single video applies). In a bigger folder only the entries within
+// A folder of up to wholeFolderMax entries is read whole (see siblings),
+// so library.Subtitles sees every name (and its rule for a folder holding
+// a single video applies). In a bigger folder only the entries within
 // subtitleMargin of each video are looked at (library.SubtitlesNear): a
 // video's subtitles share its name up to the extension, so in the default
 // (natural) order they sort right beside it, and a page costs what the
@@ -97,52 +97,34 @@ func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []stri
 	return out
 }
 
-// folderSubtitles finds the subtitles of the videos of page, all in the
-// folder dir, which shows media entries in the MediaFiles view. Subtitles
-// are files the TV does not list, so they are looked for among all the
-// folder's files: none when the folder holds nothing but media (its two
-// views are as long); a folder of up to wholeFolderMax entries is read
-// whole, once; in a bigger one each video's neighbours are found by a
-// binary search (namesAround). A Subs folder is looked at in any case.
-// Nothing is read when the page has no video.
-func (srv *Server) folderSubtitles(share, dir string, page []listed, media int) {
-	var (
-		looked bool
-		total  int
-		names  []string // the whole folder's, when it is small
-		sf     subsFolder
-	)
-	for i := range page {
-		l := &page[i]
-		if !needsSubtitles(l) {
-			continue
-		}
-		if !looked {
-			looked = true
-			var err error
-			if _, total, err = srv.Content.Children(share, dir, library.AllFiles, 0, 1); err != nil {
-				return
-			}
-			if total == media {
-				total = 0 // only media: no subtitle beside any video
-			}
-			if total <= wholeFolderMax && total > 0 {
-				all, _, _ := srv.Content.Children(share, dir, library.AllFiles, 0, 0)
-				names = entryNames(all)
-			}
-			sf = srv.subsOf(share, dir)
-		}
-		subs := srv.forVideo(share, dir, sf, l.obj.rel)
-		if total <= wholeFolderMax {
-			if anySubtitle(names, "") || len(subs) > 0 {
-				l.subs = library.Subtitles(l.obj.rel, names, subs)
-			}
-			continue
-		}
-		near := srv.namesAround(share, dir, total, l.e)
+// subtitlesOf finds the subtitles of the video l, in the folder sib
+// reads, whose subtitle folder is sf. media is how many entries the folder
+// shows in the MediaFiles view, or -1 if not known. Subtitles are files
+// the TV does not list, so they are looked for among all the folder's
+// files: none when the folder holds nothing but media (its two views are
+// as long); every name of a small folder; in a bigger one the names
+// around the video (around). A Subs folder is looked at in any case.
+func (srv *Server) subtitlesOf(l *listed, sib *siblings, sf subsFolder, media int, around func() []string) {
+	if !sib.count() {
+		return
+	}
+	share, dir := l.obj.share, parentRel(l.obj.rel)
+	subs := srv.forVideo(share, dir, sf, l.obj.rel)
+	var names []string
+	switch {
+	case sib.total == media:
+		// Only media: no subtitle beside any video.
+	case sib.small():
+		names = sib.names()
+	default:
+		near := around()
 		if anySubtitle(near, stemOf(l.e.Name)) || len(subs) > 0 {
 			l.subs = library.SubtitlesNear(l.obj.rel, near, subs)
 		}
+		return
+	}
+	if anySubtitle(names, "") || len(subs) > 0 {
+		l.subs = library.Subtitles(l.obj.rel, names, subs)
 	}
 }
 
@@ -161,51 +143,45 @@ func anySubtitle(names []string, prefix string) bool {
 // stemOf returns name without its extension.
 func stemOf(name string) string { return strings.TrimSuffix(name, path.Ext(name)) }
 
-// findSubtitles finds the subtitles of the single video l (an item of
-// BrowseMetadata, "Recently added" or Search, or a file being streamed).
-// In a big folder it finds the video's place with a binary search over
-// Content.Children (the folder is in the default order) and looks at the
-// entries around it.
+// findSubtitles finds the subtitles of the single video l (a file being
+// streamed). In a big folder it finds the video's place with a binary
+// search over Content.Children (the folder is in the default order) and
+// looks at the entries around it.
 func (srv *Server) findSubtitles(l *listed) {
 	if !needsSubtitles(l) || l.obj.kind != objPath && l.obj.kind != objRecentItem {
 		return
 	}
-	share, dir := l.obj.share, parentRel(l.obj.rel)
-	_, total, err := srv.Content.Children(share, dir, library.AllFiles, 0, 1)
-	if err != nil {
-		return
-	}
-	if total <= wholeFolderMax {
-		all, _, err := srv.Content.Children(share, dir, library.AllFiles, 0, 0)
-		if err != nil {
-			return
-		}
-		l.subs = library.Subtitles(l.obj.rel, entryNames(all), srv.forVideo(share, dir, srv.subsOf(share, dir), l.obj.rel))
-		return
-	}
-	names := srv.namesAround(share, dir, total, l.e)
-	if names == nil {
-		return
-	}
-	l.subs = library.SubtitlesNear(l.obj.rel, names, srv.forVideo(share, dir, srv.subsOf(share, dir), l.obj.rel))
+	sib := &siblings{srv: srv, share: l.obj.share, dir: parentRel(l.obj.rel)}
+	srv.subtitlesOf(l, sib, srv.subsOf(sib.share, sib.dir), -1, func() []string { return sib.around(l.e) })
 }
 
-// namesAround returns the names of the entries of the folder dir (of total
-// entries) within subtitleMargin of e, nil when e is not there (any
-// more).
-func (srv *Server) namesAround(share, dir string, total int, e library.Entry) []string {
+// searchFolder returns the place of e in the folder dir of total entries
+// in the AllFiles view: the index of the first entry not before e in the
+// default order. It reads O(log total) entries.
+func (srv *Server) searchFolder(share, dir string, total int, e library.Entry) (int, bool) {
 	lo, hi := 0, total
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		at, _, err := srv.Content.Children(share, dir, library.AllFiles, mid, 1)
 		if err != nil || len(at) == 0 {
-			return nil
+			return 0, false
 		}
 		if defaultCompare(at[0], e) < 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
+	}
+	return lo, true
+}
+
+// namesAround returns the names of the entries of the folder dir (of total
+// entries) within subtitleMargin of e, nil when e is not there (any
+// more).
+func (srv *Server) namesAround(share, dir string, total int, e library.Entry) []string {
+	lo, ok := srv.searchFolder(share, dir, total, e)
+	if !ok {
+		return nil
 	}
 	from := max(0, lo-subtitleMargin)
 	win, _, err := srv.Content.Children(share, dir, library.AllFiles, from, lo-from+1+subtitleMargin)

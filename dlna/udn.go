@@ -19,16 +19,18 @@ import (
 // ignored a server for days after its UDN changed, gerbera#3459) and differ
 // between two boxes on one network.
 //
-// It is made once and kept in StateDir: derived from /etc/machine-id with
-// an application-specific HMAC, as systemd's
+// It is made once and kept in State: derived from /etc/machine-id with an
+// application-specific HMAC, as systemd's
 // sd_id128_get_machine_app_specific does, so that the machine ID itself is
-// not disclosed and the same box gets the same UDN again even if StateDir
-// is lost; random when there is no machine ID.
+// not disclosed and the same box gets the same UDN again even if the state
+// is lost; random when there is no machine ID. The UDN an earlier version
+// kept in StateDir's dlna-udn file is taken over.
 
 const (
 	// defaultMachineIDFile is systemd's machine ID (machine-id(5)).
 	defaultMachineIDFile = "/etc/machine-id"
-	// udnFile is the UDN's file in StateDir.
+	// udnFile is the file in StateDir where earlier versions kept the
+	// UDN.
 	udnFile = "dlna-udn"
 )
 
@@ -116,37 +118,54 @@ func makeUDN(machineIDFile string) (udn, source string) {
 	return formatUDN(markV4(id)), "random"
 }
 
-// loadUDN returns the UDN kept in stateDir, making and keeping one if there
-// is none yet. With stateDir "" it is made from the machine ID each time,
-// and so is still stable on a machine that has one.
+// loadUDN returns the UDN kept in State, making and keeping one if there
+// is none yet: the one an earlier version kept in StateDir's udnFile, if
+// there is one (so an upgrade keeps the UDN TVs know), or else one derived
+// from the machine ID. Without State it is made the same way each time,
+// and so is still stable on a machine that has a machine ID.
 func (srv *Server) loadUDN() string {
 	log := srv.logger()
-	path := ""
-	if srv.StateDir != "" {
-		path = filepath.Join(srv.StateDir, udnFile)
-		b, err := os.ReadFile(path)
-		switch {
-		case err == nil && validUDN(string(bytes.TrimSpace(b))):
-			return string(bytes.TrimSpace(b))
-		case err == nil:
-			log.Warn("DLNA UDN file holds no UDN; making a new one", "file", path)
-		case !errors.Is(err, fs.ErrNotExist):
-			log.Warn("cannot read the DLNA UDN; making one", "err", err)
+	if b, ok := srv.st.Value(valueUDN); ok {
+		if validUDN(string(b)) {
+			return string(b)
 		}
+		log.Warn("the DLNA UDN kept in the store is no UDN; making one", "value", string(b))
 	}
-	mid := srv.machineIDFile
-	if mid == "" {
-		mid = defaultMachineIDFile
+	udn, source := srv.oldUDN(), "earlier version"
+	if udn == "" {
+		mid := srv.machineIDFile
+		if mid == "" {
+			mid = defaultMachineIDFile
+		}
+		udn, source = makeUDN(mid)
 	}
-	udn, source := makeUDN(mid)
-	if path != "" {
-		if err := writeFileAtomic(path, []byte(udn+"\n")); err != nil {
+	if srv.State != nil {
+		if err := srv.st.SetValue(valueUDN, []byte(udn)); err != nil {
 			log.Warn("cannot keep the DLNA UDN; TVs may see a new server after a restart", "err", err)
 		} else {
 			log.Info("made the DLNA UDN", "udn", udn, "from", source)
 		}
 	}
 	return udn
+}
+
+// oldUDN returns the UDN an earlier version kept in StateDir, or "". The
+// file is left as it is.
+func (srv *Server) oldUDN() string {
+	if srv.StateDir == "" {
+		return ""
+	}
+	path := filepath.Join(srv.StateDir, udnFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && validUDN(string(bytes.TrimSpace(b))):
+		return string(bytes.TrimSpace(b))
+	case err == nil:
+		srv.logger().Warn("the DLNA UDN file of an earlier version holds no UDN; leaving it out", "file", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		srv.logger().Warn("cannot read the DLNA UDN of an earlier version", "err", err)
+	}
+	return ""
 }
 
 // serialNumber returns the device's serial number, derived from its UDN so

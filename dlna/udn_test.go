@@ -73,8 +73,12 @@ func TestUDN(t *testing.T) {
 	broken := mid("broken", "uninitialized\n")
 	missing := filepath.Join(dir, "missing")
 	quiet := slog.New(slog.DiscardHandler)
-	udnOf := func(stateDir, machineID string) string {
-		srv := &Server{StateDir: stateDir, machineIDFile: machineID, Logger: quiet}
+	udnOf := func(st State, machineID string) string {
+		srv := &Server{State: st, machineIDFile: machineID, Logger: quiet}
+		srv.st = st
+		if st == nil {
+			srv.st = newMemState()
+		}
 		u := srv.loadUDN()
 		if !validUDN(u) {
 			t.Fatalf("UDN %q is not valid", u)
@@ -82,41 +86,40 @@ func TestUDN(t *testing.T) {
 		return u
 	}
 
-	// Without a state folder: the same box, the same UDN; two boxes, two.
-	a1, a2, b := udnOf("", box1), udnOf("", box1), udnOf("", box2)
+	// Without State: the same box, the same UDN; two boxes, two.
+	a1, a2, b := udnOf(nil, box1), udnOf(nil, box1), udnOf(nil, box2)
 	if a1 != a2 || a1 == b {
 		t.Errorf("box1 %s and %s, box2 %s", a1, a2, b)
 	}
 	if strings.Contains(a1, "3d1219c7") {
 		t.Errorf("UDN %s shows the machine ID", a1)
 	}
-	if r1, r2 := udnOf("", missing), udnOf("", broken); r1 == r2 || r1 == a1 {
+	if r1, r2 := udnOf(nil, missing), udnOf(nil, broken); r1 == r2 || r1 == a1 {
 		t.Errorf("random UDNs %s and %s", r1, r2)
 	}
 
 	// With one: made once and kept, whatever happens to the machine ID.
-	state := filepath.Join(dir, "state")
+	state := openStore(t, filepath.Join(dir, "state"))
 	first := udnOf(state, box1)
 	if first != a1 {
 		t.Errorf("kept UDN %s, want the derived %s", first, a1)
 	}
-	data, err := os.ReadFile(filepath.Join(state, udnFile))
-	if err != nil || strings.TrimSpace(string(data)) != first {
-		t.Errorf("state file holds %q, %v", data, err)
+	if v, ok := state.Value(valueUDN); !ok || string(v) != first {
+		t.Errorf("the store holds %q, %v", v, ok)
 	}
 	if again := udnOf(state, box2); again != first {
 		t.Errorf("after the machine ID changed: %s, want %s", again, first)
 	}
 	// Random when there is no machine ID, then stable.
-	state2 := filepath.Join(dir, "state2")
+	state2 := openStore(t, filepath.Join(dir, "state2"))
 	r := udnOf(state2, missing)
 	if again := udnOf(state2, missing); again != r {
 		t.Errorf("random UDN not kept: %s then %s", r, again)
 	}
-	// A damaged file is replaced.
-	os.WriteFile(filepath.Join(state2, udnFile), []byte("garbage"), 0o644)
+	// A damaged value is replaced.
+	state2.SetValue(valueUDN, []byte("garbage"))
 	if got := udnOf(state2, box2); got != b {
-		t.Errorf("after a damaged file: %s, want %s", got, b)
+		t.Errorf("after a damaged value: %s, want %s", got, b)
 	}
 
 	if s := serialNumber(first); len(s) != 16 || strings.Contains(s, "-") {

@@ -1,0 +1,168 @@
+package dlna
+
+import (
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// What a listing shows of an object besides its index entry: its media
+// details (details.go), its subtitles (subtitles.go) and its artwork
+// (thumbs.go). They are found for the objects of the page only, from the
+// names the index has around each one, so that a page costs what the page
+// costs, whatever the folder holds.
+
+// extras says what a listing looks up besides the index and the details.
+type extras struct {
+	// art: the artwork of items and folders, for upnp:albumArtURI and
+	// the thumbnail res.
+	art bool
+}
+
+// extrasFor returns what a listing for a client whose Filter is f looks
+// up.
+func (srv *Server) extrasFor(f filter) extras {
+	return extras{art: srv.Thumbs != nil && (f.has("upnp:albumArtURI") || f.has("res"))}
+}
+
+// siblings reads the names of one folder's entries in the AllFiles view,
+// for the sidecars of its files, at most once each: a folder of up to
+// wholeFolderMax entries whole; in a bigger one the entries around a file
+// (namesAround) and the pictures named after a role (rolePictures).
+type siblings struct {
+	srv        *Server
+	share, dir string
+
+	counted   bool
+	ok        bool // the folder could be read
+	total     int  // its entries
+	allRead   bool
+	all       []string // every name, once read
+	rolesRead bool
+	roles     []string // pictures named after a role, once read
+}
+
+// count reads how many entries the folder has, once, and reports whether
+// it could.
+func (s *siblings) count() bool {
+	if !s.counted {
+		s.counted = true
+		_, total, err := s.srv.Content.Children(s.share, s.dir, library.AllFiles, 0, 1)
+		s.ok, s.total = err == nil, total
+	}
+	return s.ok
+}
+
+// small reports whether the folder is read whole. count was called.
+func (s *siblings) small() bool { return s.total <= wholeFolderMax }
+
+// names returns every name of the folder, read once. Only for a folder of
+// at most wholeFolderMax entries.
+func (s *siblings) names() []string {
+	if !s.allRead {
+		s.allRead = true
+		if all, _, err := s.srv.Content.Children(s.share, s.dir, library.AllFiles, 0, 0); err == nil {
+			s.all = entryNames(all)
+		}
+	}
+	return s.all
+}
+
+// around returns the names of the folder that matter to the file e: all of
+// them in a small folder, else those within subtitleMargin of e (nil when
+// e is not there any more).
+func (s *siblings) around(e library.Entry) []string {
+	if !s.count() {
+		return nil
+	}
+	if s.small() {
+		return s.names()
+	}
+	return s.srv.namesAround(s.share, s.dir, s.total, e)
+}
+
+// pictures returns the names among which the folder's own pictures are
+// ("poster.jpg", "folder.jpg"): every name of a folder of at most whole
+// entries (whole <= wholeFolderMax), else the pictures rolePictures finds.
+func (s *siblings) pictures(whole int) []string {
+	if !s.count() {
+		return nil
+	}
+	if s.total <= whole {
+		return s.names()
+	}
+	if !s.rolesRead {
+		s.rolesRead = true
+		s.roles = s.srv.rolePictures(s.share, s.dir, s.total)
+	}
+	return s.roles
+}
+
+// pageExtras finds what the objects of page, all in the folder dir of the
+// share, show besides their index entries: details, subtitles and, as ex
+// says, artwork. media is how many entries the folder shows in the
+// MediaFiles view. Nothing is read when the page holds no file but
+// details, one lookup per file.
+func (srv *Server) pageExtras(share, dir string, page []listed, media int, ex extras) {
+	sib := &siblings{srv: srv, share: share, dir: dir}
+	var sf *subsFolder
+	for i := range page {
+		l := &page[i]
+		if l.e.Dir {
+			if ex.art {
+				srv.folderArt(l)
+			}
+			continue
+		}
+		srv.lookDetails(l)
+		around := aroundOnce(sib, l.e)
+		if needsSubtitles(l) {
+			if sf == nil {
+				s := srv.subsOf(share, dir)
+				sf = &s
+			}
+			srv.subtitlesOf(l, sib, *sf, media, around)
+		}
+		if ex.art {
+			srv.itemArt(l, sib, around)
+		}
+	}
+}
+
+// itemExtras is pageExtras for a single object, of any kind: an object of
+// BrowseMetadata, "Recently added" or Search.
+func (srv *Server) itemExtras(l *listed, ex extras) {
+	if l.obj.kind != objPath && l.obj.kind != objRecentItem {
+		return
+	}
+	if l.e.Dir {
+		if ex.art {
+			srv.folderArt(l)
+		}
+		return
+	}
+	srv.lookDetails(l)
+	real := l.obj.real()
+	sib := &siblings{srv: srv, share: real.share, dir: parentRel(real.rel)}
+	around := aroundOnce(sib, l.e)
+	if needsSubtitles(l) {
+		srv.subtitlesOf(l, sib, srv.subsOf(sib.share, sib.dir), -1, around)
+	}
+	if ex.art {
+		srv.itemArt(l, sib, around)
+	}
+}
+
+// aroundOnce returns a function returning sib.around(e), read on the
+// first call only: subtitles and artwork share it.
+func aroundOnce(sib *siblings, e library.Entry) func() []string {
+	var (
+		done  bool
+		names []string
+	)
+	return func() []string {
+		if !done {
+			done = true
+			names = sib.around(e)
+		}
+		return names
+	}
+}
