@@ -12,6 +12,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/library/probe"
+	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -197,8 +201,16 @@ func TestSCPDsMatchActions(t *testing.T) {
 	}
 }
 
+// TestDIDLGolden compares the DIDL-Lite of a folder of videos, as
+// clients with and without quirks see it, with the golden files: details
+// where they are known, no album art (the folder has no pictures).
 func TestDIDLGolden(t *testing.T) {
-	ts := newTestServer(t, &Server{Content: newTestContent(t)})
+	details := &fakeDetails{m: map[string]probe.Details{
+		"Movies/Film A.mkv": {Container: "matroska", Duration: 2*time.Hour + 5*time.Minute + 250*time.Millisecond, Width: 1920, Height: 800,
+			VideoCodec: "hevc", AudioCodec: "eac3", Bitrate: 12_345_678, Channels: 6, SampleRate: 48000},
+		"Movies/Episode 10.mkv": {Container: "matroska", Duration: 42*time.Minute + 999600*time.Microsecond},
+	}}
+	ts := newTestServer(t, &Server{Content: newTestContent(t), Details: details, Thumbs: &thumb.Cache{Dir: t.TempDir()}})
 	soap(t, ts.base, "ContentDirectory", "X_SetBookmark", hdr("User-Agent", samsungOld), "ObjectID", "0/Movies/Episode%202.mkv", "PosSecond", "1234")
 	for _, tt := range []struct {
 		file, ua string

@@ -16,6 +16,7 @@
 //	SUBSCRIBE, UNSUBSCRIBE /event/<service>     GENA (package dlna/gena)
 //	GET, HEAD /m/<share>/<path>                 a file, with byte ranges and DLNA headers (package dlna/media)
 //	GET, HEAD /s/<share>/<path>                 a subtitle file
+//	GET, HEAD /t/<share>/<path>.jpg             the JPEG_TN thumbnail of a file or folder (/t/<share>.jpg: a share's)
 //
 // where <service> is ContentDirectory, ConnectionManager or
 // X_MS_MediaReceiverRegistrar, and each path component is percent-escaped
@@ -75,15 +76,36 @@
 //
 // Containers are object.container.storageFolder with childCount and
 // searchable; items have dc:title, upnp:class, dc:date and a res with its
-// protocolInfo (package media, for the client's quirks) and size. A video's
-// subtitles beside it or in a Subs folder (library.Subtitles) are offered
-// as extra text/srt res to clients with quirks.SubtitleRes and as
-// sec:CaptionInfoEx to those with quirks.CaptionInfoEx, and through the
+// protocolInfo (package media, for the client's quirks) and size.
+//
+// Media details (Server.Details: library.Prober, read from the store, one
+// lookup per object of the page; nothing is probed during a Browse) add
+// the res attributes duration ("H:MM:SS.mmm"), resolution ("WxH"),
+// bitrate (bytes per second), nrAudioChannels and sampleFrequency. Songs
+// (object.item.audioItem.musicTrack) get their tag title as dc:title and
+// upnp:artist, dc:creator, upnp:album and upnp:originalTrackNumber; photos
+// (object.item.imageItem.photo) get the time they were taken (EXIF, the
+// wall clock as written) as dc:date, which sorting by dc:date uses too.
+//
+// Artwork (Server.Thumbs) is offered as upnp:albumArtURI with
+// dlna:profileID="JPEG_TN" and, for items, as a second res of protocolInfo
+// "http-get:*:image/jpeg:DLNA.ORG_PN=JPEG_TN;..." (LG webOS wants one),
+// both pointing at /t/: a 160-pixel JPEG made on the first request from a
+// video's or song's picture beside it (library.Artwork: "Film-poster.jpg",
+// a lone film's or an album's "poster.jpg", "folder.jpg", "cover.jpg"), or
+// else its embedded cover art, from a photo itself (JPEG, PNG, GIF, WebP),
+// or for a folder from its own picture (library.FolderArtwork). Only a
+// thumbnail that can be made is offered. The names around each object are
+// read from the index as for subtitles, so a page costs what it costs.
+//
+// A video's subtitles beside it or in a Subs folder (library.Subtitles)
+// are offered as extra text/srt res to clients with quirks.SubtitleRes and
+// as sec:CaptionInfoEx to those with quirks.CaptionInfoEx, and through the
 // CaptionInfo.sec header to whoever asks; a subtitle that does not exist
 // is never offered. A Samsung bookmark comes back as sec:dcmInfo
 // "CREATIONDATE=0,FOLDER=<folder>,BM=<position>". A Filter of "*" or ""
 // sends everything; a list sends the properties it names besides the
-// required ones.
+// required ones (a "res@..." attribute brings its res).
 //
 // # Eventing
 //
@@ -92,13 +114,20 @@
 // folder and its parent, the root for a share's own change, and "Recently
 // added"), each with its own update ID; events go out at most every 2
 // seconds, the first after a quiet spell at once. The counter's
-// high-water mark is kept in StateDir, so it keeps rising across restarts.
+// high-water mark is kept in Server.State, so it keeps rising across
+// restarts.
 //
-// # Identity
+// # Identity and state
 //
-// The UDN is made once and kept in StateDir: from /etc/machine-id with an
-// application-specific HMAC (as systemd's
+// The UDN is made once and kept in Server.State (the store): from
+// /etc/machine-id with an application-specific HMAC (as systemd's
 // sd_id128_get_machine_app_specific), so the machine ID is not disclosed
 // and each box gets its own, or at random without one. The serial number
-// is derived from it. Samsung bookmarks are kept in StateDir too.
+// is derived from it. Samsung bookmarks (X_SetBookmark) are the store's
+// resume positions, keyed by share and path and shared with the web
+// player: a film stopped on the TV resumes there in a browser, and the
+// other way round. Earlier versions kept the UDN, the update counter and
+// the bookmarks in files of Server.StateDir (dlna-udn, dlna-updateid,
+// dlna-bookmarks.json); they are taken over once and left in place, so an
+// upgrade keeps the UDN TVs know.
 package dlna

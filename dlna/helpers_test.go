@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/library/probe"
 )
 
 // fakeContent is a Content held in memory, with files on disk for Open
@@ -50,6 +51,7 @@ type fakeFile struct {
 	share, path string
 	size        int
 	mod         time.Time
+	data        string // the file's contents, if set (size is then its length)
 }
 
 var testTime = time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC)
@@ -86,6 +88,9 @@ func (f *fakeContent) share(name string) *fakeShare {
 }
 
 func (f *fakeContent) add(t testing.TB, ff fakeFile) {
+	if ff.data != "" {
+		ff.size = len(ff.data)
+	}
 	sh := f.share(ff.share)
 	p := strings.TrimSuffix(ff.path, "/")
 	isDir := strings.HasSuffix(ff.path, "/")
@@ -116,6 +121,9 @@ func (f *fakeContent) add(t testing.TB, ff fakeFile) {
 					os.MkdirAll(hp, 0o755)
 				} else {
 					data := bytes.Repeat([]byte("0123456789abcdef"), ff.size/16+1)[:ff.size]
+					if ff.data != "" {
+						data = []byte(ff.data)
+					}
 					if err := os.WriteFile(hp, data, 0o644); err != nil {
 						t.Fatal(err)
 					}
@@ -291,6 +299,22 @@ func (f *fakeContent) Open(share, rel string) (*os.File, fs.FileInfo, error) {
 
 func (f *fakeContent) Watch() *library.Watcher { return f.set.Watch() }
 
+// fakeDetails is a Details held in memory, keyed by "share/rel", counting
+// its lookups.
+type fakeDetails struct {
+	m     map[string]probe.Details
+	calls atomic.Int64
+}
+
+func (f *fakeDetails) Of(share, rel string, e library.Entry) (probe.Details, bool) {
+	f.calls.Add(1)
+	if e.Dir {
+		return probe.Details{}, false
+	}
+	d, ok := f.m[share+"/"+rel]
+	return d, ok
+}
+
 // testServer is a Server serving on loopback.
 type testServer struct {
 	*Server
@@ -441,14 +465,29 @@ type didlObj struct {
 	Class       string    `xml:"urn:schemas-upnp-org:metadata-1-0/upnp/ class"`
 	Date        string    `xml:"http://purl.org/dc/elements/1.1/ date"`
 	DcmInfo     string    `xml:"http://www.sec.co.kr/ dcmInfo"`
+	Artist      string    `xml:"urn:schemas-upnp-org:metadata-1-0/upnp/ artist"`
+	Album       string    `xml:"urn:schemas-upnp-org:metadata-1-0/upnp/ album"`
+	Track       string    `xml:"urn:schemas-upnp-org:metadata-1-0/upnp/ originalTrackNumber"`
+	Creator     string    `xml:"http://purl.org/dc/elements/1.1/ creator"`
+	AlbumArt    []didlArt `xml:"urn:schemas-upnp-org:metadata-1-0/upnp/ albumArtURI"`
 	CaptionInfo []didlCap `xml:"http://www.sec.co.kr/ CaptionInfoEx"`
 	Res         []didlRes `xml:"res"`
 }
 
 type didlRes struct {
-	ProtocolInfo string `xml:"protocolInfo,attr"`
-	Size         string `xml:"size,attr"`
-	URL          string `xml:",chardata"`
+	ProtocolInfo    string `xml:"protocolInfo,attr"`
+	Size            string `xml:"size,attr"`
+	Duration        string `xml:"duration,attr"`
+	Resolution      string `xml:"resolution,attr"`
+	Bitrate         string `xml:"bitrate,attr"`
+	NrAudioChannels string `xml:"nrAudioChannels,attr"`
+	SampleFrequency string `xml:"sampleFrequency,attr"`
+	URL             string `xml:",chardata"`
+}
+
+type didlArt struct {
+	ProfileID string `xml:"urn:schemas-dlna-org:metadata-1-0/ profileID,attr"`
+	URL       string `xml:",chardata"`
 }
 
 type didlCap struct {
