@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/mediaftpd/mediaftpd/internal/config"
 	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/library/store"
+	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
 // fallbackListen is used when the default port 21 needs privileges we lack.
@@ -61,6 +64,7 @@ type app struct {
 	dlna    *dlnaServer     // nil when DLNA is off
 	store   *store.Store    // nil when there is no state folder
 	prober  *library.Prober // nil without a store
+	thumbs  *thumb.Cache    // in <state folder>/thumbs; nil without a store
 	adv     *discovery.Advertiser
 	reloads *reloader
 	hup     <-chan os.Signal // SIGHUP; nil means no reloads
@@ -248,6 +252,14 @@ func (a *app) openStore() error {
 	}
 	a.store = st
 	a.prober = &library.Prober{Set: a.set, Store: st, Busy: a.streaming, Logger: a.log.With("component", "details")}
+	a.thumbs = &thumb.Cache{Dir: filepath.Join(dir, "thumbs"), Logger: a.log.With("component", "thumbs")}
+	if a.cfg.Thumbnails == config.ThumbnailsFFmpeg {
+		if _, err := exec.LookPath("ffmpeg"); err != nil {
+			a.log.Warn("thumbnails: ffmpeg is not installed, so videos without artwork get no picture", "err", err)
+		} else {
+			a.thumbs.FFmpeg = "ffmpeg"
+		}
+	}
 	return nil
 }
 
