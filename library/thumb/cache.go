@@ -260,6 +260,9 @@ func (c *Cache) Thumbnail(key string, size int, src func() (io.ReadCloser, error
 		if err != nil {
 			return nil, fmt.Errorf("thumb: opening the picture: %w", err)
 		}
+		if rc == nil {
+			return nil, errors.New("thumb: opening the picture: no reader")
+		}
 		defer rc.Close()
 		out, _, _, err := c.maker.make(rc, size)
 		return out, err
@@ -346,6 +349,11 @@ func (c *Cache) hit(p string) bool {
 // write writes a thumbnail to p: a temporary file, synced, renamed.
 func (c *Cache) write(p string, b []byte) (err error) {
 	f, err := os.CreateTemp(c.Dir, tmpPrefix+"*")
+	if errors.Is(err, fs.ErrNotExist) { // the folder was removed: make it again
+		if err = os.MkdirAll(c.Dir, 0o700); err == nil {
+			f, err = os.CreateTemp(c.Dir, tmpPrefix+"*")
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("thumb: writing the thumbnail: %w", err)
 	}

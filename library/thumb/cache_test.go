@@ -303,3 +303,25 @@ func TestCacheLogs(t *testing.T) {
 		t.Errorf("log: %s", buf.String())
 	}
 }
+
+// TestCacheDirRemoved: the folder removed while running is made again.
+func TestCacheDirRemoved(t *testing.T) {
+	c := &Cache{Dir: filepath.Join(t.TempDir(), "thumbs")}
+	src, calls := counted(encodeJPEGTest(t, quadrants(10, 10)))
+	if _, err := c.Thumbnail("a", SizeTN, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(c.Dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Thumbnail("a", SizeTN, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil || calls.Load() != 2 {
+		t.Fatalf("%v, src called %d times", err, calls.Load())
+	}
+	if _, err := c.Thumbnail("nil", SizeTN, func() (io.ReadCloser, error) { return nil, nil }); err == nil {
+		t.Error("a nil reader: no error")
+	}
+}

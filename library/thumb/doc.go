@@ -14,8 +14,7 @@
 // 8 bits, YCbCr 4:2:0). Transparent parts come out black.
 //
 // Scaling is in two steps: a box filter averages blocks of k x k pixels
-// down to between two and four times the size (exact, cheap, no
-// aliasing), then the Catmull-Rom filter of golang.org/x/image/draw
+// down to two to three times the size (exact, cheap, no aliasing), then the Catmull-Rom filter of golang.org/x/image/draw
 // scales the rest. BenchmarkThumbnail, one CPU, 160 pixels from a
 // 1920x1080 JPEG on the development machine (an AMD EPYC): decoding alone
 // 39 ms, the whole thumbnail 51 ms; Catmull-Rom alone would take 101 ms

@@ -19,7 +19,8 @@ import (
 // ErrNoFFmpeg. A time past the video's end, or a video ffmpeg cannot
 // decode, is ErrNoFrame (remembered like a corrupt picture); so is a run
 // longer than FrameTimeout. A canceled ctx stops ffmpeg, and is not
-// remembered.
+// remembered (callers for the same key at the same time share the first
+// one's run, and its cancellation).
 //
 // The caller opens the video (through the share's os.Root) and keeps it
 // open during the call: ffmpeg reads it as its descriptor 3, never by a
@@ -86,7 +87,7 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 		"-c:v", "png", "-f", "image2pipe", "pipe:1")
 	cmd.ExtraFiles = []*os.File{video}
 	out := &capBuffer{max: c.MaxSource}
-	stderr := &capBuffer{max: 2 << 10}
+	stderr := &capBuffer{max: 2 << 10, drop: true}
 	cmd.Stdout, cmd.Stderr = out, stderr
 	cmd.WaitDelay = time.Second
 	if err := startLowPriority(cmd); err != nil {
@@ -112,17 +113,22 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 }
 
 // capBuffer keeps at most max bytes written to it; more is an error (so
-// ffmpeg stops on a broken pipe).
+// ffmpeg stops on a broken pipe), or with drop set is thrown away.
 type capBuffer struct {
 	bytes.Buffer
 	max  int64
+	drop bool
 	over bool
 }
 
 func (b *capBuffer) Write(p []byte) (int, error) {
-	if int64(b.Len()+len(p)) > b.max {
+	if room := b.max - int64(b.Len()); int64(len(p)) > room {
 		b.over = true
-		return 0, errors.New("thumb: too much output")
+		if !b.drop {
+			return 0, errors.New("thumb: too much output")
+		}
+		b.Buffer.Write(p[:max(0, room)])
+		return len(p), nil
 	}
 	return b.Buffer.Write(p)
 }

@@ -219,3 +219,22 @@ func TestFrameGrabTimeout(t *testing.T) {
 		t.Errorf("ffmpeg ran %d times, want once", n)
 	}
 }
+
+func TestCapBuffer(t *testing.T) {
+	b := &capBuffer{max: 5}
+	if n, err := b.Write([]byte("abc")); n != 3 || err != nil {
+		t.Fatal(n, err)
+	}
+	if _, err := b.Write([]byte("def")); err == nil || !b.over || b.String() != "abc" {
+		t.Fatalf("over the cap: %v %q", err, b.String())
+	}
+	d := &capBuffer{max: 5, drop: true}
+	for range 3 {
+		if n, err := d.Write([]byte("abc")); n != 3 || err != nil {
+			t.Fatal(n, err)
+		}
+	}
+	if d.String() != "abcab" || !d.over {
+		t.Fatalf("dropping: %q", d.String())
+	}
+}

@@ -322,6 +322,12 @@ func FuzzThumbnail(f *testing.F) {
 	f.Add(encodePNGTest(f, quadrants(30, 30)))
 	f.Add(encodeGIFTest(f, quadrants(33, 17)))
 	f.Add(hostilePNG(3000, 3000, 8, 6))
+	deep := image.NewNRGBA64(image.Rect(0, 0, 20, 10))
+	deep.Set(3, 3, color.NRGBA64{65535, 0, 0, 30000})
+	f.Add(encodePNGTest(f, deep))
+	f.Add(encodePNGTest(f, image.NewPaletted(image.Rect(0, 0, 40, 3), color.Palette{color.White, color.Black})))
+	f.Add(encodeJPEGTest(f, image.NewGray(image.Rect(0, 0, 50, 70))))
+	// WebP seeds (made by ffmpeg) are in testdata/fuzz/FuzzThumbnail.
 	m := testMaker
 	m.maxPixels = 1 << 16 // small pictures only: the fuzzer is quick
 	m.maxSource = 64 << 10
