@@ -30,7 +30,7 @@
 // decoded, and a picture of more than [Cache.MaxPixels] pixels (24 million
 // by default; half that for 16-bit PNGs) is refused with [ErrTooBig]
 // before any pixel memory is taken, whatever the file declares: a PNG
-// claiming 30000x30000 pixels costs a few kilobytes. At most
+// claiming 30000x30000 pixels costs 75 KB (TestPixelBudget). At most
 // [Cache.Workers] thumbnails are made at once, so decoding memory is
 // bounded too: about 4 bytes a pixel for PNG, GIF and WebP, 1.5 for the
 // usual JPEG, so 96 MiB and 36 MiB at the default budget. A corrupt or

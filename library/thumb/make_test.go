@@ -236,10 +236,11 @@ func TestPixelBudget(t *testing.T) {
 			if !errors.Is(err, ErrTooBig) && (strconv.IntSize == 64 || !errors.Is(err, ErrCorrupt)) {
 				t.Fatalf("err = %v, want ErrTooBig", err)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			alloc := after.TotalAlloc - before.TotalAlloc
+			if alloc > 1<<20 {
 				t.Errorf("%d bytes allocated to refuse it", alloc)
 			}
-			t.Log(err)
+			t.Logf("%d bytes allocated: %v", alloc, err)
 		})
 	}
 	// The budget is the product: exactly at it is fine, one more is not.
