@@ -12,7 +12,8 @@ import (
 // and no client-side templating. An event is sent when the share set or
 // its index changes (through library.Set.Subscribe, at most every
 // eventGap), and on a tick for what changes by itself: transfer progress
-// and rates every second while a transfer runs, uptime and "5 min ago"
+// and rates, and the progress of reading media details, every second
+// while a transfer runs or details are read; uptime and "5 min ago"
 // every idleTick otherwise. An event identical to the last one is not
 // sent again; a comment line keeps idle connections alive.
 //
@@ -56,7 +57,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		for _, ss := range data.Sessions {
 			busy = busy || ss.Transfer != nil
 		}
-		busy = busy || len(data.DLNA.Streams) > 0
+		busy = busy || len(data.DLNA.Streams) > 0 || data.Details.Running
 		var b bytes.Buffer
 		if err := s.tmpl.ExecuteTemplate(&b, "status", data); err != nil {
 			s.logger().Error("rendering the status failed", "err", err)

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"cmp"
 	"errors"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -135,80 +133,58 @@ type folderPage struct {
 	Title   string
 	Root    bool // the list of shares
 	Crumbs  []crumb
-	Entries []entry
+	Entries []listed
 }
 
 type crumb struct{ Name, Href string }
 
-type entry struct {
-	Name     string
-	Href     string
-	Dir      bool
-	Size     int64
-	Modified string
-	Kind     library.Kind
+// listed is an entry of a folder's listing: its Item, and its link
+// relative to the folder's page (the file itself, or a folder).
+type listed struct {
+	*Item
+	Href string
+}
+
+// Link returns where the entry's name leads: the player for a video or
+// audio file, the file or folder otherwise.
+func (l listed) Link() string {
+	if l.PlayURL != "" {
+		return l.PlayURL
+	}
+	return l.Href
 }
 
 // serveShareList is GET /files/: the shares.
 func (s *Server) serveShareList(w http.ResponseWriter) {
 	pg := &folderPage{pageData: s.basePage(), Title: "Files", Root: true}
 	for _, name := range s.Shares.Names() {
-		pg.Entries = append(pg.Entries, entry{Name: name, Href: "./" + url.PathEscape(name) + "/", Dir: true})
+		it := &Item{Share: name, Path: ".", Name: name, Kind: "folder"}
+		pg.Entries = append(pg.Entries, listed{Item: it, Href: "./" + url.PathEscape(name) + "/"})
 	}
 	s.render(w, http.StatusOK, "folder", pg)
 }
 
-// serveFolder lists the folder rel of a share.
+// serveFolder lists the folder rel of a share: from the index, with each
+// file's details, picture and subtitles, when the index has the folder;
+// from the disk otherwise.
 func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Root, share, rel string) {
-	f, err := library.OpenDir(root, rel)
+	f, err := s.readFolder(root, share, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
 	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		s.notFound(w, r, err)
-		return
-	}
-	pg := &folderPage{pageData: s.basePage(), Title: share}
-	href := "/files/" + url.PathEscape(share) + "/"
-	pg.Crumbs = append(pg.Crumbs, crumb{share, href})
+	pg := &folderPage{pageData: s.basePage(), Title: share, Crumbs: crumbsOf(share, rel)}
 	if rel != "." {
-		parts := strings.Split(rel, "/")
-		pg.Title = parts[len(parts)-1]
-		for _, c := range parts {
-			href += url.PathEscape(c) + "/"
-			pg.Crumbs = append(pg.Crumbs, crumb{c, href})
-		}
+		pg.Title = path.Base(rel)
 	}
 	pg.Crumbs[len(pg.Crumbs)-1].Href = ""
-	for _, name := range names {
-		if !library.Visible(name) {
-			continue
-		}
-		fi, err := library.Stat(root, path.Join(rel, name))
-		if err != nil {
-			continue
-		}
-		e := entry{Name: name, Dir: fi.IsDir(), Href: "./" + url.PathEscape(name)}
+	for _, e := range f.entries {
+		l := listed{Item: s.item(f, e, false), Href: "./" + url.PathEscape(e.Name)}
 		if e.Dir {
-			e.Href += "/"
-		} else {
-			e.Size, e.Kind = fi.Size(), library.KindOf(name)
-			e.Modified = fi.ModTime().Local().Format(time.DateTime[:16])
+			l.Href += "/"
 		}
-		pg.Entries = append(pg.Entries, e)
+		pg.Entries = append(pg.Entries, l)
 	}
-	slices.SortFunc(pg.Entries, func(a, b entry) int {
-		if a.Dir != b.Dir {
-			if a.Dir {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Name, b.Name))
-	})
 	s.render(w, http.StatusOK, "folder", pg)
 }
 

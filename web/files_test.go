@@ -21,12 +21,16 @@ func TestFilesBrowse(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /files/Movies/: %s", resp.Status)
 	}
-	for _, want := range []string{`href="./film.mkv"`, `href="./sub/"`, `href="./inside/"`, `href="./notes.txt"`, "10.0 kB"} {
+	for _, want := range []string{`href="./film.mkv"`, `href="./sub/"`, `href="./notes.txt"`, "10.0 kB",
+		`href="/play/Movies/film.mkv"`, `href="/play/Movies/song.mp3"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the listing lacks %q", want)
 		}
 	}
-	for _, unwanted := range []string{"hidden", "escape"} {
+	// The listing is the index's: a folder reached a second time through
+	// a symlink ("inside" -> "sub") is listed once, where it is, as DLNA
+	// shows it.
+	for _, unwanted := range []string{"hidden.mkv", "escape", "inside"} {
 		if strings.Contains(body, unwanted) {
 			t.Errorf("the listing shows %q", unwanted)
 		}
@@ -38,6 +42,11 @@ func TestFilesBrowse(t *testing.T) {
 	resp, body = e.do("GET", "/files/Movies/sub/", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `href="./ep1.mkv"`) || !strings.Contains(body, `href="/files/Movies/"`) {
 		t.Errorf("GET /files/Movies/sub/: %s\n%s", resp.Status, body)
+	}
+	// A folder the index does not have is read from the disk.
+	resp, body = e.do("GET", "/files/Movies/inside/", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `href="./ep1.mkv"`) || !strings.Contains(body, `href="/play/Movies/inside/ep1.mkv"`) {
+		t.Errorf("GET /files/Movies/inside/: %s\n%s", resp.Status, body)
 	}
 	// A folder without its slash is redirected, so relative links work.
 	resp, _ = e.do("GET", "/files/Movies/sub", "")
@@ -54,8 +63,12 @@ func TestFilesNamesNeedingEscapes(t *testing.T) {
 	e := newTestServer(t)
 	mustWrite(t, filepath.Join(e.media, "Movies", "a:b #1?.mkv"), "odd")
 	mustWrite(t, filepath.Join(e.media, "Movies", "<script>.mkv"), "odd")
-	_, body := e.do("GET", "/files/Movies/", "")
-	if !strings.Contains(body, `href="./a:b%20%231%3F.mkv"`) {
+	var body string
+	waitFor(t, "the new files listed", func() bool {
+		_, body = e.do("GET", "/files/Movies/", "")
+		return strings.Contains(body, "script&gt;.mkv")
+	})
+	if !strings.Contains(body, `href="./a:b%20%231%3F.mkv"`) || !strings.Contains(body, `href="/play/Movies/a:b%20%231%3F.mkv"`) {
 		t.Errorf("listing of odd names:\n%s", body)
 	}
 	if strings.Contains(body, "<script>") {

@@ -74,6 +74,25 @@ type Server struct {
 	// of its SSDP announcements (ssdp.Server.Status); nil means DLNA is
 	// off.
 	DLNA func() (dlna.Status, ssdp.Status)
+	// Details gives the media details of the files (running time,
+	// picture size, codecs, tags), shown in the folder view, the player
+	// and GET /api/items, and how far reading them is, shown on the
+	// status page and in /api/status (*library.Prober). Nil shows none.
+	Details Details
+	// Thumbs makes the pictures of the folder view and the player (GET
+	// /thumbs) from artwork files, photos and cover art embedded in
+	// songs (*thumb.Cache). Nil shows none.
+	Thumbs Thumbs
+	// VideoFrames says that Thumbs may grab a frame of a video without
+	// artwork as its picture (frame grabs are on: the config's
+	// "thumbnails: ffmpeg" and ffmpeg installed). False shows such videos
+	// without a picture.
+	VideoFrames bool
+	// Positions keeps where playing each file stopped, so the player
+	// resumes there, on this device or another (*store.Store, where the
+	// DLNA server keeps Samsung TVs' bookmarks too). Nil: the player
+	// starts at the beginning and keeps nothing.
+	Positions Positions
 	// Logger receives admin actions at info level and refused requests at
 	// debug level; nil means slog.Default().
 	Logger *slog.Logger
@@ -110,7 +129,7 @@ const (
 	// public routes are open to anyone who can reach the server.
 	public access = iota
 	// admin routes need a login session; those with an unsafe method
-	// (POST, PATCH, DELETE) also need the session's CSRF token in the
+	// (POST, PUT, PATCH, DELETE) also need the session's CSRF token in the
 	// X-CSRF-Token header.
 	admin
 )
@@ -129,6 +148,11 @@ var routes = []route{
 	{"GET /assets/{name}", public, (*Server).serveAsset},
 	{"GET /events", public, (*Server).serveEvents},
 	{"GET /files/{path...}", public, (*Server).serveFiles},
+	{"GET /play/{path...}", public, (*Server).servePlayer},
+	{"GET /thumbs/{path...}", public, (*Server).serveThumb},
+	{"GET /subtitles/{path...}", public, (*Server).serveSubtitles},
+	{"GET /api/items/{path...}", public, (*Server).serveItem},
+	{"PUT /api/positions/{path...}", public, (*Server).putPosition},
 	{"GET /api/status", public, (*Server).serveStatus},
 	{"GET /api/session", public, (*Server).serveSession},
 	{"POST /api/login", public, (*Server).login},
@@ -141,7 +165,7 @@ var routes = []route{
 
 // Handler returns the server's HTTP handler. Every response carries
 // security headers (nosniff, no framing, a Content-Security-Policy).
-// Unsafe requests (POST, PATCH, DELETE) from another origin are refused
+// Unsafe requests (POST, PUT, PATCH, DELETE) from another origin are refused
 // with 403, as are requests whose Host header names a host this server
 // does not answer to. The Host check defeats DNS rebinding, where a web
 // site makes its own name resolve to this server to read it: allowed are

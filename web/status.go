@@ -38,8 +38,19 @@ type Status struct {
 	Sessions   []SessionStatus       `json:"sessions"`
 	DLNA       DLNAStatus            `json:"dlna"`
 	Recent     []library.Addition    `json:"recent"`
+	// Details is how far reading the media details of the files is.
+	Details DetailsStatus `json:"details"`
 	// Process is the server's own health, for whoever looks after it.
 	Process ProcessStatus `json:"process"`
+}
+
+// DetailsStatus is how far reading the media details of the shares'
+// files is (library.Prober.Progress).
+type DetailsStatus struct {
+	// Enabled says whether details are read (false without a state
+	// folder; the rest is then zero).
+	Enabled bool `json:"enabled"`
+	library.DetailsProgress
 }
 
 // ProcessStatus is what the server process holds: with every session and
@@ -141,6 +152,9 @@ func (s *Server) status(now time.Time) *Status {
 		for i, r := range s.rates.sampleStreams(now, st.DLNA.Status.Streams) {
 			st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: st.DLNA.Status.Streams[i], Rate: r})
 		}
+	}
+	if s.Details != nil {
+		st.Details = DetailsStatus{Enabled: true, DetailsProgress: s.Details.Progress()}
 	}
 	if st.DLNA.Players == nil {
 		st.DLNA.Players = []dlna.Player{}
