@@ -24,7 +24,8 @@ type dlnaServer struct {
 
 // newDLNA makes the DLNA server of a, listening, unless DLNA is off. The
 // device description points TVs at the status page, which a.page holds
-// once the app is made.
+// once the app is made. The store, the prober and the thumbnail cache
+// (a.openStore) keep its state and give it media details and artwork.
 func newDLNA(a *app) (*dlnaServer, error) {
 	cfg := a.cfg
 	if !cfg.DLNA.On() {
@@ -45,9 +46,21 @@ func newDLNA(a *app) (*dlnaServer, error) {
 		Content:  a.set,
 		Name:     cfg.Name,
 		Version:  versionString(),
-		StateDir: cfg.StateDir,
+		StateDir: cfg.StateDir, // the files of versions before the store, taken over once
 		Allow:    d.allows,
 		Logger:   log,
+	}
+	// Each is nil when the state folder could not be used: the server
+	// then keeps its UDN and bookmarks in memory, and shows no details
+	// and no artwork.
+	if a.store != nil {
+		d.srv.State = a.store
+	}
+	if a.prober != nil {
+		d.srv.Details = a.prober
+	}
+	if a.thumbs != nil {
+		d.srv.Thumbs = a.thumbs
 	}
 	d.srv.PresentationURL = func(host string) string {
 		port := a.page.port()

@@ -8,14 +8,20 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,6 +49,9 @@ type didlObject struct {
 	Container  bool      `json:"container"`
 	ChildCount int       `json:"child_count"`
 	Res        []didlRes `json:"res"`
+	AlbumArt   string    `json:"album_art"`
+	Artist     string    `json:"artist"`
+	Album      string    `json:"album"`
 }
 
 // didlRes is a resource of a DIDL-Lite object.
@@ -51,7 +60,13 @@ type didlRes struct {
 	ProtocolInfo string `json:"protocol_info"`
 	MIME         string `json:"mime"`
 	Size         int64  `json:"size"`
-	Duration     int64  `json:"duration"`
+	Duration     int64  `json:"duration"`      // seconds, as GUPnPAV reads it
+	DurationText string `json:"duration_text"` // "H:MM:SS.mmm", as sent
+	Resolution   string `json:"resolution"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	Bitrate      string `json:"bitrate"`
+	Channels     string `json:"channels"`
 }
 
 // browseResult is the answer to Browse or Search as the TV saw it.
@@ -177,14 +192,24 @@ func TestDLNATV(t *testing.T) {
 		writeFile(t, filepath.Join(films, name), string(data))
 	}
 	writeFile(t, filepath.Join(films, "Episode 2.srt"), "1\n00:00:01,000 --> 00:00:02,000\nHello\n")
+	// A film alone in its folder with a poster, and a song with its cover
+	// embedded.
+	poster := jpegPicture(t, 400, 600)
+	if err := os.Mkdir(filepath.Join(films, "Feature"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(films, "Feature", "Feature.mkv"), string(data))
+	writeFile(t, filepath.Join(films, "Feature", "poster.jpg"), poster)
 	if err := os.Mkdir(filepath.Join(media, "Music"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(media, "Music", "notes.txt"), "not media")
+	song := makeSongWithCover(t, filepath.Join(media, "Music", "Song.mp3"), poster)
 	old := time.Now().Add(-time.Hour)
 	filepath.Walk(media, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
 
 	srv := d.startMediaftpd(t, "Media="+media)
+	srv.Await(t, "line", 60*time.Second, func(ev netlab.Event) bool { return strings.Contains(ev.Line, `msg="media details ready"`) })
 	tv, found := d.tv(t, tvName)
 	if want := "http://" + dlnaSrvAddr + ":8200/description.xml"; found.Location != want {
 		t.Errorf("LOCATION %q, want %q", found.Location, want)
@@ -259,6 +284,10 @@ func TestDLNATV(t *testing.T) {
 	}
 	playWithVLC(t, d, url)
 
+	// Media details: the duration (within 0.1 s of ffprobe's), the
+	// picture size and the rates; artwork the TV can download.
+	checkDetails(t, d, tv, ep2, dur, filmsObj, objectTitled(t, share, "Music"), song)
+
 	// A file copied in is seen: the folder's ContainerUpdateIDs event,
 	// then the folder lists it.
 	browse(t, tv, "subscribed", "subscribe")
@@ -287,6 +316,132 @@ func TestDLNATV(t *testing.T) {
 		t.Error("mediaftpd did not exit within 5 s of SIGTERM")
 	}
 	tv.Await(t, "gone", 10*time.Second, nil)
+}
+
+// checkDetails checks what media details show a TV: Episode 2's duration
+// (ffprobe said dur seconds), picture size and rates, the album art of
+// the film with a poster and of its folder, and the song's tags and
+// embedded cover, each downloaded as a JPEG of at most 160x160.
+func checkDetails(t *testing.T, d *dlnaLab, tv *netlab.Proc, ep2 didlObject, dur string, films, music didlObject, song songFacts) {
+	t.Helper()
+	res := ep2.Res[0]
+	want, err := strconv.ParseFloat(dur, 64)
+	if err != nil {
+		t.Fatalf("ffprobe duration %q: %v", dur, err)
+	}
+	got, err := parseDIDLDuration(res.DurationText)
+	if err != nil || math.Abs(got-want) > 0.1 {
+		t.Errorf("Episode 2: res duration %q (%v), ffprobe says %s s", res.DurationText, err, dur)
+	}
+	if res.Resolution != "320x240" || res.Width != 320 || res.Height != 240 || res.Bitrate == "" {
+		t.Errorf("Episode 2: res %+v, want a resolution of 320x240 and a bitrate", res)
+	}
+	t.Logf("Episode 2: duration %s (ffprobe %s s), resolution %s, bitrate %s B/s", res.DurationText, dur, res.Resolution, res.Bitrate)
+	if ep2.AlbumArt != "" {
+		t.Errorf("Episode 2 has no picture, but album art %q", ep2.AlbumArt)
+	}
+
+	folder := browse(t, tv, "browse", "browse "+films.ID)
+	feature := objectTitled(t, folder, "Feature")
+	if !feature.Container || feature.AlbumArt == "" {
+		t.Errorf("the Feature folder (poster.jpg) has no album art: %+v", feature)
+	}
+	downloadThumb(t, d, "the Feature folder's art", feature.AlbumArt, 107, 160)
+	inside := browse(t, tv, "browse", "browse "+feature.ID)
+	film := objectTitled(t, inside, "Feature")
+	if film.AlbumArt == "" || len(film.Res) < 2 || !strings.Contains(film.Res[1].ProtocolInfo, "DLNA.ORG_PN=JPEG_TN") ||
+		film.Res[1].URI != film.AlbumArt || film.Res[0].DurationText == "" {
+		t.Fatalf("the film with a poster: %+v", film)
+	}
+	downloadThumb(t, d, "the film's poster", film.AlbumArt, 107, 160)
+
+	songs := browse(t, tv, "browse", "browse "+music.ID)
+	sg := objectTitled(t, songs, song.title)
+	if sg.Class != "object.item.audioItem.musicTrack" || sg.Artist != song.artist || sg.AlbumArt == "" || len(sg.Res) == 0 {
+		t.Fatalf("the song: %+v", sg)
+	}
+	if got, err := parseDIDLDuration(sg.Res[0].DurationText); err != nil || math.Abs(got-song.duration) > 0.1 || sg.Res[0].Channels == "" {
+		t.Errorf("the song: res %+v; ffprobe says %.3f s", sg.Res[0], song.duration)
+	}
+	downloadThumb(t, d, "the song's embedded cover", sg.AlbumArt, 107, 160)
+}
+
+// parseDIDLDuration parses a res@duration, "H:MM:SS.mmm", into seconds.
+func parseDIDLDuration(s string) (float64, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, fmt.Errorf("duration %q is not H:MM:SS.mmm", s)
+	}
+	h, err1 := strconv.Atoi(parts[0])
+	m, err2 := strconv.Atoi(parts[1])
+	sec, err3 := strconv.ParseFloat(parts[2], 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, err
+	}
+	return float64(h*3600+m*60) + sec, nil
+}
+
+// downloadThumb downloads url from the TV's namespace and checks that it
+// is a JPEG of w x h pixels.
+func downloadThumb(t *testing.T, d *dlnaLab, what, url string, w, h int) {
+	t.Helper()
+	if url == "" {
+		return
+	}
+	out := filepath.Join(t.TempDir(), "thumb.jpg")
+	d.Run(d.cli, "curl", "-sS", "--fail", "--max-time", "20", "-o", out, url)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil || img.Bounds().Dx() != w || img.Bounds().Dy() != h {
+		t.Errorf("%s at %s: %d bytes, %v, %v; want a %dx%d JPEG", what, url, len(data), err, img.Bounds(), w, h)
+		return
+	}
+	t.Logf("%s: %dx%d JPEG of %d bytes from %s", what, w, h, len(data), url)
+}
+
+// jpegPicture returns a w x h JPEG.
+func jpegPicture(t *testing.T, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 200, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// songFacts is what a test song holds.
+type songFacts struct {
+	title, artist string
+	duration      float64 // seconds, as ffprobe reads it
+}
+
+// makeSongWithCover makes an MP3 of a 5 s tone with title and artist tags
+// and cover (JPEG bytes) embedded as its front cover.
+func makeSongWithCover(t *testing.T, path, cover string) songFacts {
+	t.Helper()
+	testtool.Need(t, "ffmpeg")
+	pic := filepath.Join(t.TempDir(), "cover.jpg")
+	writeFile(t, pic, cover)
+	f := songFacts{title: "Sine Song", artist: "Test Band"}
+	mustRun(t, "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=duration=5", "-i", pic,
+		"-map", "0", "-map", "1", "-c:a", "libmp3lame", "-c:v", "mjpeg", "-id3v2_version", "3",
+		"-metadata", "title="+f.title, "-metadata", "artist="+f.artist,
+		"-metadata:s:v", "title=Album cover", "-disposition:v", "attached_pic", path)
+	out := strings.TrimSpace(string(mustRun(t, "ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path)))
+	var err error
+	if f.duration, err = strconv.ParseFloat(out, 64); err != nil {
+		t.Fatalf("ffprobe duration of the song %q: %v", out, err)
+	}
+	return f
 }
 
 // playWithVLC plays 3 s of url with VLC as an unprivileged user, writing
@@ -530,7 +685,8 @@ func TestDLNAHostile(t *testing.T) {
 
 // TestDLNARestart checks what a TV relies on across a restart of the
 // server (an upgrade, a reboot): the same UDN, the same object IDs, and a
-// Samsung's resume position.
+// Samsung's resume position, also after an upgrade from the version that
+// kept them in files of the state folder.
 func TestDLNARestart(t *testing.T) {
 	d := newDLNALab(t)
 	media, state := t.TempDir(), t.TempDir()
@@ -595,6 +751,21 @@ func TestDLNARestart(t *testing.T) {
 	srvURL = "http://" + dlnaSrvAddr + ":8201"
 	if fresh := udn(); fresh != first {
 		t.Errorf("UDN %s from a new state folder, %s before", fresh, first)
+	}
+	// An upgrade from a version that kept its state in files: their UDN
+	// and bookmarks are taken over by the store.
+	earlier := t.TempDir()
+	const oldUDN = "uuid:0badc0de-1234-4567-89ab-cdef01234567"
+	writeFile(t, filepath.Join(earlier, "dlna-udn"), oldUDN+"\n")
+	writeFile(t, filepath.Join(earlier, "dlna-bookmarks.json"),
+		`{"version":1,"bookmarks":{"`+film+`":{"pos":600,"set":"2024-01-02T03:04:05Z"}}}`)
+	d.startMediaftpd(t, "-state-dir", earlier, "-dlna", ":8202", "-listen", dlnaSrvAddr+":2123", "-web", "off", "Media="+media)
+	srvURL = "http://" + dlnaSrvAddr + ":8202"
+	if got := udn(); got != oldUDN {
+		t.Errorf("UDN %s after an upgrade, %s before", got, oldUDN)
+	}
+	if got := post("Browse", metadata); !strings.Contains(got, "BM=600000") {
+		t.Errorf("after an upgrade the film's metadata lacks its old bookmark:\n%s", got)
 	}
 }
 

@@ -58,11 +58,39 @@ def parse_didl(xml):
                 "size": r.get_size64(),
                 "duration": r.get_duration(),
             })
+        # What GUPnPAV leaves out or rounds, read from the XML: the exact
+        # duration, and what media details add.
+        for i, attrs in enumerate(raw.get(o["id"], [])[:len(o["res"])]):
+            o["res"][i]["duration_text"] = attrs.get("duration", "")
+            o["res"][i]["resolution"] = attrs.get("resolution", "")
+            o["res"][i]["bitrate"] = attrs.get("bitrate", "")
+            o["res"][i]["channels"] = attrs.get("nrAudioChannels", "")
+        for r, d in zip(obj.get_resources(), o["res"]):
+            d["width"], d["height"] = r.get_width(), r.get_height()
+        o["album_art"] = obj.get_album_art() or ""
+        o["artist"] = obj.get_artist() or ""
+        o["album"] = obj.get_album() or ""
         out.append(o)
 
+    raw = raw_res(xml)
     parser = GUPnPAV.DIDLLiteParser.new()
     parser.connect("object-available", on_object)
     parser.parse_didl(xml)
+    return out
+
+
+def raw_res(xml):
+    """Returns the attributes of the res elements of a DIDL-Lite document,
+    in order, by object ID."""
+    from xml.etree import ElementTree
+    ns = "{urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/}"
+    out = {}
+    try:
+        root = ElementTree.fromstring(xml)
+    except ElementTree.ParseError:
+        return out
+    for el in root:
+        out[el.get("id")] = [dict(r.attrib) for r in el.findall(ns + "res")]
     return out
 
 
