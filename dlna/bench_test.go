@@ -1,12 +1,22 @@
 package dlna
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/library"
+	"github.com/mediaftpd/mediaftpd/library/probe"
+	"github.com/mediaftpd/mediaftpd/library/store"
+	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
 // bigFolder returns a fake with one share holding a folder of n videos,
@@ -54,9 +64,13 @@ func TestBrowsePageCost(t *testing.T) {
 
 // benchBrowse posts a Browse of the big folder, as a Samsung asks, b.N
 // times and reads each answer whole.
-func benchBrowse(b *testing.B, start, count int) {
+func benchBrowse(b *testing.B, start, count int, withDetails bool) {
 	f := bigFolder(b, 10000)
-	ts := newTestServer(b, &Server{Content: f})
+	srv := &Server{Content: f}
+	if withDetails {
+		srv.Details, srv.Thumbs = storeDetails(b, f, "TV", "Big"), &thumb.Cache{Dir: b.TempDir()}
+	}
+	ts := newTestServer(b, srv)
 	body := envStart + `<u:Browse xmlns:u="` + cdsType + `"><ObjectID>0/TV/Big</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>` +
 		`<Filter>*</Filter><StartingIndex>` + strconv.Itoa(start) + `</StartingIndex><RequestedCount>` + strconv.Itoa(count) +
 		`</RequestedCount><SortCriteria></SortCriteria></u:Browse>` + envEnd
@@ -80,7 +94,118 @@ func benchBrowse(b *testing.B, start, count int) {
 
 // BenchmarkBrowsePage is a TV paging through a 10,000-item folder: a page
 // of 50 at StartingIndex 5,000, over HTTP on loopback.
-func BenchmarkBrowsePage(b *testing.B) { benchBrowse(b, 5000, 50) }
+func BenchmarkBrowsePage(b *testing.B) { benchBrowse(b, 5000, 50, false) }
 
 // BenchmarkBrowseAll is the same folder with RequestedCount 0.
-func BenchmarkBrowseAll(b *testing.B) { benchBrowse(b, 0, 0) }
+func BenchmarkBrowseAll(b *testing.B) { benchBrowse(b, 0, 0, false) }
+
+// BenchmarkBrowsePageDetails is BenchmarkBrowsePage with every video's
+// details in a store and album art looked for.
+func BenchmarkBrowsePageDetails(b *testing.B) { benchBrowse(b, 5000, 50, true) }
+
+// BenchmarkBrowseAllDetails is BenchmarkBrowseAll with details and art.
+func BenchmarkBrowseAllDetails(b *testing.B) { benchBrowse(b, 0, 0, true) }
+
+// storeDetails returns a Details reading a store that holds a typical
+// film's details for every file of the folder dir of the share.
+func storeDetails(b *testing.B, f *fakeContent, share, dir string) Details {
+	st := openStore(b, b.TempDir())
+	entries, _, err := f.Children(share, dir, library.AllFiles, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := probe.Details{Container: "matroska", Duration: 42 * time.Minute, Width: 1920, Height: 1080, VideoCodec: "h264",
+		AudioCodec: "eac3", Bitrate: 6_000_000, Channels: 6, SampleRate: 48000}
+	for _, e := range entries {
+		if err := st.PutDetails(share, joinRel(dir, e.Name), stampOf(e), d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := st.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return storeLookup{st}
+}
+
+// storeLookup is Details over a store, as library.Prober reads it.
+type storeLookup struct{ st *store.Store }
+
+func (s storeLookup) Of(share, rel string, e library.Entry) (probe.Details, bool) {
+	return s.st.Details(share, rel, stampOf(e))
+}
+
+func stampOf(e library.Entry) store.Stamp {
+	return store.Stamp{Size: e.Size, ModTime: e.ModTime.UnixNano(), Ino: e.Ino}
+}
+
+// BenchmarkBrowseLibrary posts Browses of a page of 50 at 5,000 of a
+// folder of 10,000 videos (and 100 subtitles) indexed by a real
+// library.Set, as a Samsung asks: "plain" without details, "details" with
+// every video's details in a store and album art looked for, so the two
+// can be compared in one run.
+func BenchmarkBrowseLibrary(b *testing.B) {
+	dir := b.TempDir()
+	big := filepath.Join(dir, "Big")
+	if err := os.Mkdir(big, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		name := fmt.Sprintf("Show S%02d E%03d - An Episode Title %d", i/100, i%100, i)
+		os.WriteFile(filepath.Join(big, name+".mkv"), nil, 0o644)
+		if i%100 == 0 {
+			os.WriteFile(filepath.Join(big, name+".srt"), nil, 0o644)
+		}
+	}
+	set, err := library.NewSet(library.Share{Name: "TV", Path: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	set.Logger = slog.New(slog.DiscardHandler)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- set.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	for {
+		if e, err := set.Entry("TV", "Big", library.MediaFiles); err == nil && e.Children == 10000 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := openStore(b, b.TempDir())
+	entries, _, _ := set.Children("TV", "Big", library.MediaFiles, 0, 0)
+	d := probe.Details{Container: "matroska", Duration: 42 * time.Minute, Width: 1920, Height: 1080, Bitrate: 6_000_000, Channels: 6, SampleRate: 48000}
+	for _, e := range entries {
+		st.PutDetails("TV", "Big/"+e.Name, stampOf(e), d)
+	}
+	st.Flush()
+	plain := newTestServer(b, &Server{Content: set})
+	details := newTestServer(b, &Server{Content: set, Details: storeLookup{st}, Thumbs: &thumb.Cache{Dir: b.TempDir()}})
+	body := envStart + `<u:Browse xmlns:u="` + cdsType + `"><ObjectID>0/TV/Big</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>` +
+		`<Filter>*</Filter><StartingIndex>5000</StartingIndex><RequestedCount>50</RequestedCount><SortCriteria></SortCriteria></u:Browse>` + envEnd
+	client := &http.Client{}
+	browse := func(b *testing.B, ts *testServer) {
+		req, _ := http.NewRequest("POST", ts.base+"/control/ContentDirectory", strings.NewReader(body))
+		req.Header.Set("SOAPACTION", `"`+cdsType+`#Browse"`)
+		req.Header.Set("User-Agent", samsungUA)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || n < 1000 {
+			b.Fatalf("%d %v, %d bytes", resp.StatusCode, err, n)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		ts   *testServer
+	}{{"plain", plain}, {"details", details}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				browse(b, bc.ts)
+			}
+		})
+	}
+}
