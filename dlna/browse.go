@@ -167,7 +167,7 @@ func (srv *Server) sortListed(all []listed, keys []sortKey) {
 	}
 	if needsDetails(keys) {
 		for i := range all {
-			srv.lookDetails(&all[i])
+			srv.lookDetailsFor(&all[i], keys)
 		}
 	}
 	slices.SortStableFunc(all, sortCompare(keys))

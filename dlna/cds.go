@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -101,7 +100,7 @@ func (srv *Server) search(c *call) ([]string, error) {
 	sortDetails := needsDetails(keys)
 	match := func(x listed) {
 		if sortDetails {
-			srv.lookDetails(&x)
+			srv.lookDetailsFor(&x, keys)
 		}
 		if crit.match(srv.searchProps(&x)) {
 			sel.add(x)
@@ -154,24 +153,31 @@ func (srv *Server) searchProps(x *listed) searchProps {
 	return func(prop string) (string, bool) {
 		switch prop {
 		case "dc:title":
-			srv.lookDetails(x)
+			if propFromDetails(prop, x.e.Name) {
+				srv.lookDetails(x)
+			}
 			return x.title, true
 		case "upnp:class":
 			return x.class, true
 		case "dc:date":
-			srv.lookDetails(x)
+			if propFromDetails(prop, x.e.Name) {
+				srv.lookDetails(x)
+			}
 			if x.date.IsZero() {
 				return "", false
 			}
 			d := didlWriter{loc: srv.location}
 			return d.date(x.date), true
 		case "upnp:artist", "dc:creator", "upnp:album":
+			if !propFromDetails(prop, x.e.Name) {
+				break
+			}
 			srv.lookDetails(x)
 			v := x.details.Artist
 			if prop == "upnp:album" {
 				v = x.details.Album
 			}
-			if v != "" && x.class == media.ClassAudio {
+			if v != "" {
 				return cleanText(v), true
 			}
 		case "@id":

@@ -57,6 +57,30 @@ func needsDetails(keys []sortKey) bool {
 	return containsKey(keys, "dc:title") || containsKey(keys, "dc:date")
 }
 
+// propFromDetails reports whether the property prop of the file named
+// name comes from its details: a song's dc:title and tags, a photo's
+// dc:date. Only then do sorts and searches look its details up.
+func propFromDetails(prop, name string) bool {
+	switch prop {
+	case "dc:title", "upnp:artist", "dc:creator", "upnp:album":
+		return library.KindOf(name) == library.Audio
+	case "dc:date":
+		return library.KindOf(name) == library.Image
+	}
+	return false
+}
+
+// lookDetailsFor looks up the details of l if one of the properties keys
+// sort by comes from them.
+func (srv *Server) lookDetailsFor(l *listed, keys []sortKey) {
+	for _, k := range keys {
+		if propFromDetails(k.prop, l.e.Name) {
+			srv.lookDetails(l)
+			return
+		}
+	}
+}
+
 // wallClock returns the time in loc that shows the wall clock of t: EXIF
 // dates are the camera's clock as written, without a zone, and are shown
 // as they are.

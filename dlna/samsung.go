@@ -39,11 +39,14 @@ func (srv *Server) setBookmark(c *call) ([]string, error) {
 		return nil, err
 	}
 	pos, err := strconv.ParseInt(strings.TrimSpace(c.str("PosSecond")), 10, 64)
-	if err != nil || pos < 0 || pos/1000 > maxBookmark {
+	if err != nil || pos < 0 {
 		return nil, fmt.Errorf("%w: PosSecond %q", errInvalidArgs, c.str("PosSecond"))
 	}
 	if c.client.Quirks.Has(quirks.BookmarkMillis) {
 		pos /= 1000
+	}
+	if pos > maxBookmark {
+		return nil, fmt.Errorf("%w: PosSecond %q", errInvalidArgs, c.str("PosSecond"))
 	}
 	l, err := srv.lookup(o)
 	if err != nil {
@@ -51,9 +54,6 @@ func (srv *Server) setBookmark(c *call) ([]string, error) {
 	}
 	if l.e.Dir {
 		return nil, fmt.Errorf("%w: a bookmark on a container", errInvalidArgs)
-	}
-	if pos > maxBookmark {
-		return nil, fmt.Errorf("%w: PosSecond %q", errInvalidArgs, c.str("PosSecond"))
 	}
 	real := o.real()
 	if err := srv.keepBookmark(real.share, real.rel, pos); err != nil {
