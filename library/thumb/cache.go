@@ -65,7 +65,7 @@ var (
 )
 
 // Cache makes thumbnails and keeps them on disk. Its exported fields are
-// its configuration, read at its first use and not to be changed after;
+// its configuration, read at its first use (later changes are not seen);
 // the zero value of each means its default. Its methods may be called
 // from many goroutines at once.
 type Cache struct {
@@ -92,16 +92,18 @@ type Cache struct {
 	// FrameTimeout bounds one ffmpeg run of FrameGrab (DefaultFrameTimeout).
 	FrameTimeout time.Duration
 
-	once    sync.Once
-	initErr error
-	log     *slog.Logger
-	maker   maker
-	sem     chan struct{}
-	flight  singleflight.Group
-	ffWarn  sync.Once // looks ffmpeg up, warns if missing
-	ffBin   string
-	ffErr   error
-	evictMu sync.Mutex // one eviction at a time
+	once         sync.Once
+	initErr      error
+	log          *slog.Logger
+	maker        maker         // with the pixel budget, source cap and quality
+	maxBytes     int64         // MaxBytes or its default
+	frameTimeout time.Duration // FrameTimeout or its default
+	sem          chan struct{}
+	flight       singleflight.Group
+	ffWarn       sync.Once // looks ffmpeg up, warns if missing
+	ffBin        string
+	ffErr        error
+	evictMu      sync.Mutex // one eviction at a time
 
 	mu     sync.Mutex // guards what follows
 	used   int64
@@ -149,14 +151,15 @@ func (c *Cache) init() error {
 		if c.log == nil {
 			c.log = slog.New(slog.DiscardHandler)
 		}
-		c.MaxBytes = cmpOr(c.MaxBytes, DefaultMaxBytes)
-		c.MaxPixels = cmpOr(c.MaxPixels, DefaultMaxPixels)
-		c.MaxSource = cmpOr(c.MaxSource, DefaultMaxSource)
-		c.Quality = min(100, cmpOr(c.Quality, DefaultQuality))
-		c.Workers = cmpOr(c.Workers, DefaultWorkers)
-		c.FrameTimeout = cmpOr(c.FrameTimeout, DefaultFrameTimeout)
-		c.maker = maker{maxPixels: c.MaxPixels, maxSource: c.MaxSource, quality: c.Quality, filter: draw.CatmullRom}
-		c.sem = make(chan struct{}, c.Workers)
+		c.maxBytes = cmpOr(c.MaxBytes, DefaultMaxBytes)
+		c.frameTimeout = cmpOr(c.FrameTimeout, DefaultFrameTimeout)
+		c.maker = maker{
+			maxPixels: cmpOr(c.MaxPixels, DefaultMaxPixels),
+			maxSource: cmpOr(c.MaxSource, DefaultMaxSource),
+			quality:   min(100, cmpOr(c.Quality, DefaultQuality)),
+			filter:    draw.CatmullRom,
+		}
+		c.sem = make(chan struct{}, cmpOr(c.Workers, DefaultWorkers))
 		c.failed = map[string]error{}
 		if c.Dir == "" {
 			c.initErr = ErrNoDir
@@ -192,7 +195,7 @@ func (c *Cache) scan() error {
 	c.mu.Lock()
 	c.used = used
 	c.mu.Unlock()
-	if used > c.MaxBytes {
+	if used > c.maxBytes {
 		c.evict()
 	}
 	return nil
@@ -379,7 +382,7 @@ func (c *Cache) write(p string, b []byte) (err error) {
 	c.mu.Lock()
 	c.used += int64(len(b))
 	c.stats.Made++
-	over := c.used > c.MaxBytes
+	over := c.used > c.maxBytes
 	c.mu.Unlock()
 	if over {
 		c.evict()
@@ -404,7 +407,7 @@ func (c *Cache) evict() {
 		total += f.size
 	}
 	slices.SortFunc(files, func(a, b file) int { return a.mod.Compare(b.mod) })
-	target, young := c.MaxBytes/10*9, time.Now().Add(-evictGrace)
+	target, young := c.maxBytes/10*9, time.Now().Add(-evictGrace)
 	var removed int64
 	for _, f := range files {
 		if total <= target || f.mod.After(young) {

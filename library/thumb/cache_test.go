@@ -325,3 +325,38 @@ func TestCacheDirRemoved(t *testing.T) {
 		t.Error("a nil reader: no error")
 	}
 }
+
+// TestCacheWorkers makes at most Workers thumbnails at once.
+func TestCacheWorkers(t *testing.T) {
+	c := &Cache{Dir: t.TempDir(), Workers: 2}
+	data := encodeJPEGTest(t, photo(600, 400))
+	var active, most atomic.Int64
+	src := func() (io.ReadCloser, error) {
+		n := active.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{bytes.NewReader(data), closerFunc(func() error { active.Add(-1); return nil })}, nil
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := c.Thumbnail(fmt.Sprint(i), SizeTN, src); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m < 1 || m > 2 {
+		t.Errorf("%d made at once", m)
+	}
+	if s := c.Stats(); s.Made != 8 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }

@@ -76,7 +76,7 @@ func (c *Cache) ffmpeg() (string, error) {
 // grab runs ffmpeg for the frame of video at at, scaled to fit twice
 // size, and returns it as a PNG.
 func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Duration, size int) ([]byte, error) {
-	run, cancel := context.WithTimeout(ctx, c.FrameTimeout)
+	run, cancel := context.WithTimeout(ctx, c.frameTimeout)
 	defer cancel()
 	s := 2 * size
 	cmd := exec.CommandContext(run, bin,
@@ -86,7 +86,7 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 		"-vf", fmt.Sprintf("scale=iw*sar:ih,scale=%d:%d:force_original_aspect_ratio=decrease", s, s),
 		"-c:v", "png", "-f", "image2pipe", "pipe:1")
 	cmd.ExtraFiles = []*os.File{video}
-	out := &capBuffer{max: c.MaxSource}
+	out := &capBuffer{max: c.maker.maxSource}
 	stderr := &capBuffer{max: 2 << 10, drop: true}
 	cmd.Stdout, cmd.Stderr = out, stderr
 	cmd.WaitDelay = time.Second
@@ -101,9 +101,9 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("thumb: frame grab: %w: %w", errCanceled, ctx.Err())
 	case run.Err() != nil:
-		return nil, fmt.Errorf("%w: ffmpeg took more than %v", ErrNoFrame, c.FrameTimeout)
+		return nil, fmt.Errorf("%w: ffmpeg took more than %v", ErrNoFrame, c.frameTimeout)
 	case out.over:
-		return nil, fmt.Errorf("%w: ffmpeg's frame is more than %d bytes", ErrTooBig, c.MaxSource)
+		return nil, fmt.Errorf("%w: ffmpeg's frame is more than %d bytes", ErrTooBig, c.maker.maxSource)
 	case err != nil:
 		return nil, fmt.Errorf("%w: ffmpeg: %v: %s", ErrNoFrame, err, bytes.TrimSpace(stderr.Bytes()))
 	case out.Len() == 0:
