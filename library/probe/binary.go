@@ -46,7 +46,7 @@ const (
 const maxEncodedString = 1 << 16
 
 // MarshalBinary encodes d compactly for the store (see UnmarshalBinary): a
-// typical video's details take about 30 bytes. Duration is kept to the
+// typical video's details take about 45 bytes. Duration is kept to the
 // microsecond.
 func (d Details) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 48+len(d.Container)+len(d.VideoCodec)+len(d.AudioCodec)+len(d.Title)+len(d.Artist)+len(d.Album))

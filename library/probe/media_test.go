@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -88,6 +89,8 @@ var mediaCases = []mediaCase{
 	{name: "tags_cover.flac", args: join(aud(4, 44100), cover, opts("-map 0:a -map 1:v -c:a flac -ac 2 -c:v copy -disposition:v attached_pic"), tags), want: withCover(wantAll)},
 	{name: "vorbis.ogg", args: join(aud(4, 44100), opts("-c:a libvorbis -ac 2"), tags), want: wantAll},
 	{name: "opus.opus", args: join(aud(3, 48000), opts("-c:a libopus -ac 2"), tags), want: wantAll},
+	{name: "cover.opus", build: opusCover, want: wantTags{title: "Covered", cover: true}},
+	{name: "cover.mka", args: join(aud(2, 44100), opts("-c:a libvorbis -ac 1 -attach {noise} -metadata:s:t mimetype=image/png -metadata:s:t filename=cover.png -metadata title=Attached")), want: wantTags{title: "Attached", cover: true}},
 	{name: "pcm.wav", args: join(aud(3, 48000), opts("-c:a pcm_s16le -ac 2"), tags), want: wantTags{title: "Süße Grüße", artist: "The Testers", album: "Golden Files", track: 7, year: 2021}},
 	{name: "float.wav", args: join(aud(2, 22050), opts("-c:a pcm_f32le -ac 1"))},
 	{name: "photo.jpg", args: join(vid(1, "640x480", 1), opts("-frames:v 1")), build: addEXIF, want: wantTags{taken: "2021-07-04T12:34:56+02:00"}},
@@ -142,12 +145,18 @@ func makeMedia(ffmpeg, dir string) error {
 	if err := run(ffmpeg, opts("-f lavfi -i testsrc2=size=64x64 -frames:v 1"), coverPath); err != nil {
 		return err
 	}
+	// A picture of noise, big enough (about 50 KiB) to span Ogg pages.
+	noisePath := filepath.Join(dir, "noise.png")
+	if err := run(ffmpeg, []string{"-f", "lavfi", "-i", "nullsrc=s=128x128,geq=lum=random(1)*255:cb=128:cr=128", "-frames:v", "1"}, noisePath); err != nil {
+		return err
+	}
 	for _, c := range mediaCases {
 		out := filepath.Join(dir, c.name)
 		if c.args != nil {
 			args := make([]string, len(c.args))
 			for i, a := range c.args {
 				a = strings.ReplaceAll(a, "{cover}", coverPath)
+				a = strings.ReplaceAll(a, "{noise}", noisePath)
 				args[i] = strings.ReplaceAll(a, "{dir}", dir)
 			}
 			if err := run(ffmpeg, args, out); err != nil {
@@ -220,6 +229,43 @@ func exifSegment(date, offset string) []byte {
 	seg := []byte{0xFF, 0xE1, 0, 0}
 	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
 	return append(seg, payload...)
+}
+
+// opusCover makes cover.opus: Opus with a METADATA_BLOCK_PICTURE comment
+// holding noise.png (ffmpeg's Ogg muxer writes no pictures of its own, but
+// writes the comment given as metadata, and reads it back as a picture).
+func opusCover(dir string) error {
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		return err
+	}
+	pic, err := os.ReadFile(filepath.Join(dir, "noise.png"))
+	if err != nil {
+		return err
+	}
+	meta := ";FFMETADATA1\ntitle=Covered\nMETADATA_BLOCK_PICTURE=" +
+		strings.ReplaceAll(base64.StdEncoding.EncodeToString(flacPictureBlock(3, "image/png", pic)), "=", "\\=") + "\n"
+	metaPath := filepath.Join(dir, "meta.txt")
+	if err := os.WriteFile(metaPath, []byte(meta), 0o644); err != nil {
+		return err
+	}
+	return run(ffmpeg, join(aud(3, 48000), []string{"-i", metaPath, "-map_metadata", "1", "-c:a", "libopus", "-ac", "2"}), filepath.Join(dir, "cover.opus"))
+}
+
+// flacPictureBlock builds the body of a FLAC PICTURE block.
+func flacPictureBlock(ptype uint32, mime string, pic []byte) []byte {
+	be := binary.BigEndian
+	var b []byte
+	b = be.AppendUint32(b, ptype)
+	b = be.AppendUint32(b, uint32(len(mime)))
+	b = append(b, mime...)
+	b = be.AppendUint32(b, 0) // description
+	b = be.AppendUint32(b, 128)
+	b = be.AppendUint32(b, 128)
+	b = be.AppendUint32(b, 24)
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint32(b, uint32(len(pic)))
+	return append(b, pic...)
 }
 
 // bigGap is the sparse gap that makes the big files exceed 4 GiB.

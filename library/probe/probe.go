@@ -27,7 +27,7 @@ const (
 	// boxes, frames, packets, tags), so that a file of many tiny
 	// structures ends in bounded time even when the bytes come from the
 	// cache.
-	maxSteps = 1 << 18
+	maxSteps = 1 << 16
 	// maxDepth bounds the nesting a parser follows.
 	maxDepth = 12
 	// maxText bounds one tag value read.
@@ -51,16 +51,14 @@ var (
 // that comes up short at the end of r is taken as a truncated file, not an
 // error.
 func Probe(r io.ReaderAt, size int64, name string) (d Details, err error) {
-	p := newProber(r, size, name, false)
-	defer p.src.release()
 	defer func() {
 		// The parsers are fuzzed; should one still fail on some file, that
 		// file's details are unknown rather than the server down.
 		if recover() != nil {
-			d, err = Details{}, p.src.err
+			d, err = Details{}, nil
 		}
 	}()
-	p.run()
+	p := probe(r, size, name, false)
 	return p.d, p.src.err
 }
 
@@ -71,18 +69,29 @@ func Probe(r io.ReaderAt, size int64, name string) (d Details, err error) {
 // cover, else the first. It reads what Probe reads plus the picture; err
 // is only for I/O errors of r.
 func Cover(r io.ReaderAt, size int64, name string) (data []byte, mime string, ok bool, err error) {
-	p := newProber(r, size, name, true)
-	defer p.src.release()
 	defer func() {
 		if recover() != nil {
-			data, mime, ok, err = nil, "", false, p.src.err
+			data, mime, ok, err = nil, "", false, nil
 		}
 	}()
-	p.run()
+	p := probe(r, size, name, true)
 	if p.cover == nil {
 		return nil, "", false, p.src.err
 	}
 	return p.cover, p.coverMIME, true, p.src.err
+}
+
+// probe runs a probe to its end (the tests call it to see panics).
+func probe(r io.ReaderAt, size int64, name string, wantCover bool) *prober {
+	p := &prober{
+		src:       newSource(r, size, MaxRead),
+		ext:       strings.ToLower(path.Ext(name)),
+		steps:     maxSteps,
+		wantCover: wantCover,
+	}
+	defer p.src.release()
+	p.run()
+	return p
 }
 
 // prober holds the state of one probe: its source, what it found so far,
@@ -97,15 +106,6 @@ type prober struct {
 	cover     []byte
 	coverMIME string
 	coverRank int
-}
-
-func newProber(r io.ReaderAt, size int64, name string, wantCover bool) *prober {
-	return &prober{
-		src:       newSource(r, size, MaxRead),
-		ext:       strings.ToLower(path.Ext(name)),
-		steps:     maxSteps,
-		wantCover: wantCover,
-	}
 }
 
 // step counts one unit of parser work; false means stop: the work, the

@@ -3,7 +3,6 @@ package probe
 import (
 	"errors"
 	"io"
-	"sync"
 )
 
 // blockSize is the unit in which source fetches a file; cacheBlocks is how
@@ -17,15 +16,11 @@ const (
 	maxAt = 128 << 10
 )
 
-// blockPool recycles the cache blocks between probes: a probe of a small
-// file should not cost 128 KiB of garbage.
-var blockPool = sync.Pool{New: func() any { return new([blockSize]byte) }}
-
 // block is one cached, aligned piece of the file.
 type block struct {
-	off  int64 // file offset of buf[0]; -1 when empty
-	n    int   // valid bytes in buf
-	buf  *[blockSize]byte
+	off  int64  // file offset of buf[0]; -1 when empty
+	n    int    // valid bytes in buf
+	buf  []byte // at most blockSize
 	used uint64 // last use, for eviction
 }
 
@@ -57,14 +52,12 @@ func newSource(r io.ReaderAt, size int64, budget int64) *source {
 	return s
 }
 
-// release returns the cache blocks to the pool; s must not be used after.
+// release drops the cache; s must not be used after. (The blocks are
+// not pooled: a pool's refills depend on the garbage collector, which
+// would make the parsers' coverage, and so fuzzing, flaky.)
 func (s *source) release() {
 	for i := range s.cache {
-		if b := s.cache[i].buf; b != nil {
-			blockPool.Put(b)
-			s.cache[i].buf = nil
-		}
-		s.cache[i].off = -1
+		s.cache[i] = block{off: -1}
 	}
 }
 
@@ -125,8 +118,9 @@ func (s *source) blockAt(off int64) *block {
 		s.left = 0
 		return nil
 	}
-	if victim.buf == nil {
-		victim.buf = blockPool.Get().(*[blockSize]byte)
+	if int64(cap(victim.buf)) < want {
+		// A small file needs no more than its size.
+		victim.buf = make([]byte, min(blockSize, s.size-base))
 	}
 	s.left -= want
 	n := s.readAt(victim.buf[:want], base)
