@@ -63,6 +63,17 @@ type mediaftpdRun struct {
 	*netlab.Proc
 	dlnaURL string // http://addr:port of its DLNA side
 	ftpURL  string // ftp://addr:port
+	shares  int
+}
+
+// awaitDetails waits until mediaftpd has probed the media files of every
+// share for their details (it does so in the background after indexing,
+// into the store in its state folder): from then on it is idle.
+func (m *mediaftpdRun) awaitDetails(tb testing.TB) {
+	tb.Helper()
+	for range m.shares {
+		m.Await(tb, "line", 10*time.Minute, func(ev netlab.Event) bool { return strings.Contains(ev.Line, `msg="media details ready"`) })
+	}
 }
 
 // startMediaftpd runs mediaftpd in the server namespace with FTP on
@@ -77,7 +88,7 @@ func (r *refLab) startMediaftpd(tb testing.TB, name, dlna string, shares ...stri
 	for range shares {
 		p.Await(tb, "line", 10*time.Minute, func(ev netlab.Event) bool { return strings.Contains(ev.Line, `msg="share indexed"`) })
 	}
-	m := &mediaftpdRun{Proc: p, ftpURL: "ftp://" + refSrvAddr + ":2121"}
+	m := &mediaftpdRun{Proc: p, ftpURL: "ftp://" + refSrvAddr + ":2121", shares: len(shares)}
 	if dlna != "off" {
 		m.dlnaURL = "http://" + refSrvAddr + ":" + strings.TrimPrefix(dlna, ":")
 	}
