@@ -45,6 +45,18 @@ func newStatusPage(a *app) (*statusPage, error) {
 		MDNS:         a.adv.Status, // a nil *Advertiser says mDNS is off
 		DLNA:         a.dlna.statusFunc(),
 	}
+	// Media details, pictures and resume positions live in the state
+	// folder: without one (a nil store) the page shows files as before.
+	if a.prober != nil {
+		page.Details = a.prober
+	}
+	if a.thumbs != nil {
+		page.Thumbs = a.thumbs
+		page.VideoFrames = a.thumbs.FFmpeg != ""
+	}
+	if a.store != nil {
+		page.Positions = a.store // shared with DLNA's Samsung bookmarks
+	}
 	p := &statusPage{
 		page: page,
 		l:    l,
