@@ -14,7 +14,13 @@
 //	| GET /events                 | anyone | live updates: Server-Sent Events named "status"       |
 //	|                             |        | holding the page's status section as HTML             |
 //	| GET /files/{share}/{path}   | anyone | browse folders, stream files (Range requests)         |
+//	| GET /play/{share}/{path}    | anyone | the player of a video or audio file (resumes)         |
+//	| GET /thumbs/{share}/{path}  | anyone | ?size=160|320|640: a JPEG of a picture file, of an    |
+//	|                             |        | audio file's cover, of a video's frame (see Thumbs)   |
+//	| GET /subtitles/{share}/{path} | anyone | an .srt, .ass, .ssa or .vtt file as WebVTT          |
 //	| GET /api/status             | anyone | the status as JSON (below)                            |
+//	| GET /api/items/{share}/{path} | anyone | a file's or folder's details as JSON (below)        |
+//	| PUT /api/positions/{share}/{path} | anyone | {"seconds"} -> 204: where playing stopped     |
 //	| GET /api/session            | anyone | {"admin", "csrf_token", "management", "persistent"}   |
 //	| POST /api/login             | anyone | {"password"} -> 200 {"csrf_token", ...} and a cookie; |
 //	|                             |        | 401 wrong password; 429 too many (Retry-After)        |
@@ -26,9 +32,9 @@
 //
 // Admin routes need the session cookie that a login sets (else 401), and
 // those that change something also the session's CSRF token in the
-// X-CSRF-Token header (else 403). A POST, PATCH or DELETE from another
-// origin (by its Sec-Fetch-Site or Origin header) gets 403, whoever sends
-// it. Bad input gets 400 and {"error": "..."}, which says what is wrong
+// X-CSRF-Token header (else 403). A POST, PUT, PATCH or DELETE from
+// another origin (by its Sec-Fetch-Site or Origin header) gets 403,
+// whoever sends it. Bad input gets 400 and {"error": "..."}, which says what is wrong
 // in words meant for the admin; so do the other errors of the API. JSON
 // request bodies are limited to 4 KiB (413 beyond).
 //
@@ -78,9 +84,90 @@
 //	                      "dropped", "last_error"}
 //	recent[]              files added last, newest first (at most 20):
 //	  share, path, size, added, kind ("video", "audio", "image", "other")
+//	details               reading the media details of the files (Server.Details):
+//	                      {"enabled", "running", "checked", "total", "probed"}: while
+//	                      running, checked of total media files were looked up and
+//	                      probed of them read (the page shows "Reading media
+//	                      details: 4,210 of 10,000"); enabled is false without a
+//	                      state folder
 //	process               {"goroutines", "heap_bytes"}: the server process's own
 //	                      counts; with no session open they return to their
 //	                      start-up values, and one that keeps growing is a leak
+//
+// # Media details
+//
+// With Server.Details, Thumbs and Positions set (the app sets them when it
+// has a state folder), the folder view shows each entry with a picture
+// and what is inside it: a video's running time, picture size and
+// subtitle languages, a song's title, artist, album and track, a photo's
+// size and when it was taken. A folder is listed from the index, which
+// knows the version (size, time, inode) of each file its details belong
+// to, folders first, then files, each by natural order; one the index
+// cannot answer for (a share being scanned, a folder reached through a
+// symlink to one indexed elsewhere) is read from the disk and shown
+// without details. A video's or song's name leads to the player; the
+// file itself is one link further.
+//
+// An item's picture is its artwork (library.Artwork over the names of its
+// folder: "Film-poster.jpg", "Film.jpg", a lone film's "poster.jpg", an
+// album's "cover.jpg"), else an audio file's embedded cover art, else a
+// frame of a video when Server.VideoFrames is set; a photo is its own
+// picture and a folder has its own (library.FolderArtwork). GET /thumbs
+// makes a JPEG of the file it names (a picture file, an audio file's
+// cover, a video's frame), kept on disk by Server.Thumbs; its URL carries
+// the file's version (v=...), and such a URL is cached by the browser for
+// good (Cache-Control: immutable), others are revalidated by their ETag.
+//
+// GET /api/items/{share}/{path} returns an item as one JSON object; a
+// path that the shares' one visibility rule hides (or that does not
+// exist) gets 404, an offline share 503. Keys of unknown values are left
+// out:
+//
+//	share, path, name     where it is ("." and the share's name for its folder)
+//	kind                  "video", "audio", "image", "other" or "folder"
+//	size, modified        bytes; RFC 3339
+//	url                   /files/... where it is served (a folder's, with "/")
+//	play_url              /play/... for a video or audio file
+//	details_known         whether the file's details have been read; then:
+//	container             "mp4", "matroska", "webm", "mp3", "flac", "jpeg", ...
+//	duration_seconds      running time
+//	width, height         picture size in pixels
+//	video_codec, audio_codec  ffprobe's names: "h264", "vp9", "aac", "opus", ...
+//	bitrate               bits per second, over the whole file
+//	channels, sample_rate first audio track's; Hz
+//	title, artist, album, track, year   tags
+//	taken                 when a photo was taken, RFC 3339: the camera's wall
+//	                      clock, in UTC ("Z") unless the file gives its offset
+//	subtitles[]           a video's subtitle files, best first: {"path", "lang"
+//	                      ("en", "pt-BR", "" if unknown), "format" ("srt", "ass",
+//	                      "ssa", "vtt"), "forced", "sdh", "url" (/subtitles/...,
+//	                      WebVTT)}; [] for others
+//	artwork               /thumbs/...?size=320&v=... its picture (size=160 or 640
+//	                      for other sizes)
+//	position_seconds      where playing it stopped last; 0 for the start
+//
+// # The player and positions
+//
+// GET /play/{share}/{path} is the browser's own player for a video or
+// audio file (anything else is redirected to /files), with its subtitles
+// as <track> elements: GET /subtitles converts SRT and ASS/SSA to WebVTT
+// on the fly (see subtitleToVTT) and passes WebVTT through. Its script
+// resumes where playing stopped, here or on another device (a Samsung
+// TV's bookmark is the same position), offers to start over, and keeps
+// the position with PUT /api/positions/{share}/{path} and a JSON body
+// {"seconds": N}: every 10 seconds while playing, on pause, on a seek
+// while paused, and when the page is left; 0 (near the end, or start
+// over) removes it. 404 for a file that is not a visible video or audio
+// file, or when positions are not kept (no state folder); 400 for
+// seconds out of 0 to a week; 415 for a body that is not
+// application/json.
+//
+// Positions are not admin actions: whoever may play a file may say where
+// they stopped, so they need no login and no CSRF token. Other web sites
+// cannot write them through a visitor's browser: a PUT from another origin
+// is refused (403) like every change, the Host check defeats DNS
+// rebinding, and the JSON content type cannot be sent cross-site without a
+// CORS preflight, which this server never grants.
 //
 // # Share management
 //
