@@ -7,28 +7,28 @@
 //
 // # Routes
 //
-//	| route                       | who    | what                                                  |
-//	|-----------------------------|--------|-------------------------------------------------------|
-//	| GET /                       | anyone | the status page                                       |
-//	| GET /assets/{name}          | anyone | stylesheet, script, icon (embedded)                   |
-//	| GET /events                 | anyone | live updates: Server-Sent Events named "status"       |
-//	|                             |        | holding the page's status section as HTML             |
-//	| GET /files/{share}/{path}   | anyone | browse folders, stream files (Range requests)         |
-//	| GET /play/{share}/{path}    | anyone | the player of a video or audio file (resumes)         |
-//	| GET /thumbs/{share}/{path}  | anyone | ?size=160|320|640: a JPEG of a picture file, of an    |
-//	|                             |        | audio file's cover, of a video's frame (see Thumbs)   |
-//	| GET /subtitles/{share}/{path} | anyone | an .srt, .ass, .ssa or .vtt file as WebVTT          |
-//	| GET /api/status             | anyone | the status as JSON (below)                            |
-//	| GET /api/items/{share}/{path} | anyone | a file's or folder's details as JSON (below)        |
-//	| PUT /api/positions/{share}/{path} | anyone | {"seconds"} -> 204: where playing stopped     |
-//	| GET /api/session            | anyone | {"admin", "csrf_token", "management", "persistent"}   |
-//	| POST /api/login             | anyone | {"password"} -> 200 {"csrf_token", ...} and a cookie; |
-//	|                             |        | 401 wrong password; 429 too many (Retry-After)        |
-//	| POST /api/logout            | admin  | 204                                                   |
-//	| GET /api/folders?path=P     | admin  | subfolders of P under a share root, for the picker    |
-//	| POST /api/shares            | admin  | {"name", "path"} -> 201 {"name", "path", "saved"}     |
-//	| PATCH /api/shares/{name}    | admin  | {"name": new} -> 200 {"name", "path", "saved"}        |
-//	| DELETE /api/shares/{name}   | admin  | 204                                                   |
+//	| route                             | who    | what                                                  |
+//	|-----------------------------------|--------|-------------------------------------------------------|
+//	| GET /                             | anyone | the status page                                       |
+//	| GET /assets/{name}                | anyone | stylesheet, script, icon (embedded)                   |
+//	| GET /events                       | anyone | live updates: Server-Sent Events named "status"       |
+//	|                                   |        | holding the page's status section as HTML             |
+//	| GET /files/{share}/{path}         | anyone | browse folders, stream files (Range requests)         |
+//	| GET /play/{share}/{path}          | anyone | the player of a video or audio file (resumes)         |
+//	| GET /thumbs/{share}/{path}        | anyone | ?size=160, 320 or 640: a JPEG of a picture file, of   |
+//	|                                   |        | an audio file's cover, of a video's frame (below)     |
+//	| GET /subtitles/{share}/{path}     | anyone | an .srt, .ass, .ssa or .vtt file as WebVTT            |
+//	| GET /api/status                   | anyone | the status as JSON (below)                            |
+//	| GET /api/items/{share}/{path}     | anyone | a file's or folder's details as JSON (below)          |
+//	| PUT /api/positions/{share}/{path} | anyone | {"seconds"} -> 204: where playing stopped             |
+//	| GET /api/session                  | anyone | {"admin", "csrf_token", "management", "persistent"}   |
+//	| POST /api/login                   | anyone | {"password"} -> 200 {"csrf_token", ...} and a cookie; |
+//	|                                   |        | 401 wrong password; 429 too many (Retry-After)        |
+//	| POST /api/logout                  | admin  | 204                                                   |
+//	| GET /api/folders?path=P           | admin  | subfolders of P under a share root, for the picker    |
+//	| POST /api/shares                  | admin  | {"name", "path"} -> 201 {"name", "path", "saved"}     |
+//	| PATCH /api/shares/{name}          | admin  | {"name": new} -> 200 {"name", "path", "saved"}        |
+//	| DELETE /api/shares/{name}         | admin  | 204                                                   |
 //
 // Admin routes need the session cookie that a login sets (else 401), and
 // those that change something also the session's CSRF token in the
