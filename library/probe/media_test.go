@@ -82,6 +82,7 @@ var mediaCases = []mediaCase{
 	{name: "h264_aac.ts", args: join(vid(3, "320x240", 25), aud(3, 48000), x264, opts("-c:a aac -ac 2 -f mpegts"))},
 	{name: "mpeg2_mp2.ts", args: join(vid(3, "352x288", 25), aud(3, 48000), opts("-c:v mpeg2video -c:a mp2 -ac 2 -f mpegts"))},
 	{name: "h264_ac3.m2ts", args: join(vid(3, "320x240", 25), aud(3, 48000), x264, opts("-c:a ac3 -ac 6 -f mpegts -mpegts_m2ts_mode 1"))},
+	{name: "ac3_audio.ts", args: join(aud(3, 44100), opts("-c:a ac3 -b:a 96k -f mpegts -t 3.3"))},
 	{name: "hevc_eac3.ts", args: join(vid(2, "320x240", 25), aud(2, 48000), x265, opts("-c:a eac3 -ac 2 -f mpegts"))},
 	{name: "cbr.mp3", args: join(aud(5, 44100), cover, opts("-map 0:a -map 1:v -c:a libmp3lame -b:a 128k -ac 2 -c:v copy -id3v2_version 3 -disposition:v attached_pic"), tags), want: withCover(wantAll)},
 	{name: "cbr_noxing.mp3", args: join(aud(5, 22050), opts("-c:a libmp3lame -b:a 64k -ac 1 -write_xing 0 -write_id3v1 1"), tags), want: wantAll},

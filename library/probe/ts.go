@@ -1,6 +1,9 @@
 package probe
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // MPEG transport streams (TS, and M2TS with 4-byte timestamps before each
 // packet): PAT and PMT near the start name the streams and their codecs
@@ -8,14 +11,15 @@ import "bytes"
 // stream gives its first PTS and, for video, the parameter set with the
 // picture size, for audio the frame header with channels and sample
 // rate. Near the end the last PTS of each stream gives the duration, as
-// ffprobe reckons it: the latest end (last PTS plus a packet's duration)
-// less the earliest start.
+// ffprobe reckons it: the latest end (the last PES's PTS plus a frame's
+// duration) less the earliest start.
 
 const (
 	tsHeadScan = 2 << 20   // bytes scanned from the start
 	tsTailScan = 256 << 10 // bytes scanned from the end, first try
 	tsMaxPES   = 64 << 10  // bytes of a video PES kept to find its SPS
 	ptsWrap    = 1 << 33
+	maxTailPTS = 512
 )
 
 // tsPacketSize tells a transport stream by three sync bytes one packet
@@ -69,14 +73,14 @@ type tsStream struct {
 	video     bool
 	first     int64 // earliest PTS seen near the start, -1 if none
 	last      int64 // latest PTS seen near the end, -1 if none
-	prev      int64 // the PTS before, near the end
-	step      int64 // smallest positive PTS step near the end
+	tail      []int64 // PTSs near the end (the last maxTailPTS)
 	pes       []byte
 	collect   bool // still looking for codec parameters
 	width     int
 	height    int
 	channels  int
 	rate      int
+	frameDur  int64 // an audio frame's duration in 90 kHz ticks, if known
 	layerName string
 }
 
@@ -252,7 +256,7 @@ func (t *tsState) pmt(sec []byte) {
 		codec, video := tsCodec(stype, sec[i+5:i+5+esil], hdmv)
 		if codec != "" {
 			t.streams = append(t.streams, &tsStream{
-				pid: pid, codec: codec, video: video, first: -1, last: -1, prev: -1,
+				pid: pid, codec: codec, video: video, first: -1, last: -1,
 				collect: tsHasParams(codec),
 			})
 		}
@@ -374,12 +378,10 @@ func (t *tsState) pes(s *tsStream, start bool, b []byte, head bool) {
 					s.first = pts
 				}
 			} else {
-				if s.prev >= 0 {
-					if d := (pts - s.prev + ptsWrap) % ptsWrap; d > 0 && d < 90000*10 && (s.step == 0 || d < s.step) {
-						s.step = d
-					}
+				if len(s.tail) == maxTailPTS {
+					s.tail = s.tail[1:]
 				}
-				s.prev = pts
+				s.tail = append(s.tail, pts)
 				if s.last < 0 || ptsBefore(s.last, pts) {
 					s.last = pts
 				}
@@ -480,41 +482,43 @@ func (t *tsState) params(s *tsStream) {
 
 // audioParams reads the first audio frame header of a PES payload.
 func (t *tsState) audioParams(s *tsStream, b []byte) bool {
-	for i := 0; i+8 <= len(b); i++ {
+	samples := 0
+	for i := 0; i+8 <= len(b) && samples == 0; i++ {
 		c := b[i:]
 		switch s.codec {
 		case "aac":
 			if c[0] == 0xFF && c[1]&0xF6 == 0xF0 {
 				sfi, cc := c[2]>>2&0x0F, (c[2]&1)<<2|c[3]>>6
-				s.rate, s.channels = aacRates[sfi], aacChannels[cc]
-				return s.rate > 0
+				s.rate, s.channels, samples = aacRates[sfi], aacChannels[cc], 1024
 			}
 		case "mp3":
 			if h, ok := parseMPAHeader(c); ok {
-				s.layerName, s.rate, s.channels = h.codec(), h.rate, h.channels
-				return true
+				s.layerName, s.rate, s.channels, samples = h.codec(), h.rate, h.channels, h.spf
 			}
 		case "ac3", "eac3":
 			if c[0] == 0x0B && c[1] == 0x77 {
-				s.rate, s.channels = ac3Params(c)
-				return s.rate > 0
+				s.rate, s.channels, samples = ac3Params(c)
 			}
 		}
 	}
-	return false
+	if samples == 0 || s.rate <= 0 {
+		return false
+	}
+	s.frameDur = int64(samples) * 90000 / int64(s.rate)
+	return true
 }
 
-// ac3Params reads an AC-3 or E-AC-3 sync frame header: sample rate and
-// channels (with LFE).
-func ac3Params(c []byte) (rate, channels int) {
+// ac3Params reads an AC-3 or E-AC-3 sync frame header: sample rate,
+// channels (with LFE) and samples per frame.
+func ac3Params(c []byte) (rate, channels, samples int) {
 	if len(c) < 8 {
-		return 0, 0
+		return 0, 0, 0
 	}
 	bsid := c[5] >> 3
 	if bsid <= 10 {
 		fscod := c[4] >> 6
 		if fscod == 3 {
-			return 0, 0
+			return 0, 0, 0
 		}
 		r := bitReader{b: c[6:]}
 		acmod := r.bits(3)
@@ -528,19 +532,20 @@ func ac3Params(c []byte) (rate, channels int) {
 			r.skip(2)
 		}
 		lfe := r.bits(1)
-		return [3]int{48000, 44100, 32000}[fscod], ac3Channels(byte(acmod), byte(lfe))
+		return [3]int{48000, 44100, 32000}[fscod], ac3Channels(byte(acmod), byte(lfe)), 1536
 	}
 	r := bitReader{b: c[2:]}
 	r.skip(2 + 3 + 11)
 	fscod := r.bits(2)
-	rate = [3]int{48000, 44100, 32000}[min(fscod, 2)]
+	blocks := 6
 	if fscod == 3 {
 		rate = [4]int{24000, 22050, 16000, 0}[r.bits(2)]
 	} else {
-		r.skip(2)
+		rate = [3]int{48000, 44100, 32000}[fscod]
+		blocks = [4]int{1, 2, 3, 6}[r.bits(2)]
 	}
 	acmod, lfe := r.bits(3), r.bits(1)
-	return rate, ac3Channels(byte(acmod), byte(lfe))
+	return rate, ac3Channels(byte(acmod), byte(lfe)), blocks * 256
 }
 
 // finish sets the details from the streams.
@@ -563,7 +568,13 @@ func (t *tsState) finish() {
 		if start < 0 || ptsBefore(s.first, start) {
 			start = s.first
 		}
-		e := (s.last + s.step) % ptsWrap
+		// Like ffprobe, the end is the last PES's start plus one frame:
+		// for audio the codec's frame, for video the frame interval.
+		step := s.frameStep()
+		if s.frameDur > 0 {
+			step = s.frameDur
+		}
+		e := (s.last + step) % ptsWrap
 		if end < 0 || ptsBefore(end, e) {
 			end = e
 		}
@@ -571,4 +582,20 @@ func (t *tsState) finish() {
 	if start >= 0 && end >= 0 {
 		p.d.Duration = seconds(uint64((end-start+ptsWrap)%ptsWrap), 90000)
 	}
+}
+
+// frameStep is the smallest positive step between the PTSs seen near the
+// end, in order of time (B-frames come out of order): a frame's (or a
+// PES's) duration; 0 if unknown. PTSs that wrapped are left as they are:
+// at worst the step is unknown.
+func (s *tsStream) frameStep() int64 {
+	p := slices.Clone(s.tail)
+	slices.Sort(p)
+	var step int64
+	for i := 1; i < len(p); i++ {
+		if d := p[i] - p[i-1]; d > 0 && d < 10*90000 && (step == 0 || d < step) {
+			step = d
+		}
+	}
+	return step
 }
