@@ -71,8 +71,8 @@ type tsStream struct {
 	pid       uint16
 	codec     string
 	video     bool
-	first     int64 // earliest PTS seen near the start, -1 if none
-	last      int64 // latest PTS seen near the end, -1 if none
+	first     int64   // earliest PTS seen near the start, -1 if none
+	last      int64   // latest PTS seen near the end, -1 if none
 	tail      []int64 // PTSs near the end (the last maxTailPTS)
 	pes       []byte
 	collect   bool // still looking for codec parameters
