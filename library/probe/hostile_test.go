@@ -189,7 +189,6 @@ func TestHostileLyingSizes(t *testing.T) {
 			}
 			fields = some
 		}
-		start := time.Now()
 		for _, f := range fields {
 			for i, mut := range lies(b, f) {
 				if mut == nil {
@@ -199,7 +198,6 @@ func TestHostileLyingSizes(t *testing.T) {
 				total++
 			}
 		}
-		t.Logf("%s: %v", name, time.Since(start))
 	}
 	t.Logf("%d lying files", total)
 }
