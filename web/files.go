@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"mime"
 	"net/http"
@@ -138,20 +139,54 @@ type folderPage struct {
 
 type crumb struct{ Name, Href string }
 
-// listed is an entry of a folder's listing: its Item, and its link
-// relative to the folder's page (the file itself, or a folder).
+// listed is an entry of a folder's listing: its Item, its link relative
+// to the folder's page (the file itself, or a folder), and what the row
+// shows, put into words once (a template's method calls are slow, and a
+// folder may have thousands of rows).
 type listed struct {
 	*Item
 	Href string
+	// Link is where the entry's name leads: the player for a video or
+	// audio file, the file or folder otherwise.
+	Link string
+	// Details are the words of the row's details line, for its kind.
+	Details []detail
+	// Meta is the size and time of a file.
+	Meta string
 }
 
-// Link returns where the entry's name leads: the player for a video or
-// audio file, the file or folder otherwise.
-func (l listed) Link() string {
-	if l.PlayURL != "" {
-		return l.PlayURL
+// detail is one part of a row's details line, with its class.
+type detail struct{ Class, Text string }
+
+// listedOf returns the row of an item whose link from its folder is href.
+func listedOf(it *Item, href string) listed {
+	l := listed{Item: it, Href: href, Link: cmp.Or(it.PlayURL, href)}
+	add := func(class, text string) {
+		if text != "" {
+			l.Details = append(l.Details, detail{class, text})
+		}
 	}
-	return l.Href
+	switch it.Kind {
+	case "video":
+		add("duration", it.Running())
+		add("resolution", it.PictureSize())
+		if langs := it.SubtitleLangs(); langs != "" {
+			add("subs", "Subtitles "+langs)
+		}
+	case "audio":
+		add("title", it.Title)
+		add("music", it.Music())
+		add("duration", it.Running())
+	case "image":
+		add("resolution", it.PictureSize())
+		if d := it.TakenDate(); d != "" {
+			add("taken", "taken "+d)
+		}
+	}
+	if it.Kind != "folder" {
+		l.Meta = humanBytes(it.Size) + " · " + it.ModifiedShort()
+	}
+	return l
 }
 
 // serveShareList is GET /files/: the shares.
@@ -159,7 +194,7 @@ func (s *Server) serveShareList(w http.ResponseWriter) {
 	pg := &folderPage{pageData: s.basePage(), Title: "Files", Root: true}
 	for _, name := range s.Shares.Names() {
 		it := &Item{Share: name, Path: ".", Name: name, Kind: "folder"}
-		pg.Entries = append(pg.Entries, listed{Item: it, Href: "./" + url.PathEscape(name) + "/"})
+		pg.Entries = append(pg.Entries, listedOf(it, "./"+url.PathEscape(name)+"/"))
 	}
 	s.render(w, http.StatusOK, "folder", pg)
 }
@@ -178,12 +213,13 @@ func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Ro
 		pg.Title = path.Base(rel)
 	}
 	pg.Crumbs[len(pg.Crumbs)-1].Href = ""
-	for _, e := range f.entries {
-		l := listed{Item: s.item(f, e, false), Href: "./" + url.PathEscape(e.Name)}
+	pg.Entries = make([]listed, 0, len(f.entries))
+	for i, e := range f.entries {
+		href := "./" + url.PathEscape(e.Name)
 		if e.Dir {
-			l.Href += "/"
+			href += "/"
 		}
-		pg.Entries = append(pg.Entries, l)
+		pg.Entries = append(pg.Entries, listedOf(s.item(f, i, e, false), href))
 	}
 	s.render(w, http.StatusOK, "folder", pg)
 }

@@ -21,8 +21,10 @@ type resolved struct {
 	// folder is the folder holding rel; for a share's own folder ("."),
 	// that folder itself.
 	folder *folderView
-	// entry is rel's entry: the index's when it has it, else the disk's.
+	// entry is rel's entry: the index's when it has it, else the disk's;
+	// it is folder.entries[index], or index is -1.
 	entry library.Entry
+	index int
 }
 
 // resolve finds what the path p (after a route's prefix: "<share>/<path>")
@@ -68,13 +70,14 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p string, api b
 		res.entry = library.Entry{Name: share, Dir: true}
 		return res
 	}
-	e, ok := res.folder.entry(path.Base(rel))
-	if !ok || e.Dir != fi.IsDir() {
+	res.index = res.folder.find(path.Base(rel))
+	if res.index < 0 || res.folder.entries[res.index].Dir != fi.IsDir() {
 		// Not in the index (yet): the disk's entry, and no details.
-		e = entryOf(path.Base(rel), fi)
+		res.entry, res.index = entryOf(path.Base(rel), fi), -1
 		res.folder.indexed = false
+		return res
 	}
-	res.entry = e
+	res.entry = res.folder.entries[res.index]
 	return res
 }
 
@@ -87,7 +90,7 @@ func (s *Server) itemOf(res *resolved) *Item {
 		}
 		return it
 	}
-	return s.item(res.folder, res.entry, true)
+	return s.item(res.folder, res.index, res.entry, true)
 }
 
 // serveItem is GET /api/items/{path...}: the Item of a file or folder.

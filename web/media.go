@@ -94,7 +94,26 @@ type folderView struct {
 	subs []string
 	// names are the names of entries, for library.Artwork and Subtitles.
 	names []string
+	// folderPics are the names of the folder's own pictures
+	// (library.FolderArtwork), once looked for (see siblings).
+	folderPics     []string
+	folderPicsDone bool
+	byName         map[string]int // positions in entries, once asked for
 }
+
+// A big folder's files are matched against the names near them. Up to
+// wholeFolder entries, a file's pictures and subtitles are looked for
+// among all the names of its folder (library.Artwork, Subtitles), which
+// costs the folder's size for each file. Beyond, among the nearWindow
+// names on either side of it in natural order, where its own pictures,
+// parts and subtitles sort ("Film-cd1.avi", "Film-poster.jpg",
+// "Film.en.srt"), and the folder's own pictures (library.SubtitlesNear's
+// way), so listing a folder of 5,000 episodes costs 5,000 small matches
+// and not 25 million.
+const (
+	wholeFolder = 256
+	nearWindow  = 32
+)
 
 // maxSubsEntries bounds what is read of a subtitle folder.
 const maxSubsEntries = 2000
@@ -144,9 +163,64 @@ func (s *Server) readFolder(root *os.Root, share, rel string) (*folderView, erro
 				}
 			}
 		}
+		slices.SortStableFunc(f.subs, func(a, b string) int { return library.NaturalCompare(subsName(a), subsName(b)) })
 		f.subtitles = f.subtitles || len(f.subs) > 0
 	}
 	return f, nil
+}
+
+// subsName returns an entry of a subtitle folder without the folder:
+// "Film.en.srt" for "Subs/Film.en.srt", "Film/2_English.srt" for
+// "Subs/Film/2_English.srt".
+func subsName(entry string) string {
+	_, name, _ := strings.Cut(entry, "/")
+	return name
+}
+
+// siblings returns the names to look for the pictures and subtitles of
+// the file entries[i] among, and whether they are the whole folder: all
+// its names in a small folder, else those near the file and the folder's
+// own pictures. i < 0 (a file the folder's entries lack) means all.
+func (f *folderView) siblings(i int) ([]string, bool) {
+	if i < 0 || len(f.entries) <= wholeFolder {
+		return f.names, true
+	}
+	if !f.folderPicsDone {
+		f.folderPicsDone = true
+		var pics []string
+		for _, e := range f.entries {
+			if !e.Dir && library.KindOf(e.Name) == library.Image {
+				pics = append(pics, e.Name)
+			}
+		}
+		for _, a := range library.FolderArtwork(f.rel, pics) {
+			f.folderPics = append(f.folderPics, path.Base(a.Path))
+		}
+	}
+	lo, hi := max(0, i-nearWindow), min(len(f.entries), i+nearWindow+1)
+	names := make([]string, 0, hi-lo+len(f.folderPics))
+	for _, e := range f.entries[lo:hi] {
+		names = append(names, e.Name)
+	}
+	for _, p := range f.folderPics {
+		if !slices.Contains(names, p) {
+			names = append(names, p)
+		}
+	}
+	return names, false
+}
+
+// subsNear returns the entries of the subtitle folder to look among for
+// the subtitles of the video whose name without extension is stem: all of
+// them up to wholeFolder, else those around where stem sorts.
+func (f *folderView) subsNear(stem string) []string {
+	if len(f.subs) <= wholeFolder {
+		return f.subs
+	}
+	i, _ := slices.BinarySearchFunc(f.subs, stem, func(entry, stem string) int {
+		return library.NaturalCompare(subsName(entry), stem)
+	})
+	return f.subs[max(0, i-nearWindow):min(len(f.subs), i+nearWindow+1)]
 }
 
 // listFolder returns the visible entries of the folder rel, from the
@@ -198,13 +272,26 @@ func entryOf(name string, fi os.FileInfo) library.Entry {
 	return library.Entry{Name: name, Size: st.Size, ModTime: time.Unix(0, st.ModTime), Ino: st.Ino, Kind: library.KindOf(name)}
 }
 
+// find returns the position of the entry called name in entries, or -1.
+func (f *folderView) find(name string) int {
+	if f.byName == nil {
+		f.byName = make(map[string]int, len(f.entries))
+		for i, e := range f.entries {
+			f.byName[e.Name] = i
+		}
+	}
+	if i, ok := f.byName[name]; ok {
+		return i
+	}
+	return -1
+}
+
 // entry returns the entry called name, if the folder has it.
 func (f *folderView) entry(name string) (library.Entry, bool) {
-	i := slices.IndexFunc(f.entries, func(e library.Entry) bool { return e.Name == name })
-	if i < 0 {
-		return library.Entry{}, false
+	if i := f.find(name); i >= 0 {
+		return f.entries[i], true
 	}
-	return f.entries[i], true
+	return library.Entry{}, false
 }
 
 // isSubtitle reports whether name is a subtitle file the player can load.
@@ -287,9 +374,10 @@ type SubtitleInfo struct {
 	URL string `json:"url"`
 }
 
-// item returns the item of the entry e of the folder f, with its details,
-// picture and subtitles; position adds where playing it stopped.
-func (s *Server) item(f *folderView, e library.Entry, position bool) *Item {
+// item returns the item of the entry e of the folder f, entries[i] (or
+// -1 when the folder's entries lack it), with its details, picture and
+// subtitles; position adds where playing it stopped.
+func (s *Server) item(f *folderView, i int, e library.Entry, position bool) *Item {
 	rel := path.Join(f.rel, e.Name)
 	it := &Item{Share: f.share, Path: rel, Name: e.Name, Size: e.Size, Modified: e.ModTime, entry: e, Subtitles: []SubtitleInfo{}}
 	it.URL = filesURL(f.share, rel)
@@ -312,8 +400,19 @@ func (s *Server) item(f *folderView, e library.Entry, position bool) *Item {
 	if it.DetailsKnown {
 		it.setDetails(d)
 	}
+	var names []string
+	whole := true
+	if kind == library.Video && f.subtitles || (kind == library.Video || kind == library.Audio) && f.pictures {
+		names, whole = f.siblings(i)
+	}
 	if kind == library.Video && f.subtitles {
-		for _, sub := range library.Subtitles(rel, f.names, f.subs) {
+		var subs []library.Subtitle
+		if whole {
+			subs = library.Subtitles(rel, names, f.subs)
+		} else {
+			subs = library.SubtitlesNear(rel, names, f.subsNear(strings.TrimSuffix(e.Name, path.Ext(e.Name))))
+		}
+		for _, sub := range subs {
 			it.Subtitles = append(it.Subtitles, SubtitleInfo{
 				Path: sub.Path, Lang: sub.Lang, Format: sub.Format, Forced: sub.Forced, SDH: sub.SDH,
 				URL: "/subtitles/" + escapePath(f.share+"/"+sub.Path),
@@ -325,7 +424,7 @@ func (s *Server) item(f *folderView, e library.Entry, position bool) *Item {
 		case kind == library.Image && thumbable(e.Name):
 			it.Artwork = s.thumbURL(f.share, rel, e)
 		case kind == library.Video || kind == library.Audio:
-			if art, ok := f.artwork(rel); ok {
+			if art, ok := f.artwork(rel, names); ok {
 				if ae, ok := f.entry(path.Base(art)); ok {
 					it.Artwork = s.thumbURL(f.share, art, ae)
 				}
@@ -355,13 +454,13 @@ func (it *Item) setDetails(d probe.Details) {
 }
 
 // artwork returns the path of the picture file that goes with the video
-// or audio file rel of the folder, if there is one it can make a
-// thumbnail of.
-func (f *folderView) artwork(rel string) (string, bool) {
+// or audio file rel of the folder, looked for among names (see siblings),
+// if there is one it can make a thumbnail of.
+func (f *folderView) artwork(rel string, names []string) (string, bool) {
 	if !f.pictures {
 		return "", false
 	}
-	for _, a := range library.Artwork(rel, f.names) {
+	for _, a := range library.Artwork(rel, names) {
 		if thumbable(a.Path) {
 			return a.Path, true
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -550,7 +551,7 @@ func TestFolderViewDetails(t *testing.T) {
 	for _, want := range []string{
 		`<a class="name" href="/play/Movies/Film.webm">Film.webm</a>`,
 		`<img src="/thumbs/Movies/Film-poster.jpg?size=320&amp;v=`,
-		`<span class="duration">0:10</span><span class="resolution">320×240</span><span class="subs" title="Subtitles">Subtitles EN, FR</span>`,
+		`<span class="duration">0:10</span><span class="resolution">320×240</span><span class="subs">Subtitles EN, FR</span>`,
 		`<img src="/thumbs/Movies/Show/poster.jpg?size=320&amp;v=`,
 		`<img src="/thumbs/Movies/pic.png?size=320&amp;v=`,
 		`<span class="resolution">640×480</span>`,
@@ -596,5 +597,46 @@ func TestStatusDetails(t *testing.T) {
 	_, body = e.do("GET", "/", "")
 	if !strings.Contains(body, "Reading media details: 4,210 of 10,000") {
 		t.Error("the page does not show the details' progress")
+	}
+}
+
+// TestFolderViewBigFolder lists a folder too big to match each file
+// against all its names (see siblings): every episode still gets its own
+// picture and its subtitles, beside it and in the Subs folder, as in a
+// small folder.
+func TestFolderViewBigFolder(t *testing.T) {
+	e := newTestServer(t, func(s *Server) { s.Thumbs = &thumb.Cache{Dir: t.TempDir()} })
+	big := filepath.Join(e.media, "Movies", "Big")
+	const n = 300
+	for i := range n {
+		ep := fmt.Sprintf("Show S01E%03d", i)
+		mustWrite(t, filepath.Join(big, ep+".mkv"), "x")
+		mustWrite(t, filepath.Join(big, ep+".en.srt"), "x")
+		mustWrite(t, filepath.Join(big, ep+"-thumb.jpg"), "x")
+		mustWrite(t, filepath.Join(big, "Subs", ep+".de.srt"), "x")
+	}
+	mustWrite(t, filepath.Join(big, "fanart.jpg"), "x")
+	waitFor(t, "the big folder indexed", func() bool {
+		_, total, err := e.set.Children("Movies", "Big", library.AllFiles, 0, 1)
+		_, subs, err2 := e.set.Children("Movies", "Big/Subs", library.AllFiles, 0, 1)
+		return err == nil && err2 == nil && total == 3*n+2 && subs == n
+	})
+	if 3*n+2 <= wholeFolder {
+		t.Fatal("the folder is not big enough to test matching near each file")
+	}
+	_, body := e.do("GET", "/files/Movies/Big/", "")
+	if got := strings.Count(body, "Subtitles DE, EN"); got != n {
+		t.Errorf("%d episodes with both subtitles, want %d", got, n)
+	}
+	for _, i := range []int{0, 1, n / 2, n - 1} {
+		ep := fmt.Sprintf("Show S01E%03d", i)
+		if want := `<img src="/thumbs/Movies/Big/` + escapePath(ep+"-thumb.jpg") + `?size=320&amp;v=`; !strings.Contains(body, want) {
+			t.Errorf("%s has not its own picture", ep)
+		}
+		it, _ := e.item("Big/" + ep + ".mkv")
+		if it == nil || len(it.Subtitles) != 2 || it.Subtitles[0].Path != "Big/Subs/"+ep+".de.srt" || it.Subtitles[1].Path != "Big/"+ep+".en.srt" ||
+			!strings.HasPrefix(it.Artwork, "/thumbs/Movies/Big/"+escapePath(ep)+"-thumb.jpg?") {
+			t.Errorf("%s: %+v", ep, it)
+		}
 	}
 }
