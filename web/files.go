@@ -117,11 +117,19 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Security-Policy", filePolicy(ctype))
+		s.sending.Add(1)
+		defer s.sending.Add(-1)
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 	default:
 		s.notFound(w, r, errRefused)
 	}
 }
+
+// Sending reports whether a file of a share is being sent to a browser
+// now (GET /files: a film playing in the page, a download), for
+// library.Prober.Busy: reading media details backs off meanwhile, as it
+// does for FTP transfers and DLNA streams.
+func (s *Server) Sending() bool { return s.sending.Load() > 0 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, err error) {
 	s.logger().Debug("file not served", "path", r.URL.Path, "err", err, "remote", r.RemoteAddr)

@@ -278,3 +278,29 @@ func TestFilePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesSending: Sending is set while a file is being sent, and only
+// then.
+func TestFilesSending(t *testing.T) {
+	e := newTestServer(t)
+	mustWrite(t, filepath.Join(e.media, "Movies", "big.mkv"), strings.Repeat("x", 32<<20))
+	waitFor(t, "big.mkv served", func() bool {
+		resp, _ := e.do("HEAD", "/files/Movies/big.mkv", "")
+		return resp.StatusCode == http.StatusOK
+	})
+	if e.srv.Sending() {
+		t.Fatal("sending before any download")
+	}
+	resp, err := http.Get(e.ts.URL + "/files/Movies/big.mkv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one [1]byte
+	if _, err := resp.Body.Read(one[:]); err != nil {
+		t.Fatal(err)
+	}
+	// The client reads no more: the server is stuck sending.
+	waitFor(t, "Sending while a download runs", e.srv.Sending)
+	resp.Body.Close()
+	waitFor(t, "not Sending once it ended", func() bool { return !e.srv.Sending() })
+}

@@ -109,6 +109,8 @@ type Server struct {
 	rates     rateTracker
 	addrs     addrCache
 
+	sending atomic.Int32 // files being sent from /files
+
 	streamsMu sync.Mutex
 	closed    chan struct{} // closed by CloseStreams
 	streams   atomic.Int32  // open live update streams
