@@ -356,8 +356,6 @@ type Item struct {
 	// PositionSeconds is where playing the file stopped last, 0 for the
 	// start.
 	PositionSeconds float64 `json:"position_seconds"`
-
-	entry library.Entry
 }
 
 // SubtitleInfo is a subtitle file of a video.
@@ -379,7 +377,7 @@ type SubtitleInfo struct {
 // subtitles; position adds where playing it stopped.
 func (s *Server) item(f *folderView, i int, e library.Entry, position bool) *Item {
 	rel := path.Join(f.rel, e.Name)
-	it := &Item{Share: f.share, Path: rel, Name: e.Name, Size: e.Size, Modified: e.ModTime, entry: e, Subtitles: []SubtitleInfo{}}
+	it := &Item{Share: f.share, Path: rel, Name: e.Name, Size: e.Size, Modified: e.ModTime, Subtitles: []SubtitleInfo{}}
 	it.URL = filesURL(f.share, rel)
 	if e.Dir {
 		it.Kind, it.Size, it.URL = "folder", 0, it.URL+"/"
