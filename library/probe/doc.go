@@ -4,13 +4,14 @@
 //
 // [Probe] tells the format from the file's first bytes and runs the
 // prober of that container, each in its own file: MP4/MOV/M4V/M4A/3GP
-// (mp4.go), Matroska/WebM (matroska.go), AVI and WAV (riff.go), MPEG-TS
-// and M2TS (ts.go), MP3 (mp3.go, id3.go), FLAC (flac.go), Ogg
-// Vorbis/Opus/FLAC (ogg.go), JPEG/PNG/GIF/WebP (image.go). Each reads only
-// what it needs: headers, and an index near the start or the end (the moov
-// box of an MP4 wherever it is, the SeekHead's targets of a Matroska file,
-// the last packets of a transport stream, the last Ogg page), never more
-// than [MaxRead] bytes of a file, through a small cache of aligned blocks.
+// (mp4.go), Matroska/WebM (matroska.go), AVI (avi.go), WAV (wav.go),
+// MPEG-TS and M2TS (ts.go), MP3 (mp3.go, id3.go), FLAC (flac.go), Ogg
+// Vorbis/Opus/FLAC (ogg.go), JPEG (jpeg.go, exif.go), PNG (png.go), GIF
+// (gif.go) and WebP (webp.go). Each reads only what it needs: headers,
+// and an index near the start or the end (the moov box of an MP4 wherever
+// it is, the SeekHead's targets of a Matroska file, the last packets of a
+// transport stream, the last Ogg page), never more than [MaxRead] bytes
+// of a file, through a small cache of aligned blocks.
 // Every size a file declares is checked against its parent and the file;
 // nothing is allocated by a declared size, nesting is bounded, and each
 // probe has a budget of parser steps, so a truncated, corrupt or hostile
