@@ -58,8 +58,10 @@ type streamResult struct {
 
 // stream reads the big file from offset 0 at rate bytes per second for
 // dur, checking every byte against want, and returns what it achieved.
-// window is the span of the slowest-window figure.
-func stream(ctx context.Context, addr string, want *os.File, rate float64, dur, window time.Duration) (streamResult, error) {
+// window is the span of the slowest-window figure. started, if not nil,
+// is called once the server has begun the transfer (its 150 reply), before
+// the first byte is read and the clock starts.
+func stream(ctx context.Context, addr string, want *os.File, rate float64, dur, window time.Duration, started func()) (streamResult, error) {
 	var res streamResult
 	c, err := login(ctx, addr)
 	if err != nil {
@@ -73,6 +75,9 @@ func stream(ctx context.Context, addr string, want *os.File, rate float64, dur, 
 	defer d.Close()
 	if err := c.TransferStart("RETR " + bigPath); err != nil {
 		return res, err
+	}
+	if started != nil {
+		started()
 	}
 	buf := make([]byte, 64<<10)
 	check := make([]byte, len(buf))

@@ -84,7 +84,10 @@ func (b *bench) restartAndMemory(ctx context.Context, dir string) error {
 				return err
 			}
 		}
-		b.res.add(mPSSPerFile, float64(on.PSS-off.PSS)/float64(b.o.files))
+		n := float64(b.o.files)
+		b.res.add(mPSSPerFile, float64(on.PSS-off.PSS)/n)
+		b.res.add(mAnonPerFile, float64(on.Anon-off.Anon)/n)
+		b.res.add(mFilePerFile, float64(on.File-off.File)/n)
 	}
 	if b.o.settle == 0 {
 		b.note("PSS was read at once after the work, without waiting for mediaftpd's idle reclaim (-settle 0): figure 2 is not the reference.")
@@ -132,9 +135,10 @@ func (b *bench) restart(ctx context.Context, run int, state, share string) (roll
 	b.res.add(mPSSOn, float64(r.PSS)/mib)
 	b.res.add(mAnonOn, float64(r.Anon)/mib)
 	b.res.add(mFileOn, float64(r.File)/mib)
+	b.res.add(mStoreMap, float64(r.Store)/mib)
 	b.res.add(mHeapOn, float64(st.Process.HeapBytes)/mib)
-	b.logf("figure 2: details on, run %d: PSS %.2f MiB (anonymous %.2f, file %.2f)", run+1,
-		float64(r.PSS)/mib, float64(r.Anon)/mib, float64(r.File)/mib)
+	b.logf("figure 2: details on, run %d: PSS %.2f MiB (anonymous %.2f, file %.2f, of which the store's map %.2f)", run+1,
+		float64(r.PSS)/mib, float64(r.Anon)/mib, float64(r.File)/mib, float64(r.Store)/mib)
 	if err := b.stop(s); err != nil {
 		return r, err
 	}

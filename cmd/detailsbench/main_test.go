@@ -275,6 +275,26 @@ Pss_Shmem:            12 kB
 	}
 }
 
+func TestMappedPSS(t *testing.T) {
+	const smaps = `00400000-00a00000 r-xp 00000000 fd:00 123 /usr/bin/mediaftpd
+Rss:                5000 kB
+Pss:                5000 kB
+7f0000000000-7f0000800000 r--s 00000000 fd:00 456 /var/lib/media ftpd/mediaftpd.db
+Size:               8192 kB
+Rss:                1200 kB
+Pss:                1200 kB
+7f0000800000-7f0000900000 rw-p 00000000 00:00 0
+Pss:                 300 kB
+7f0001000000-7f0001100000 r--s 00000000 fd:00 789 /var/lib/media ftpd/mediaftpd.db
+Pss:                  40 kB
+7f0002000000-7f0002100000 r--s 00000000 fd:00 790 /tmp/mediaftpd.db.corrupt-x
+Pss:                  99 kB
+`
+	if got := mappedPSS(smaps, "/mediaftpd.db"); got != 1240<<10 {
+		t.Errorf("store map PSS %d, want %d", got, 1240<<10)
+	}
+}
+
 func TestMedianAndCount(t *testing.T) {
 	for _, tc := range []struct {
 		in   []float64

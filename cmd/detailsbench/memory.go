@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
+	"github.com/mediaftpd/mediaftpd/library/store"
 )
 
 // rollup is the PSS of a process and its parts, in bytes. procstat reads
@@ -18,6 +19,9 @@ import (
 // file here.
 type rollup struct {
 	PSS, Anon, File int64
+	// Store is the PSS of the mappings of the store file (bbolt maps it
+	// read-only), from /proc/PID/smaps; part of File.
+	Store int64
 }
 
 // readRollup reads /proc/PID/smaps_rollup: the total with procstat, the
@@ -33,7 +37,34 @@ func readRollup(pid int) (rollup, error) {
 		return r, err
 	}
 	r.Anon, r.File = parseRollupParts(string(b))
+	if b, err = os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid)); err != nil {
+		return r, err
+	}
+	r.Store = mappedPSS(string(b), "/"+store.FileName)
 	return r, nil
+}
+
+// mappedPSS sums the Pss lines of the mappings in smaps whose path ends
+// in suffix.
+func mappedPSS(smaps, suffix string) int64 {
+	var total int64
+	in := false
+	for line := range strings.Lines(smaps) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(f[0], ":") { // a mapping's first line: range perms offset dev inode [path]
+			in = len(f) >= 6 && strings.HasSuffix(strings.Join(f[5:], " "), suffix)
+			continue
+		}
+		if in && f[0] == "Pss:" && len(f) >= 2 {
+			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				total += kb << 10
+			}
+		}
+	}
+	return total
 }
 
 // parseRollupParts returns the Pss_Anon and Pss_File lines of

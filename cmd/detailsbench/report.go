@@ -28,7 +28,10 @@ const (
 	mFileOn         metric = "file-on"
 	mFileOff        metric = "file-off"
 	mPSSPerFile     metric = "pss-per-file" // bytes, per pair of runs
-	mHeapOn         metric = "heap-on"      // MiB
+	mAnonPerFile    metric = "anon-per-file"
+	mFilePerFile    metric = "file-per-file"
+	mStoreMap       metric = "store-map" // MiB, PSS of the store file's map
+	mHeapOn         metric = "heap-on"   // MiB
 	mHeapOff        metric = "heap-off"
 	mRateProbing    metric = "rate-probing" // MB/s
 	mRateKnown      metric = "rate-known"
@@ -42,6 +45,7 @@ const (
 	mIdleKnown      metric = "idle-seek-known"
 	mProbedDuring   metric = "probed-during" // files probed during the stream
 	mFreshReady     metric = "fresh-took"    // s, the log's took for the fresh files after the seeks
+	mFreshAfter     metric = "fresh-after"   // s, from the stream's end to their details ready
 )
 
 // row is one line of the table: a figure, and the one it is compared with.
@@ -87,8 +91,11 @@ func rows(files, fresh int) []row {
 		{label: "2. PSS serving " + n + " files, details on | off", unit: "MiB", m: mPSSOn, base: mPSSOff},
 		{label: "anonymous (heap, stacks), on | off", unit: "MiB", m: mAnonOn, base: mAnonOff, explains: true},
 		{label: "file-backed (binary, store's map), on | off", unit: "MiB", m: mFileOn, base: mFileOff, explains: true},
+		{label: "of which the store file's map (bbolt)", unit: "MiB", m: mStoreMap, explains: true},
 		{label: "Go heap (/api/status), on | off", unit: "MiB", m: mHeapOn, base: mHeapOff, explains: true},
 		{label: "2. PSS added by details, per file", unit: "B", m: mPSSPerFile, target: atMost(60, "B")},
+		{label: "anonymous memory added, per file", unit: "B", m: mAnonPerFile, explains: true},
+		{label: "file-backed memory added, per file", unit: "B", m: mFilePerFile, explains: true},
 		{label: "3. paced stream's rate, probing " + f + " files | details known", unit: "MB/s", m: mRateProbing, base: mRateKnown, target: ratioAtLeast(0.95)},
 		{label: "slowest window of the stream", unit: "MB/s", m: mSlowProbing, base: mSlowKnown, explains: true},
 		{label: "longest wait in a read of the stream", unit: "ms", m: mStallProbing, base: mStallKnown, explains: true},
@@ -96,6 +103,7 @@ func rows(files, fresh int) []row {
 		{label: "3. seek with no stream: prober at full speed | idle", unit: "µs", m: mIdleProbing, base: mIdleKnown, target: ratioAtMost(1.2)},
 		{label: "files probed during the stream", unit: "files", m: mProbedDuring, explains: true},
 		{label: "probing of the " + f + " files: the log's took", unit: "s", m: mFreshReady, explains: true},
+		{label: "from the stream's end to their details ready", unit: "s", m: mFreshAfter, explains: true},
 	}
 }
 

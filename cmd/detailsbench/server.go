@@ -19,6 +19,7 @@ import (
 	"github.com/mediaftpd/mediaftpd/internal/childproc"
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
 	"github.com/mediaftpd/mediaftpd/internal/rawftp"
+	"github.com/mediaftpd/mediaftpd/library/store"
 )
 
 // server is one run of the mediaftpd binary: loopback only, mDNS and DLNA
@@ -311,7 +312,7 @@ func (r *logReader) next() ([]logLine, error) {
 
 // storeSize returns the size of the store file in a state folder.
 func storeSize(stateDir string) (int64, error) {
-	fi, err := os.Stat(filepath.Join(stateDir, "mediaftpd.db"))
+	fi, err := os.Stat(filepath.Join(stateDir, store.FileName))
 	if err != nil {
 		return 0, err
 	}

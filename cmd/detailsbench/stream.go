@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,11 +95,6 @@ func (b *bench) streamRun(ctx context.Context, run int, probing bool, shares []s
 	if err := s.awaitFTP(ctx); err != nil {
 		return fail(err)
 	}
-	before, err := s.status(ctx)
-	if err != nil {
-		return fail(err)
-	}
-
 	sk, err := newSeeker(ctx, s.addr, want, o.bigSize, uint64(run))
 	if err != nil {
 		return fail(err)
@@ -116,15 +112,24 @@ func (b *bench) streamRun(ctx context.Context, run int, probing bool, shares []s
 	if o.streamFor < 4*time.Second {
 		window = o.streamFor / 4
 	}
-	streamStart := time.Now()
-	res, err := stream(ctx, s.addr, want, o.rate, o.streamFor, window)
+	// The count of files probed when the stream's transfer has begun:
+	// until then the prober works at full speed.
+	var (
+		before      status
+		beforeErr   error
+		streamStart time.Time
+	)
+	res, err := stream(ctx, s.addr, want, o.rate, o.streamFor, window, func() {
+		before, beforeErr = s.status(ctx)
+		streamStart = time.Now()
+	})
 	close(stop)
 	<-done
 	if err != nil {
 		return fail(err)
 	}
-	if seekErr != nil {
-		return fail(seekErr)
+	if err := errors.Join(seekErr, beforeErr); err != nil {
+		return fail(err)
 	}
 	streamEnd := time.Now()
 	after, err := s.status(ctx)
@@ -153,6 +158,7 @@ func (b *bench) streamRun(ctx context.Context, run int, probing bool, shares []s
 		if took := ready.duration("took"); took >= 0 {
 			b.res.add(mFreshReady, took.Seconds())
 		}
+		b.res.add(mFreshAfter, ready.time.Sub(streamEnd).Seconds())
 		// The log's time has milliseconds: a line of the same
 		// millisecond as a moment counts as before it.
 		switch at := ready.time.Add(time.Millisecond); {
@@ -166,9 +172,10 @@ func (b *bench) streamRun(ctx context.Context, run int, probing bool, shares []s
 		}
 		if before.Details.Enabled {
 			b.res.add(mProbedDuring, float64(after.Details.Probed-before.Details.Probed))
-			b.logf("figure 3, run %d: %d files probed before the stream, %d by its end", run+1, before.Details.Probed, after.Details.Probed)
+			b.logf("figure 3, run %d: %d files probed when the stream began, %d when it ended", run+1, before.Details.Probed, after.Details.Probed)
 		}
-		b.logf("figure 3, run %d: %s", run+1, ready.text)
+		b.logf("figure 3, run %d: details ready %v after the stream ended (the seeks after it took %v): %s", run+1,
+			ready.time.Sub(streamEnd).Round(time.Millisecond), seeksEnd.Sub(streamEnd).Round(time.Millisecond), ready.text)
 	}
 	b.res.add(mRate, res.rate/1e6)
 	if res.slowest >= 0 {
