@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,53 +20,18 @@ const (
 	restartWait = 5 * time.Minute // for a restart's details; the target is 2 s
 )
 
-// restartAndMemory probes the library once from an empty state folder,
-// then restarts mediaftpd on it o.runs times, each time also running it
-// once with no state folder (details off), alternating which comes first.
+// restartAndMemory probes the library from an empty state folder o.runs
+// times, then restarts mediaftpd on the last one's folder o.runs times,
+// each time also running it once with no state folder (details off),
+// alternating which comes first.
 func (b *bench) restartAndMemory(ctx context.Context, dir string) error {
 	share := libraryName + "=" + dir
 	state := filepath.Join(b.work, "state-library")
-
-	b.logf("figure 1: first probing of %d files", b.o.files)
-	s, err := b.start(state, share)
-	if err != nil {
-		return err
+	for i := range b.o.runs {
+		if err := b.firstProbing(ctx, i, state, share); err != nil {
+			return err
+		}
 	}
-	// The ready line after the share's scan (a pass that finds the share
-	// not indexed yet logs nothing).
-	if _, err := s.awaitMsg(ctx, restartWait, msgIndexed, libraryName); err != nil {
-		b.stop(s)
-		return err
-	}
-	ready, err := s.awaitMsg(ctx, b.o.readyLimit, msgReady, libraryName)
-	if err != nil {
-		b.stop(s)
-		return err
-	}
-	files, probed, took := ready.int("files"), ready.int("probed"), ready.duration("took")
-	if files != int64(b.o.files) || probed != files {
-		b.note("The first probing checked %d files and probed %d of them; the library has %d.", files, probed, b.o.files)
-	}
-	b.res.add(mFirstReady, s.sinceStart(ready).Seconds())
-	if took > 0 {
-		b.res.add(mFirstRate, float64(probed)/took.Seconds())
-	}
-	b.logf("figure 1: first probing: ready %v after the start; %s", s.sinceStart(ready).Round(time.Millisecond), ready.text)
-	r, err := settledPSS(ctx, s, ready.time, b.o.settle, pssSamples, pssGap)
-	if err != nil {
-		b.stop(s)
-		return err
-	}
-	b.res.add(mFirstPSS, float64(r.PSS)/mib)
-	if err := b.stop(s); err != nil {
-		return err
-	}
-	size, err := storeSize(state)
-	if err != nil {
-		return err
-	}
-	b.res.add(mStoreFirst, float64(size)/float64(b.o.files))
-	b.logf("figure 1: store %d bytes after the first probing", size)
 
 	for i := range b.o.runs {
 		order := []bool{true, false}
@@ -92,6 +58,55 @@ func (b *bench) restartAndMemory(ctx context.Context, dir string) error {
 	if b.o.settle == 0 {
 		b.note("PSS was read at once after the work, without waiting for mediaftpd's idle reclaim (-settle 0): figure 2 is not the reference.")
 	}
+	return nil
+}
+
+// firstProbing starts mediaftpd on an empty state folder and waits until
+// it has probed the library.
+func (b *bench) firstProbing(ctx context.Context, run int, state, share string) error {
+	if err := os.RemoveAll(state); err != nil {
+		return err
+	}
+	b.logf("figure 1: first probing %d of %d files", run+1, b.o.files)
+	s, err := b.start(state, share)
+	if err != nil {
+		return err
+	}
+	// The ready line after the share's scan (a pass that finds the share
+	// not indexed yet logs nothing).
+	if _, err := s.awaitMsg(ctx, restartWait, msgIndexed, libraryName); err != nil {
+		b.stop(s)
+		return err
+	}
+	ready, err := s.awaitMsg(ctx, b.o.readyLimit, msgReady, libraryName)
+	if err != nil {
+		b.stop(s)
+		return err
+	}
+	files, probed, took := ready.int("files"), ready.int("probed"), ready.duration("took")
+	if files != int64(b.o.files) || probed != files {
+		b.note("First probing %d checked %d files and probed %d of them; the library has %d.", run+1, files, probed, b.o.files)
+	}
+	b.res.add(mFirstReady, s.sinceStart(ready).Seconds())
+	if took > 0 {
+		b.res.add(mFirstRate, float64(probed)/took.Seconds())
+	}
+	b.logf("figure 1: first probing %d: ready %v after the start; %s", run+1, s.sinceStart(ready).Round(time.Millisecond), ready.text)
+	r, err := settledPSS(ctx, s, ready.time, b.o.settle, pssSamples, pssGap)
+	if err != nil {
+		b.stop(s)
+		return err
+	}
+	b.res.add(mFirstPSS, float64(r.PSS)/mib)
+	if err := b.stop(s); err != nil {
+		return err
+	}
+	size, err := storeSize(state)
+	if err != nil {
+		return err
+	}
+	b.res.add(mStoreFirst, float64(size)/float64(b.o.files))
+	b.logf("figure 1: store %d bytes after first probing %d", size, run+1)
 	return nil
 }
 
