@@ -9,6 +9,10 @@ const (
 	ioprioClassShift = 13 // the class is the top bits of the priority
 )
 
+// isMainThread reports whether the calling thread is the process's main
+// thread.
+func isMainThread() bool { return unix.Gettid() == unix.Getpid() }
+
 // idleIOPriority gives the calling thread the idle I/O class, so that its
 // reads wait for everyone else's: a film being streamed from the same disk
 // is never held up by them. The caller has locked its goroutine to the

@@ -121,7 +121,7 @@ func (p *Prober) Run(ctx context.Context) error {
 		workers = DefaultProbeWorkers
 	}
 	for range workers {
-		wg.Go(func() { p.work(ctx, jobs) })
+		wg.Go(func() { onOwnThread(func() { p.work(ctx, jobs) }) })
 	}
 	defer func() {
 		close(jobs)
@@ -266,9 +266,30 @@ func (p *Prober) forgetGone(share string) {
 	}
 }
 
-// work probes the jobs, at idle I/O priority, until jobs is closed.
+// onOwnThread runs f on a goroutine locked to a thread of its own, never the
+// process's main thread (whose priorities ps and ionice show as the
+// process's, and which Go keeps rather than ends): on the main thread, it
+// stays there while another goroutine, then on another thread, runs f. The
+// thread is never unlocked: it ends with f's goroutine, so that what f sets
+// on its thread (an I/O priority) is never lent to other goroutines.
+func onOwnThread(f func()) {
+	runtime.LockOSThread()
+	if isMainThread() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			onOwnThread(f)
+		}()
+		<-done
+		runtime.UnlockOSThread()
+		return
+	}
+	f()
+}
+
+// work probes the jobs, at idle I/O priority, until jobs is closed. It
+// runs on a thread of its own (onOwnThread).
 func (p *Prober) work(ctx context.Context, jobs <-chan job) {
-	runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 	if idleIOPriority() {
 		p.idle.Store(true)
 	}

@@ -273,9 +273,12 @@ func (a *app) closeStore() {
 	}
 }
 
-// streaming reports whether a file is being sent to a player now, over FTP
-// or DLNA: the prober then backs off.
+// streaming reports whether a file is being sent to a player now, over FTP,
+// DLNA or the status page's /files: the prober then backs off.
 func (a *app) streaming() bool {
+	if a.page != nil && a.page.page.Sending() {
+		return true
+	}
 	if a.ftp != nil {
 		for _, si := range a.ftp.Sessions() {
 			if si.Transfer != nil && !si.Transfer.Listing {

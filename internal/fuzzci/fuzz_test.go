@@ -16,8 +16,18 @@ import (
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
-// fuzzTime is how long each target is fuzzed under CI.
-const fuzzTime = "20s"
+// fuzzTime is how long each target is fuzzed under CI, when the test
+// binary's -timeout leaves room for it; with more targets than that room
+// holds, each gets an equal share of it, but at least minFuzzTime.
+const (
+	fuzzTime    = 20 * time.Second
+	minFuzzTime = 5 * time.Second
+	// overhead is what one target costs besides fuzzing: building its
+	// package with coverage, starting the workers, reading its corpus.
+	overhead = 4 * time.Second
+	// margin is kept for the rest of the test binary.
+	margin = time.Minute
+)
 
 // target is a fuzz function and the package folder it is in.
 type target struct {
@@ -83,7 +93,7 @@ var execsRe = regexp.MustCompile(`execs: (\d+)`)
 // fails the test.
 func TestFuzzTargets(t *testing.T) {
 	if !testtool.InCI() {
-		t.Skip("set CI=true to run every fuzz target for " + fuzzTime)
+		t.Skip("set CI=true to run every fuzz target for up to " + fuzzTime.String())
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -97,16 +107,22 @@ func TestFuzzTargets(t *testing.T) {
 	if len(targets) == 0 {
 		t.Fatal("no fuzz targets found")
 	}
-	for _, tg := range targets {
-		// Fail clearly, not with go test's timeout panic, when the
-		// targets outgrow the test binary's -timeout (10 min by default).
-		if deadline, ok := t.Deadline(); ok && time.Until(deadline) < time.Minute {
-			t.Fatalf("not enough time left for %s and the rest: raise go test -timeout (%d targets at %s each)", tg.name, len(targets), fuzzTime)
+	for i, tg := range targets {
+		// Each target gets its share of the time the test binary's
+		// -timeout (10 min by default) leaves; fail clearly, not with go
+		// test's timeout panic, when even the minimum does not fit.
+		each := fuzzTime
+		if deadline, ok := t.Deadline(); ok {
+			left := time.Until(deadline) - margin
+			each = min(fuzzTime, left/time.Duration(len(targets)-i)-overhead).Truncate(time.Second)
+			if each < minFuzzTime {
+				t.Fatalf("not enough time left for %s and the rest: raise go test -timeout (%d targets left, %v)", tg.name, len(targets)-i, left)
+			}
 		}
 		t.Run(strings.TrimPrefix(tg.pkg, "./")+"/"+tg.name, func(t *testing.T) {
 			fuzz := func() ([]byte, error) {
 				cmd := exec.Command(goBin, "test", "-run", "^$", "-fuzz", "^"+tg.name+"$",
-					"-fuzztime", fuzzTime, "-parallel", "1", tg.pkg)
+					"-fuzztime", each.String(), "-parallel", "1", tg.pkg)
 				cmd.Dir = root
 				return cmd.CombinedOutput()
 			}
@@ -126,7 +142,7 @@ func TestFuzzTargets(t *testing.T) {
 			if m := execsRe.FindAllSubmatch(out, -1); len(m) > 0 {
 				execs = string(m[len(m)-1][1])
 			}
-			t.Logf("%s: %s execs in %s", tg.name, execs, fuzzTime)
+			t.Logf("%s: %s execs in %v", tg.name, execs, each)
 		})
 	}
 }
