@@ -73,8 +73,8 @@ func (c *Cache) ffmpeg() (string, error) {
 	return c.ffBin, nil
 }
 
-// grab runs ffmpeg for the frame of video at at, scaled to fit twice
-// size, and returns it as a PNG.
+// grab runs ffmpeg for the frame of video at at, scaled down (never up) to
+// fit twice size, and returns it as a PNG.
 func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Duration, size int) ([]byte, error) {
 	run, cancel := context.WithTimeout(ctx, c.frameTimeout)
 	defer cancel()
@@ -83,7 +83,7 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 		"-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
 		"-ss", strconv.FormatFloat(max(0, at.Seconds()), 'f', 3, 64), "-i", "/dev/fd/3",
 		"-map", "0:V:0", "-an", "-sn", "-dn", "-frames:v", "1",
-		"-vf", fmt.Sprintf("scale=iw*sar:ih,scale=%d:%d:force_original_aspect_ratio=decrease", s, s),
+		"-vf", fmt.Sprintf(`scale=iw*sar:ih,scale=w='min(iw\,%d)':h='min(ih\,%d)':force_original_aspect_ratio=decrease`, s, s),
 		"-c:v", "png", "-f", "image2pipe", "pipe:1")
 	cmd.ExtraFiles = []*os.File{video}
 	out := &capBuffer{max: c.maker.maxSource}
