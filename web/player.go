@@ -185,13 +185,7 @@ func (s *Server) serveSubtitles(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, err)
 		return
 	}
-	root, err := s.Shares.Root(share)
-	if err != nil {
-		s.notFound(w, r, err)
-		return
-	}
-	f, fi, err := library.Open(root, rel)
-	root.Close()
+	f, fi, err := s.Shares.Open(share, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
