@@ -328,14 +328,21 @@ func (p *Proc) Await(t testing.TB, kind string, timeout time.Duration, ok func(E
 func (p *Proc) AwaitAll(t testing.TB, kind string, timeout time.Duration, ok func(Event) bool) (Event, []Event) {
 	t.Helper()
 	var before []Event
+	// take keeps ev, and reports whether it is the one awaited.
+	take := func(ev Event) bool {
+		if ev.Kind == kind && (ok == nil || ok(ev)) {
+			return true
+		}
+		before = append(before, ev)
+		return false
+	}
 	deadline := time.After(timeout)
 	for {
 		select {
 		case ev := <-p.events:
-			if ev.Kind == kind && (ok == nil || ok(ev)) {
+			if take(ev) {
 				return ev, before
 			}
-			before = append(before, ev)
 		case <-p.exited:
 			// Drain what it printed before exiting.
 			select {
@@ -345,10 +352,9 @@ func (p *Proc) AwaitAll(t testing.TB, kind string, timeout time.Duration, ok fun
 			for {
 				select {
 				case ev := <-p.events:
-					if ev.Kind == kind && (ok == nil || ok(ev)) {
+					if take(ev) {
 						return ev, before
 					}
-					before = append(before, ev)
 				default:
 					t.Fatalf("%s exited before %s; output:\n%s", p.Name, kind, p.Output())
 				}
