@@ -283,6 +283,7 @@ func TestDLNATV(t *testing.T) {
 		t.Errorf("ffmpeg seeking to 6 s made no frame: %v", err)
 	}
 	playWithVLC(t, d, url)
+	samsungSeesSubtitles(t, d, filmsObj.ID, url)
 
 	// Media details: the duration (within 0.1 s of ffprobe's), the
 	// picture size and the rates; artwork the TV can download.
@@ -797,4 +798,56 @@ func TestDLNAAllowReload(t *testing.T) {
 	if got := status(); got != http.StatusOK {
 		t.Errorf("after the reload let it in: %d, want 200", got)
 	}
+}
+
+// samsungUA is what a Samsung Q-series TV sends.
+const samsungUA = "DLNADOC/1.50 SEC_HHP_[TV] Samsung Q7 Series (55)/1.0"
+
+// samsungSeesSubtitles browses the folder as a Samsung TV does and checks
+// that Episode 2's subtitle is offered the ways Samsung looks for it: a
+// text/srt res, sec:CaptionInfoEx, and the CaptionInfo.sec header on the
+// video's URL; and that the subtitle itself can be fetched.
+func samsungSeesSubtitles(t *testing.T, d *dlnaLab, folder, video string) {
+	t.Helper()
+	client := d.HTTPClient(t, d.cli, 20*time.Second)
+	req, _ := http.NewRequest("POST", "http://"+dlnaSrvAddr+":8200/control/ContentDirectory", strings.NewReader(soapEnvelope("Browse",
+		"<ObjectID>"+folder+"</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag><Filter>*</Filter>"+
+			"<StartingIndex>0</StartingIndex><RequestedCount>0</RequestedCount><SortCriteria></SortCriteria>")))
+	req.Header.Set("Content-Type", `text/xml; charset="utf-8"`)
+	req.Header.Set("SOAPACTION", `"urn:schemas-upnp-org:service:ContentDirectory:1#Browse"`)
+	req.Header.Set("User-Agent", samsungUA)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	didl := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&amp;", "&").Replace(string(b))
+	for _, want := range []string{`protocolInfo="http-get:*:text/srt:*"`, `<sec:CaptionInfoEx sec:type="srt">`, "Episode%202.srt"} {
+		if !strings.Contains(didl, want) {
+			t.Errorf("a Samsung's Browse lacks %s:\n%s", want, didl)
+		}
+	}
+	req, _ = http.NewRequest("HEAD", video, nil)
+	req.Header.Set("User-Agent", samsungUA)
+	req.Header.Set("getCaptionInfo.sec", "1")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sub := resp.Header.Get("CaptionInfo.sec")
+	if !strings.HasSuffix(sub, "Episode%202.srt") {
+		t.Fatalf("CaptionInfo.sec %q", sub)
+	}
+	resp, err = client.Get(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Hello") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/srt") {
+		t.Errorf("the subtitle: %s %q %q", resp.Status, resp.Header.Get("Content-Type"), b)
+	}
+	t.Logf("a Samsung is offered %s", sub)
 }
