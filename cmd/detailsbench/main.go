@@ -267,7 +267,11 @@ func (b *bench) stop(s *server) error {
 // writeReport prints the header, the table, every run and the notes.
 func (b *bench) writeReport(w io.Writer, m machine, others float64, took time.Duration) {
 	o := b.o
-	fmt.Fprintf(w, "mediaftpd %s, media details (issue 14): %d run(s) of each condition, alternating; medians.\n", m.Revision, o.runs)
+	what := "mediaftpd " + m.Revision
+	if o.mediaftpd != "" {
+		what = "the mediaftpd binary " + o.mediaftpd + " (given with -mediaftpd; the checkout is at " + m.Revision + ")"
+	}
+	fmt.Fprintf(w, "%s, media details (issue 14): %d run(s) of each condition, alternating; medians.\n", what, o.runs)
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s RAM, %s, %s.\n", m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go)
 	fmt.Fprintf(w, "Disk: %s is on %s. Media files and the film are read from the page cache (written, or read through, before the runs).\n", o.dir, m.Disk)
 	fmt.Fprintf(w, "Library: %s MP3 and WAV files of %d-%d bytes; figure 3 probes %s more while a %s-byte film is streamed at %s bytes/s for %v.\n",
