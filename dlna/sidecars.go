@@ -1,6 +1,8 @@
 package dlna
 
 import (
+	"slices"
+
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -38,6 +40,47 @@ type siblings struct {
 	all       []string // every name, once read
 	rolesRead bool
 	roles     []string // pictures named after a role, once read
+
+	// A window of the folder's entries read at once for a whole page
+	// (readWindow), so that each file's neighbours need no search.
+	win      []library.Entry
+	winNames []string
+}
+
+// pageWindowSlack bounds the window readWindow reads: at most this many
+// entries per file of the page, besides the margins. A page in the
+// default order spans about its own length; a sorted page may span the
+// folder, and then each file looks for its neighbours alone.
+const pageWindowSlack = 4
+
+// readWindow reads, in one Children call, the folder's entries from
+// subtitleMargin before the first to subtitleMargin after the last of the
+// files (folder order), when they lie close together, so that around
+// needs no search for them. For a folder read whole it does nothing.
+func (s *siblings) readWindow(files []library.Entry) {
+	if len(files) < 2 || !s.count() || s.small() {
+		return
+	}
+	first, last := files[0], files[0]
+	for _, e := range files[1:] {
+		if defaultCompare(e, first) < 0 {
+			first = e
+		}
+		if defaultCompare(e, last) > 0 {
+			last = e
+		}
+	}
+	lo, ok1 := s.srv.searchFolder(s.share, s.dir, s.total, first)
+	hi, ok2 := s.srv.searchFolder(s.share, s.dir, s.total, last)
+	if !ok1 || !ok2 || hi < lo || hi-lo > pageWindowSlack*len(files) {
+		return
+	}
+	from := max(0, lo-subtitleMargin)
+	win, _, err := s.srv.Content.Children(s.share, s.dir, library.AllFiles, from, hi-from+1+subtitleMargin)
+	if err != nil {
+		return
+	}
+	s.win, s.winNames = win, entryNames(win)
 }
 
 // count reads how many entries the folder has, once, and reports whether
@@ -76,6 +119,13 @@ func (s *siblings) around(e library.Entry) []string {
 	if s.small() {
 		return s.names()
 	}
+	// A file of the page lies at least subtitleMargin inside the window,
+	// or as near to the folder's start or end as the window does: the
+	// slice around it is what namesAround would read.
+	if k, found := slices.BinarySearchFunc(s.win, e, defaultCompare); found && s.win[k].Name == e.Name {
+		lo, hi := max(0, k-subtitleMargin), min(len(s.win), k+subtitleMargin+1)
+		return s.winNames[lo:hi:hi]
+	}
 	return s.srv.namesAround(s.share, s.dir, s.total, e)
 }
 
@@ -103,6 +153,13 @@ func (s *siblings) pictures(whole int) []string {
 // details, one lookup per file.
 func (srv *Server) pageExtras(share, dir string, page []listed, media int, ex extras) {
 	sib := &siblings{srv: srv, share: share, dir: dir}
+	var files []library.Entry
+	for i := range page {
+		if !page[i].e.Dir {
+			files = append(files, page[i].e)
+		}
+	}
+	sib.readWindow(files)
 	var sf *subsFolder
 	for i := range page {
 		l := &page[i]
