@@ -32,9 +32,11 @@ var visibilityCases = []struct {
 	// sendable: the name can be sent in an FTP command and a URL, so a
 	// download of it is tried (CR and LF end an FTP command).
 	sendable bool
-	// twice: a second way to a folder of the share. FTP and HTTP show it
-	// (it is inside the share), but the index holds each folder once,
-	// where it really is, so that nothing is counted twice.
+	// twice: a second way to a folder of the share. FTP shows it, and
+	// HTTP serves what is in it (it is inside the share), but the index
+	// holds each folder once, where it really is, so that nothing is
+	// counted twice, and the listings made from the index (the HTTP folder
+	// page, DLNA) show it there only.
 	twice bool
 }{
 	{"film.mkv", "a regular file", file, true, true, false},
@@ -174,6 +176,7 @@ func TestVisibilityRule(t *testing.T) {
 			}
 			if tc.twice {
 				seen["index"] = !seen["index"]
+				seen["HTTP folder page"] = !seen["HTTP folder page"]
 			}
 			for where, got := range seen {
 				if got != tc.visible {
