@@ -107,7 +107,7 @@ func (srv *Server) serveControl(svc *service, w http.ResponseWriter, r *http.Req
 	}
 	data := encodeSOAPResponse(svc.typ, name, out)
 	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.Write(data)
+	io.WriteString(w, data)
 }
 
 // control decodes and runs one action; it returns the output arguments,

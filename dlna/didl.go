@@ -1,7 +1,6 @@
 package dlna
 
 import (
-	"bytes"
 	"path"
 	"strconv"
 	"strings"
@@ -28,7 +27,7 @@ const (
 	classFolder = "object.container.storageFolder"
 	// didlObjectSize is about what one object takes in DIDL-Lite, to size
 	// the buffer ahead.
-	didlObjectSize = 600
+	didlObjectSize = 800
 	// didlDate is the layout of dc:date: ISO 8601 local time without a
 	// zone, as MiniDLNA writes it; TVs show its date.
 	didlDate = "2006-01-02T15:04:05"
@@ -78,7 +77,7 @@ func (f filter) has(prop string) bool { return f.all || f.props[prop] }
 
 // didlWriter writes one DIDL-Lite document for one client.
 type didlWriter struct {
-	b      bytes.Buffer
+	b      strings.Builder // grows without zeroing, and String does not copy
 	filter filter
 	base   string     // "http://<host>" that res URLs start with
 	quirks quirks.Set // the client's

@@ -152,11 +152,11 @@ type soapArg struct {
 
 // encodeSOAPResponse returns the response envelope of action of the
 // service of type serviceType.
-func encodeSOAPResponse(serviceType, action string, out []soapArg) []byte {
-	var b bytes.Buffer
+func encodeSOAPResponse(serviceType, action string, out []soapArg) string {
+	var b strings.Builder // grows without zeroing: a page may be megabytes
 	n := 512
 	for _, a := range out {
-		n += len(a.value) + len(a.value)/4 + 2*len(a.name) + 5
+		n += escapedLen(a.value) + 2*len(a.name) + 5
 	}
 	b.Grow(n)
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
@@ -170,7 +170,7 @@ func encodeSOAPResponse(serviceType, action string, out []soapArg) []byte {
 		b.WriteString("</" + a.name + ">")
 	}
 	b.WriteString(`</u:` + action + `Response></s:Body></s:Envelope>` + "\n")
-	return b.Bytes()
+	return b.String()
 }
 
 // encodeSOAPFault returns the SOAP fault carrying a UPnP error (UDA 1.1,

@@ -81,7 +81,7 @@ func TestEncodeSOAP(t *testing.T) {
 			} `xml:",any"`
 		}
 	}
-	if err := xml.Unmarshal(resp, &env); err != nil {
+	if err := xml.Unmarshal([]byte(resp), &env); err != nil {
 		t.Fatalf("response is not XML: %v\n%s", err, resp)
 	}
 	if env.Body.Resp.XMLName.Local != "BrowseResponse" || env.Body.Resp.XMLName.Space != cdsType ||
@@ -133,7 +133,7 @@ func FuzzDecodeSOAP(f *testing.F) {
 		for k, v := range req.args {
 			out = append(out, soapArg{"V", k + v})
 		}
-		if resp := encodeSOAPResponse(cdsType, "Browse", out); xml.Unmarshal(resp, new(struct{})) != nil {
+		if resp := encodeSOAPResponse(cdsType, "Browse", out); xml.Unmarshal([]byte(resp), new(struct{})) != nil {
 			t.Fatalf("response to %q is not XML:\n%s", body, resp)
 		}
 	})

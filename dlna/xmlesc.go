@@ -11,7 +11,29 @@ import (
 // carriage return become character references (so attribute values keep
 // them), and what XML 1.0 cannot carry (other control characters, U+FFFE,
 // U+FFFF, invalid UTF-8) becomes U+FFFD. The output is always well-formed.
-func escapeXML(b *bytes.Buffer, s string) {
+// escapedLen returns about how long escapeXML makes s (exactly, but for
+// the invalid bytes and characters it replaces), to size buffers: a
+// DIDL-Lite page escaped grows by half.
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&', '\'', '"', '\t', '\n', '\r':
+			n += 4
+		case '<', '>':
+			n += 3
+		}
+	}
+	return n
+}
+
+// stringWriter is what escapeXML writes to: a bytes.Buffer, a
+// strings.Builder.
+type stringWriter interface {
+	WriteString(s string) (int, error)
+}
+
+func escapeXML(b stringWriter, s string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
