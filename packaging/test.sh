@@ -418,14 +418,20 @@ done
 #    binfmt_misc registration (that would change the whole machine);
 #  - TestFuzzTargets (internal/fuzzci) runs `go test -fuzz` for every target
 #    under CI=true: the fuzzers are about the code, not the architecture,
-#    and run natively in the main test run.
-skip='^(TestSaveCrash|TestSaveConcurrent|TestFuzzTargets)$'
-pkgs=(./ftpd ./library ./internal/...)
+#    and run natively in the main test run;
+#  - TestConn (internal/mcast) sets IP_MULTICAST_ALL and MCAST_JOIN_GROUP, which
+#    qemu's user mode does not translate ("protocol not available"); the
+#    real kernel on a Pi has them, and the test runs natively in the main run.
+# And internal/childproc and internal/netlab are left out: they are the
+# tests' own tools (never on a Pi), and their tests start the test binary
+# again as a child, which fails here for the reason above.
+skip='^(TestSaveCrash|TestSaveConcurrent|TestFuzzTargets|TestConn)$'
+mapfile -t pkgs < <(go list ./ftpd ./library ./internal/... | grep -v -E '/internal/(childproc|netlab)$')
 echo "== go test under qemu-aarch64-static"
-check "go test (arm64, emulated) ${pkgs[*]}" \
+check "go test (arm64, emulated) ./ftpd ./library ./internal/... but childproc, netlab" \
 	env GOARCH=arm64 CGO_ENABLED=0 go test -count=1 -exec qemu-aarch64-static -skip "$skip" "${pkgs[@]}"
 echo "== go test under qemu-arm-static -cpu arm1176"
-check "go test (ARMv6, emulated) ${pkgs[*]}" \
+check "go test (ARMv6, emulated) ./ftpd ./library ./internal/... but childproc, netlab" \
 	env GOARCH=arm GOARM=6 CGO_ENABLED=0 go test -count=1 -exec "qemu-arm-static -cpu arm1176" -skip "$skip" "${pkgs[@]}"
 
 # --- 6. Under a real systemd ------------------------------------------------
