@@ -90,8 +90,11 @@ func (s *Set) Children(share, rel string, v View, offset, limit int) ([]Entry, i
 		if limit > 0 && offset < total && limit < total-offset {
 			end = offset + limit
 		}
-		for _, k := range order[min(offset, total):end] {
-			page = append(page, d.entryAt(k, v))
+		if keys := order[min(offset, total):end]; len(keys) > 0 {
+			page = make([]Entry, len(keys))
+			for j, k := range keys {
+				page[j] = d.entryAt(k, v)
+			}
 		}
 		return nil
 	})

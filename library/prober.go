@@ -99,6 +99,25 @@ func (p *Prober) Of(share, rel string, e Entry) (probe.Details, bool) {
 	return p.Store.Details(share, rel, stampOf(e))
 }
 
+// OfMany is Of for many files of one share, read from the store at once:
+// rels[i] is the path of the file whose entry is es[i]. It calls fn with
+// the index of each file whose details are known, once each, in no set
+// order; fn must not wait for anything.
+func (p *Prober) OfMany(share string, rels []string, es []Entry, fn func(i int, d probe.Details)) {
+	files := make([]store.Lookup, 0, len(es))
+	at := make([]int, 0, len(es))
+	for i, e := range es {
+		if e.Dir || KindOf(e.Name) == Other {
+			continue
+		}
+		files = append(files, store.Lookup{Rel: rels[i], Stamp: stampOf(e)})
+		at = append(at, i)
+	}
+	if len(files) > 0 {
+		p.Store.DetailsMany(share, files, func(j int, d probe.Details) { fn(at[j], d) })
+	}
+}
+
 func stampOf(e Entry) store.Stamp {
 	return store.Stamp{Size: e.Size, ModTime: e.ModTime.UnixNano(), Ino: e.Ino}
 }

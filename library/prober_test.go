@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/library/probe"
 	"github.com/mediaftpd/mediaftpd/library/store"
 )
 
@@ -133,6 +134,35 @@ func TestProberRestartProbesNothing(t *testing.T) {
 	p, lb, _ = runProber(t, s, state, nil)
 	if files, probed := awaitReady(t, lb, 1); files != n || probed != 0 {
 		t.Errorf("after a restart: %d files, %d probed; want %d and 0", files, probed, n)
+	}
+	// OfMany finds what Of finds, in one read: a folder of 100 tracks,
+	// with a folder and a file that is not media among them.
+	es, _, err := s.Children("Music", "Album 3", AllFiles, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _, _ := s.Children("Music", ".", AllFiles, 0, 0)
+	es = append(es, root[0], root[len(root)-1]) // "Album 0" and notes.txt
+	rels := make([]string, len(es))
+	for i, e := range es {
+		rels[i] = "Album 3/" + e.Name
+	}
+	rels[len(es)-2], rels[len(es)-1] = es[len(es)-2].Name, es[len(es)-1].Name
+	found := map[int]time.Duration{}
+	p.OfMany("Music", rels, es, func(i int, d probe.Details) {
+		if _, twice := found[i]; twice {
+			t.Errorf("OfMany: %s twice", rels[i])
+		}
+		found[i] = d.Duration
+	})
+	for i, e := range es {
+		d, ok := p.Of("Music", rels[i], e)
+		if got, has := found[i]; has != ok || got != d.Duration {
+			t.Errorf("%s: OfMany %v %v, Of %v %v", rels[i], got, has, d.Duration, ok)
+		}
+	}
+	if len(found) != 100 {
+		t.Errorf("OfMany found %d of the 100 tracks", len(found))
 	}
 
 	// The same name, another file: read again.

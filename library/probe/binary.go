@@ -98,6 +98,21 @@ func (d Details) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
+// Errors of UnmarshalBinary made once: it runs for every object of a
+// DLNA page.
+var (
+	errTruncated  = fmt.Errorf("%w: truncated", ErrEncoding)
+	errOutOfRange = fmt.Errorf("%w: value out of range", ErrEncoding)
+)
+
+// checkedIntField returns v as an int field, which holds 32 bits.
+func checkedIntField(v int64) (int, error) {
+	if v < -1<<31 || v > 1<<31-1 {
+		return 0, errOutOfRange
+	}
+	return int(v), nil
+}
+
 // UnmarshalBinary decodes what MarshalBinary made, replacing all of d. It
 // skips fields it does not know (written by a later version), and returns
 // an error wrapping ErrEncoding for data that is not such an encoding and
@@ -114,19 +129,11 @@ func (d *Details) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: version %d", ErrEncoding, data[0])
 	}
 	var (
-		taken           bool
-		wall, nanos     int64
-		zone            int64
-		hasZone         bool
-		rest            = data[1:]
-		errTruncated    = fmt.Errorf("%w: truncated", ErrEncoding)
-		errOutOfRange   = fmt.Errorf("%w: value out of range", ErrEncoding)
-		checkedIntField = func(v int64) (int, error) {
-			if v < -1<<31 || v > 1<<31-1 {
-				return 0, errOutOfRange
-			}
-			return int(v), nil
-		}
+		taken       bool
+		wall, nanos int64
+		zone        int64
+		hasZone     bool
+		rest        = data[1:]
 	)
 	for len(rest) > 0 {
 		key, n := binary.Uvarint(rest)

@@ -40,10 +40,16 @@ func checkRel(rel string) error {
 
 // relKey is the key of rel ("a/b" is "a\x00b").
 func relKey(rel string) []byte {
-	k := []byte(rel)
-	for i, c := range k {
+	return appendRelKey(nil, rel)
+}
+
+// appendRelKey appends the key of rel to k.
+func appendRelKey(k []byte, rel string) []byte {
+	n := len(k)
+	k = append(k, rel...)
+	for i, c := range k[n:] {
 		if c == '/' {
-			k[i] = sep
+			k[n+i] = sep
 		}
 	}
 	return k
