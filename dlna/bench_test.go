@@ -124,14 +124,7 @@ func storeDetails(b *testing.B, f *fakeContent, share, dir string) Details {
 	if err := st.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	return storeLookup{st}
-}
-
-// storeLookup is Details over a store, as library.Prober reads it.
-type storeLookup struct{ st *store.Store }
-
-func (s storeLookup) Of(share, rel string, e library.Entry) (probe.Details, bool) {
-	return s.st.Details(share, rel, stampOf(e))
+	return &library.Prober{Store: st}
 }
 
 func stampOf(e library.Entry) store.Stamp {
@@ -156,6 +149,14 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 			os.WriteFile(filepath.Join(big, name+".srt"), nil, 0o644)
 		}
 	}
+	// And 10,000 songs, as cmd/mediaftpd's BenchmarkDLNABrowse has them.
+	music := filepath.Join(dir, "Music")
+	if err := os.Mkdir(music, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		os.WriteFile(filepath.Join(music, fmt.Sprintf("Track %d.mp3", i+1)), nil, 0o644)
+	}
 	set, err := library.NewSet(library.Share{Name: "TV", Path: dir})
 	if err != nil {
 		b.Fatal(err)
@@ -166,7 +167,9 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 	go func() { done <- set.Run(ctx) }()
 	b.Cleanup(func() { cancel(); <-done })
 	for {
-		if e, err := set.Entry("TV", "Big", library.MediaFiles); err == nil && e.Children == 10000 {
+		e, err1 := set.Entry("TV", "Big", library.MediaFiles)
+		m, err2 := set.Entry("TV", "Music", library.MediaFiles)
+		if err1 == nil && err2 == nil && e.Children == 10000 && m.Children == 10000 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -177,14 +180,21 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 	for _, e := range entries {
 		st.PutDetails("TV", "Big/"+e.Name, stampOf(e), d)
 	}
+	songs, _, _ := set.Children("TV", "Music", library.MediaFiles, 0, 0)
+	for i, e := range songs {
+		song := probe.Details{Container: "mp3", Duration: 3*time.Minute + time.Duration(i)*time.Millisecond, Bitrate: 320_000, Channels: 2, SampleRate: 44100,
+			AudioCodec: "mp3", Title: fmt.Sprintf("Song number %d", i), Artist: "An Artist", Album: "An Album", Track: i%20 + 1}
+		st.PutDetails("TV", "Music/"+e.Name, stampOf(e), song)
+	}
 	st.Flush()
 	plain := newTestServer(b, &Server{Content: set})
-	details := newTestServer(b, &Server{Content: set, Details: storeLookup{st}, Thumbs: &thumb.Cache{Dir: b.TempDir()}})
-	body := func(start, count int) string {
-		return envStart + `<u:Browse xmlns:u="` + cdsType + `"><ObjectID>0/TV/Big</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>` +
+	details := newTestServer(b, &Server{Content: set, Details: &library.Prober{Store: st}, Thumbs: &thumb.Cache{Dir: b.TempDir()}})
+	browseBody := func(id string, start, count int) string {
+		return envStart + `<u:Browse xmlns:u="` + cdsType + `"><ObjectID>` + id + `</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>` +
 			`<Filter>*</Filter><StartingIndex>` + strconv.Itoa(start) + `</StartingIndex><RequestedCount>` + strconv.Itoa(count) +
 			`</RequestedCount><SortCriteria></SortCriteria></u:Browse>` + envEnd
 	}
+	body := func(start, count int) string { return browseBody("0/TV/Big", start, count) }
 	client := &http.Client{}
 	browse := func(b *testing.B, ts *testServer, body string) {
 		req, _ := http.NewRequest("POST", ts.base+"/control/ContentDirectory", strings.NewReader(body))
@@ -207,6 +217,7 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 	}{
 		{"plain", plain, body(5000, 50)}, {"details", details, body(5000, 50)},
 		{"all-plain", plain, body(0, 0)}, {"all-details", details, body(0, 0)},
+		{"music-all-details", details, browseBody("0/TV/Music", 0, 0)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -166,9 +166,7 @@ func (srv *Server) sortListed(all []listed, keys []sortKey) {
 		return
 	}
 	if needsDetails(keys) {
-		for i := range all {
-			srv.lookDetailsFor(&all[i], keys)
-		}
+		srv.lookDetailsMany(all, func(l *listed) bool { return sortsByDetails(l, keys) })
 	}
 	slices.SortStableFunc(all, sortCompare(keys))
 }
@@ -301,7 +299,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		d := srv.newDIDL(c)
 		srv.itemExtras(&l, srv.extrasFor(d.filter))
 		srv.writeListed(d, base, &l)
-		return []string{d.String(), "1", "1", srv.updateIDOf(l)}, nil
+		return []string{d.escaped(), "1", "1", srv.updateIDOf(l)}, nil
 	case "BrowseDirectChildren":
 		l, err := srv.lookup(o)
 		if err != nil {
@@ -316,7 +314,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		for i := range page {
 			srv.writeListed(d, base, &page[i])
 		}
-		return []string{d.String(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil
+		return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil
 	default:
 		return nil, fmt.Errorf("%w: BrowseFlag %q", errInvalidArgs, flag)
 	}

@@ -39,12 +39,14 @@ func cdsActions() map[string]*action {
 			out:      listOut,
 			optional: listIn,
 			run:      (*Server).browse,
+			escaped:  []string{"Result"},
 		},
 		"Search": {
 			in:       append([]string{"ContainerID", "SearchCriteria"}, listIn...),
 			out:      listOut,
 			optional: listIn,
 			run:      (*Server).search,
+			escaped:  []string{"Result"},
 		},
 		"X_GetFeatureList": {out: []string{"FeatureList"}, run: (*Server).getFeatureList},
 		"X_SetBookmark": {
@@ -145,7 +147,7 @@ func (srv *Server) search(c *call) ([]string, error) {
 		srv.itemExtras(&page[i], ex)
 		srv.writeListed(d, base, &page[i])
 	}
-	return []string{d.String(), strconv.Itoa(len(page)), strconv.Itoa(sel.total), srv.updateIDOf(l)}, nil
+	return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(sel.total), srv.updateIDOf(l)}, nil
 }
 
 // searchProps returns the properties of x that SearchCriteria can test.

@@ -1,6 +1,7 @@
 package dlna
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type action struct {
 	optional []string
 	// run answers the action with the values of out, in order.
 	run func(srv *Server, c *call) ([]string, error)
+	// escaped are the out-arguments whose values run returns already
+	// escaped as XML text: the DIDL-Lite of Browse and Search is written
+	// that way (didlWriter).
+	escaped []string
 	// refused marks a write action: the server is read-only, so it gets
 	// errInvalidAction from one place, without running anything.
 	refused bool
@@ -105,10 +110,21 @@ func (srv *Server) serveControl(svc *service, w http.ResponseWriter, r *http.Req
 		w.Write(data)
 		return
 	}
-	data := encodeSOAPResponse(svc.typ, name, out)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	io.WriteString(w, data)
+	resp := soapResponse{svc.typ, name, out}
+	h.Set("Content-Length", strconv.Itoa(resp.Len()))
+	bw := bufio.NewWriterSize(w, soapWriteBuffer)
+	err = resp.WriteTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		srv.logger().Debug("DLNA answer not sent whole", "service", svc.name, "action", name, "remote", r.RemoteAddr, "err", err)
+	}
 }
+
+// soapWriteBuffer is how much of an answer is written to the connection
+// at once.
+const soapWriteBuffer = 32 << 10
 
 // control decodes and runs one action; it returns the output arguments,
 // the action's name and its error.
@@ -140,7 +156,7 @@ func (srv *Server) control(svc *service, r *http.Request, body []byte, client qu
 	}
 	out := make([]soapArg, len(act.out))
 	for i, name := range act.out {
-		out[i] = soapArg{name, values[i]}
+		out[i] = soapArg{name, values[i], slices.Contains(act.escaped, name)}
 	}
 	return out, req.action, nil
 }

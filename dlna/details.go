@@ -22,6 +22,10 @@ type Details interface {
 	// entry is e, if they are known for that version of the file. It
 	// reads no media file.
 	Of(share, rel string, e library.Entry) (probe.Details, bool)
+	// OfMany is Of for many files of one share at once: rels[i] is the
+	// path of the file whose entry is es[i]. It calls fn with the index
+	// of each file whose details are known, once each, in any order.
+	OfMany(share string, rels []string, es []library.Entry, fn func(i int, d probe.Details))
 }
 
 var _ Details = (*library.Prober)(nil)
@@ -34,10 +38,50 @@ func (srv *Server) lookDetails(l *listed) {
 	}
 	l.looked = true
 	real := l.obj.real()
-	d, ok := srv.Details.Of(real.share, real.rel, l.e)
-	if !ok {
+	if d, ok := srv.Details.Of(real.share, real.rel, l.e); ok {
+		srv.applyDetails(l, d)
+	}
+}
+
+// lookDetailsMany is lookDetails for the objects of ls that want says,
+// in one Details.OfMany per share: a page of a listing reads the store
+// once.
+func (srv *Server) lookDetailsMany(ls []listed, want func(*listed) bool) {
+	if srv.Details == nil {
 		return
 	}
+	type batch struct {
+		rels []string
+		es   []library.Entry
+		at   []*listed
+	}
+	var batches map[string]*batch
+	for i := range ls {
+		l := &ls[i]
+		if l.looked || l.e.Dir || !want(l) {
+			continue
+		}
+		l.looked = true
+		real := l.obj.real()
+		if batches == nil {
+			batches = make(map[string]*batch, 1)
+		}
+		b := batches[real.share]
+		if b == nil {
+			n := len(ls) - i // all the rest, most often
+			b = &batch{make([]string, 0, n), make([]library.Entry, 0, n), make([]*listed, 0, n)}
+			batches[real.share] = b
+		}
+		b.rels, b.es, b.at = append(b.rels, real.rel), append(b.es, l.e), append(b.at, l)
+	}
+	for share, b := range batches {
+		srv.Details.OfMany(share, b.rels, b.es, func(i int, d probe.Details) { srv.applyDetails(b.at[i], d) })
+	}
+}
+
+// applyDetails records the details d of the file l and applies them to
+// its title (a song's tag title) and date (when a photo was taken).
+func (srv *Server) applyDetails(l *listed, d probe.Details) {
 	l.details, l.hasDetails = d, true
 	switch library.KindOf(l.e.Name) {
 	case library.Audio:
@@ -73,12 +117,20 @@ func propFromDetails(prop, name string) bool {
 // lookDetailsFor looks up the details of l if one of the properties keys
 // sort by comes from them.
 func (srv *Server) lookDetailsFor(l *listed, keys []sortKey) {
+	if sortsByDetails(l, keys) {
+		srv.lookDetails(l)
+	}
+}
+
+// sortsByDetails reports whether one of the properties keys sort by comes
+// from the details of l.
+func sortsByDetails(l *listed, keys []sortKey) bool {
 	for _, k := range keys {
 		if propFromDetails(k.prop, l.e.Name) {
-			srv.lookDetails(l)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // wallClock returns the time in loc that shows the wall clock of t: EXIF

@@ -25,7 +25,7 @@ const (
 
 	// classFolder is the class of every container.
 	classFolder = "object.container.storageFolder"
-	// didlObjectSize is about what one object takes in DIDL-Lite, to size
+	// didlObjectSize is about what one object takes in escaped DIDL-Lite, to size
 	// the buffer ahead.
 	didlObjectSize = 800
 	// didlDate is the layout of dc:date: ISO 8601 local time without a
@@ -77,31 +77,51 @@ func (f filter) has(prop string) bool { return f.all || f.props[prop] }
 
 // didlWriter writes one DIDL-Lite document for one client.
 type didlWriter struct {
-	b      strings.Builder // grows without zeroing, and String does not copy
+	b      strings.Builder // the escaped document; grows without zeroing, and String does not copy
 	filter filter
 	base   string     // "http://<host>" that res URLs start with
 	quirks quirks.Set // the client's
 	loc    *time.Location
 }
 
-func (d *didlWriter) begin() { d.b.WriteString(didlHeader) }
+func (d *didlWriter) begin() { d.mark(didlHeader) }
 
-// String ends the document and returns it.
-func (d *didlWriter) String() string {
-	d.b.WriteString(didlFooter)
+// escaped ends the document and returns it escaped as XML text, as the
+// Result argument carries it.
+func (d *didlWriter) escaped() string {
+	d.mark(didlFooter)
 	return d.b.String()
 }
 
+// The document is written escaped as it is made (one pass, no copy):
+// escaping works character by character, so escaping the markup and the
+// escaped values piece by piece gives what escaping the whole would.
+
+// mark writes markup: tags, attribute names, quotes.
+func (d *didlWriter) mark(s string) { escapeXML(&d.b, s) }
+
+// text writes a value: escaped for DIDL-Lite, and again for the Result.
+func (d *didlWriter) text(s string) { escapeXMLTwice(&d.b, s) }
+
+// attr writes the attribute name (a name: nothing in it to escape).
 func (d *didlWriter) attr(name, value string) {
-	d.b.WriteString(" " + name + `="`)
-	escapeXML(&d.b, value)
-	d.b.WriteByte('"')
+	d.b.WriteString(" ")
+	d.b.WriteString(name)
+	d.b.WriteString("=&quot;") // =" escaped
+	d.text(value)
+	d.b.WriteString("&quot;")
 }
 
+// elem writes the element name (a name: nothing in it to escape) holding
+// value.
 func (d *didlWriter) elem(name, value string) {
-	d.b.WriteString("<" + name + ">")
-	escapeXML(&d.b, value)
-	d.b.WriteString("</" + name + ">")
+	d.b.WriteString("&lt;") // < escaped
+	d.b.WriteString(name)
+	d.b.WriteString("&gt;")
+	d.text(value)
+	d.b.WriteString("&lt;/")
+	d.b.WriteString(name)
+	d.b.WriteString("&gt;")
 }
 
 // didlObject is one object to write.
@@ -136,7 +156,7 @@ func (d *didlWriter) object(o *didlObject) {
 }
 
 func (d *didlWriter) container(o *didlObject) {
-	d.b.WriteString("<container")
+	d.mark("<container")
 	d.attr("id", o.id)
 	d.attr("parentID", o.parentID)
 	d.attr("restricted", "1")
@@ -146,7 +166,7 @@ func (d *didlWriter) container(o *didlObject) {
 	if d.filter.has("@childCount") {
 		d.attr("childCount", strconv.Itoa(o.childCount))
 	}
-	d.b.WriteByte('>')
+	d.mark(">")
 	d.elem("dc:title", o.title)
 	d.elem("upnp:class", o.class)
 	if !o.date.IsZero() && d.filter.has("dc:date") {
@@ -156,18 +176,18 @@ func (d *didlWriter) container(o *didlObject) {
 		d.elem("upnp:storageUsed", "-1") // unknown: we do not sum folders
 	}
 	d.albumArt(o)
-	d.b.WriteString("</container>")
+	d.mark("</container>")
 }
 
 func (d *didlWriter) item(o *didlObject) {
-	d.b.WriteString("<item")
+	d.mark("<item")
 	d.attr("id", o.id)
 	d.attr("parentID", o.parentID)
 	d.attr("restricted", "1")
 	if o.refID != "" && d.filter.has("@refID") {
 		d.attr("refID", o.refID)
 	}
-	d.b.WriteByte('>')
+	d.mark(">")
 	title := o.title
 	if len(o.subtitles) > 0 && d.quirks.Has(quirks.SubtitleTitleDot) && !strings.Contains(title, ".") {
 		title += "."
@@ -189,7 +209,7 @@ func (d *didlWriter) item(o *didlObject) {
 		d.elem("sec:dcmInfo", "CREATIONDATE=0,FOLDER="+o.folder+",BM="+strconv.FormatInt(bm, 10))
 	}
 	if d.filter.has("res") {
-		d.b.WriteString("<res")
+		d.mark("<res")
 		d.attr("protocolInfo", media.ProtocolInfo(o.name, d.quirks))
 		if d.filter.has("res@size") {
 			d.attr("size", strconv.FormatInt(o.size, 10))
@@ -197,30 +217,30 @@ func (d *didlWriter) item(o *didlObject) {
 		if o.details != nil {
 			d.resDetails(o.details, o.class)
 		}
-		d.b.WriteByte('>')
-		escapeXML(&d.b, o.url)
-		d.b.WriteString("</res>")
+		d.mark(">")
+		d.text(o.url)
+		d.mark("</res>")
 		if o.artURL != "" {
 			d.thumbRes(o.artURL)
 		}
 		if d.quirks.Has(quirks.SubtitleRes) {
 			for i, s := range o.subtitles {
-				d.b.WriteString("<res")
+				d.mark("<res")
 				d.attr("protocolInfo", "http-get:*:"+media.MIMEType(s.Path, d.quirks)+":*")
-				d.b.WriteByte('>')
-				escapeXML(&d.b, o.subURLs[i])
-				d.b.WriteString("</res>")
+				d.mark(">")
+				d.text(o.subURLs[i])
+				d.mark("</res>")
 			}
 		}
 	}
 	if len(o.subtitles) > 0 && d.quirks.Has(quirks.CaptionInfoEx) && d.filter.has("sec:CaptionInfoEx") {
-		d.b.WriteString("<sec:CaptionInfoEx")
+		d.mark("<sec:CaptionInfoEx")
 		d.attr("sec:type", o.subtitles[0].Format)
-		d.b.WriteByte('>')
-		escapeXML(&d.b, o.subURLs[0])
-		d.b.WriteString("</sec:CaptionInfoEx>")
+		d.mark(">")
+		d.text(o.subURLs[0])
+		d.mark("</sec:CaptionInfoEx>")
 	}
-	d.b.WriteString("</item>")
+	d.mark("</item>")
 }
 
 // tags writes a song's tags: artist (also as dc:creator), album and track
@@ -248,9 +268,9 @@ func (d *didlWriter) albumArt(o *didlObject) {
 	if o.artURL == "" || !d.filter.has("upnp:albumArtURI") {
 		return
 	}
-	d.b.WriteString(`<upnp:albumArtURI dlna:profileID="JPEG_TN">`)
-	escapeXML(&d.b, o.artURL)
-	d.b.WriteString("</upnp:albumArtURI>")
+	d.mark(`<upnp:albumArtURI dlna:profileID="JPEG_TN">`)
+	d.text(o.artURL)
+	d.mark("</upnp:albumArtURI>")
 }
 
 // resDetails writes the attributes of a media file's res that its details
@@ -277,11 +297,11 @@ func (d *didlWriter) resDetails(t *probe.Details, class string) {
 
 // thumbRes writes the res of an item's JPEG_TN thumbnail.
 func (d *didlWriter) thumbRes(url string) {
-	d.b.WriteString("<res")
+	d.mark("<res")
 	d.attr("protocolInfo", thumbProtocolInfo)
-	d.b.WriteByte('>')
-	escapeXML(&d.b, url)
-	d.b.WriteString("</res>")
+	d.mark(">")
+	d.text(url)
+	d.mark("</res>")
 }
 
 func (d *didlWriter) date(t time.Time) string {
@@ -308,6 +328,7 @@ func fileTitle(name string) string {
 // the URL where players look for it.
 func escapedPath(prefix, share, rel string) string {
 	var b strings.Builder
+	b.Grow(len(prefix) + len(share) + len(rel) + escapeRoom)
 	b.WriteString(prefix)
 	escapeComponent(&b, share)
 	for c := range strings.SplitSeq(rel, "/") {

@@ -315,6 +315,14 @@ func (f *fakeDetails) Of(share, rel string, e library.Entry) (probe.Details, boo
 	return d, ok
 }
 
+func (f *fakeDetails) OfMany(share string, rels []string, es []library.Entry, fn func(i int, d probe.Details)) {
+	for i, e := range es {
+		if d, ok := f.Of(share, rels[i], e); ok {
+			fn(i, d)
+		}
+	}
+}
+
 // testServer is a Server serving on loopback.
 type testServer struct {
 	*Server

@@ -60,6 +60,7 @@ func (o object) id() string {
 		return recentID
 	}
 	var b strings.Builder
+	b.Grow(len(recentID) + len(o.share) + len(o.rel) + escapeRoom)
 	if o.kind == objRecentItem {
 		b.WriteString(recentID)
 	} else {
@@ -181,18 +182,25 @@ func keptByte(c byte) bool {
 
 const upperHex = "0123456789ABCDEF"
 
+// escapeRoom is what builders of escaped paths leave for escapes besides
+// the path's own length: most names need none.
+const escapeRoom = 16
+
 // escapeComponent writes the escaped form of one name to b.
 func escapeComponent(b *strings.Builder, s string) {
+	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if keptByte(c) {
-			b.WriteByte(c)
 			continue
 		}
+		b.WriteString(s[last:i])
 		b.WriteByte('%')
 		b.WriteByte(upperHex[c>>4])
 		b.WriteByte(upperHex[c&15])
+		last = i + 1
 	}
+	b.WriteString(s[last:])
 }
 
 // unescapeComponent reverses escapeComponent. It accepts only what

@@ -45,6 +45,7 @@ type siblings struct {
 	// (readWindow), so that each file's neighbours need no search.
 	win      []library.Entry
 	winNames []string
+	next     int // where in win inWindow looks first
 }
 
 // pageWindowSlack bounds the window readWindow reads: at most this many
@@ -122,11 +123,32 @@ func (s *siblings) around(e library.Entry) []string {
 	// A file of the page lies at least subtitleMargin inside the window,
 	// or as near to the folder's start or end as the window does: the
 	// slice around it is what namesAround would read.
-	if k, found := slices.BinarySearchFunc(s.win, e, defaultCompare); found && s.win[k].Name == e.Name {
+	if k, ok := s.inWindow(e); ok {
 		lo, hi := max(0, k-subtitleMargin), min(len(s.win), k+subtitleMargin+1)
 		return s.winNames[lo:hi:hi]
 	}
 	return s.srv.namesAround(s.share, s.dir, s.total, e)
+}
+
+// cursorReach is how far past the last file found inWindow looks for the
+// next one before it searches: the files of a page in the default order
+// come one after the other, a sidecar or two between them.
+const cursorReach = 8
+
+// inWindow returns where e is in the window, if it is there.
+func (s *siblings) inWindow(e library.Entry) (int, bool) {
+	for k := s.next; k < min(len(s.win), s.next+cursorReach); k++ {
+		if s.win[k].Name == e.Name && s.win[k].Dir == e.Dir {
+			s.next = k + 1
+			return k, true
+		}
+	}
+	k, found := slices.BinarySearchFunc(s.win, e, defaultCompare)
+	if !found || s.win[k].Name != e.Name {
+		return 0, false
+	}
+	s.next = k + 1
+	return k, true
 }
 
 // pictures returns the names among which the folder's own pictures are
@@ -153,13 +175,14 @@ func (s *siblings) pictures(whole int) []string {
 // details, one lookup per file.
 func (srv *Server) pageExtras(share, dir string, page []listed, media int, ex extras) {
 	sib := &siblings{srv: srv, share: share, dir: dir}
-	var files []library.Entry
+	files := make([]library.Entry, 0, len(page))
 	for i := range page {
 		if !page[i].e.Dir {
 			files = append(files, page[i].e)
 		}
 	}
 	sib.readWindow(files)
+	srv.lookDetailsMany(page, func(*listed) bool { return true })
 	var sf *subsFolder
 	for i := range page {
 		l := &page[i]
@@ -169,7 +192,6 @@ func (srv *Server) pageExtras(share, dir string, page []listed, media int, ex ex
 			}
 			continue
 		}
-		srv.lookDetails(l)
 		around := aroundOnce(sib, l.e)
 		if needsSubtitles(l) {
 			if sf == nil {

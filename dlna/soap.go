@@ -148,29 +148,80 @@ func eofIsUnexpected(err error) error {
 // soapArg is one output argument of an action, in SCPD order.
 type soapArg struct {
 	name, value string
+	escaped     bool // value is XML text already
 }
 
-// encodeSOAPResponse returns the response envelope of action of the
-// service of type serviceType.
-func encodeSOAPResponse(serviceType, action string, out []soapArg) string {
-	var b strings.Builder // grows without zeroing: a page may be megabytes
-	n := 512
-	for _, a := range out {
-		n += escapedLen(a.value) + 2*len(a.name) + 5
+// soapResponse is the response envelope of action of the service of type
+// serviceType. Its length is known before it is written (Len), so a page
+// of megabytes goes to the client as it is escaped, never copied into a
+// second buffer.
+type soapResponse struct {
+	serviceType, action string
+	out                 []soapArg
+}
+
+func (r soapResponse) head() string {
+	return `<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<s:Envelope xmlns:s="` + soapEnvNS + `" s:encodingStyle="` + soapEncodingNS + `"><s:Body>` +
+		`<u:` + r.action + `Response xmlns:u="` + xmlString(r.serviceType) + `">`
+}
+
+func (r soapResponse) tail() string {
+	return `</u:` + r.action + `Response></s:Body></s:Envelope>` + "\n"
+}
+
+// Len returns how many bytes WriteTo writes.
+func (r soapResponse) Len() int {
+	n := len(r.head()) + len(r.tail())
+	for _, a := range r.out {
+		n += len("<></>") + 2*len(a.name)
+		if a.escaped {
+			n += len(a.value)
+		} else {
+			n += escapedLen(a.value)
+		}
 	}
-	b.Grow(n)
-	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
-	b.WriteString(`<s:Envelope xmlns:s="` + soapEnvNS + `" s:encodingStyle="` + soapEncodingNS + `"><s:Body>`)
-	b.WriteString(`<u:` + action + `Response xmlns:u="`)
-	escapeXML(&b, serviceType)
-	b.WriteString(`">`)
-	for _, a := range out {
-		b.WriteString("<" + a.name + ">")
-		escapeXML(&b, a.value)
-		b.WriteString("</" + a.name + ">")
+	return n
+}
+
+// WriteTo writes the envelope to w; it returns the first write error.
+func (r soapResponse) WriteTo(w io.StringWriter) error {
+	ew := &errWriter{w: w}
+	ew.WriteString(r.head())
+	for _, a := range r.out {
+		ew.WriteString("<" + a.name + ">")
+		if a.escaped {
+			ew.WriteString(a.value)
+		} else {
+			escapeXML(ew, a.value)
+		}
+		ew.WriteString("</" + a.name + ">")
 	}
-	b.WriteString(`</u:` + action + `Response></s:Body></s:Envelope>` + "\n")
+	ew.WriteString(r.tail())
+	return ew.err
+}
+
+// String returns the envelope.
+func (r soapResponse) String() string {
+	var b strings.Builder
+	b.Grow(r.Len())
+	r.WriteTo(&b)
 	return b.String()
+}
+
+// errWriter keeps the first error of its writes and writes nothing after.
+type errWriter struct {
+	w   io.StringWriter
+	err error
+}
+
+func (e *errWriter) WriteString(s string) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.WriteString(s)
+	e.err = err
+	return n, err
 }
 
 // encodeSOAPFault returns the SOAP fault carrying a UPnP error (UDA 1.1,

@@ -71,7 +71,11 @@ func TestDecodeSOAPRefuses(t *testing.T) {
 }
 
 func TestEncodeSOAP(t *testing.T) {
-	resp := encodeSOAPResponse(cdsType, "Browse", []soapArg{{"Result", `<DIDL-Lite><item id="a&amp;b"/></DIDL-Lite>`}, {"NumberReturned", "1"}})
+	r := soapResponse{cdsType, "Browse", []soapArg{{"Result", `<DIDL-Lite><item id="a&amp;b"/></DIDL-Lite>`, false}, {"NumberReturned", "1", false}}}
+	resp := r.String()
+	if r.Len() != len(resp) {
+		t.Errorf("Len %d, written %d bytes", r.Len(), len(resp))
+	}
 	var env struct {
 		Body struct {
 			Resp struct {
@@ -131,10 +135,15 @@ func FuzzDecodeSOAP(f *testing.F) {
 		}
 		var out []soapArg
 		for k, v := range req.args {
-			out = append(out, soapArg{"V", k + v})
+			out = append(out, soapArg{"V", k + v, false}, soapArg{"E", xmlString(k + v), true})
 		}
-		if resp := encodeSOAPResponse(cdsType, "Browse", out); xml.Unmarshal([]byte(resp), new(struct{})) != nil {
+		r := soapResponse{cdsType, "Browse", out}
+		resp := r.String()
+		if xml.Unmarshal([]byte(resp), new(struct{})) != nil {
 			t.Fatalf("response to %q is not XML:\n%s", body, resp)
+		}
+		if r.Len() != len(resp) {
+			t.Fatalf("response to %q: Len %d, written %d bytes", body, r.Len(), len(resp))
 		}
 	})
 }

@@ -2,6 +2,7 @@ package dlna
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,29 +12,23 @@ import (
 // carriage return become character references (so attribute values keep
 // them), and what XML 1.0 cannot carry (other control characters, U+FFFE,
 // U+FFFF, invalid UTF-8) becomes U+FFFD. The output is always well-formed.
-// escapedLen returns about how long escapeXML makes s (exactly, but for
-// the invalid bytes and characters it replaces), to size buffers: a
-// DIDL-Lite page escaped grows by half.
-func escapedLen(s string) int {
-	n := len(s)
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '&', '\'', '"', '\t', '\n', '\r':
-			n += 4
-		case '<', '>':
-			n += 3
-		}
-	}
-	return n
-}
+func escapeXML(b io.StringWriter, s string) { escapeWith(b, s, &escOnce) }
 
-// stringWriter is what escapeXML writes to: a bytes.Buffer, a
-// strings.Builder.
-type stringWriter interface {
-	WriteString(s string) (int, error)
-}
+// escapeXMLTwice writes what escapeXML would write of what escapeXML
+// makes of s, in one pass: a value inside the DIDL-Lite that a SOAP
+// answer carries as text.
+func escapeXMLTwice(b io.StringWriter, s string) { escapeWith(b, s, &escTwice) }
 
-func escapeXML(b stringWriter, s string) {
+// Escapes of &, <, >, ", ', tab, newline and carriage return, once and
+// twice. U+FFFD, for what XML cannot carry, needs none.
+var (
+	escOnce  = escapes{"&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#x9;", "&#xA;", "&#xD;"}
+	escTwice = escapes{"&amp;amp;", "&amp;lt;", "&amp;gt;", "&amp;quot;", "&amp;apos;", "&amp;#x9;", "&amp;#xA;", "&amp;#xD;"}
+)
+
+type escapes [8]string
+
+func escapeWith(b io.StringWriter, s string, e *escapes) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -45,21 +40,21 @@ func escapeXML(b stringWriter, s string) {
 		width := 1
 		switch {
 		case c == '&':
-			esc = "&amp;"
+			esc = e[0]
 		case c == '<':
-			esc = "&lt;"
+			esc = e[1]
 		case c == '>':
-			esc = "&gt;"
+			esc = e[2]
 		case c == '"':
-			esc = "&quot;"
+			esc = e[3]
 		case c == '\'':
-			esc = "&apos;"
+			esc = e[4]
 		case c == '\t':
-			esc = "&#x9;"
+			esc = e[5]
 		case c == '\n':
-			esc = "&#xA;"
+			esc = e[6]
 		case c == '\r':
-			esc = "&#xD;"
+			esc = e[7]
 		case c < utf8.RuneSelf: // other control characters, DEL
 			esc = "\uFFFD"
 		default:
@@ -77,6 +72,38 @@ func escapeXML(b stringWriter, s string) {
 		i += width
 	}
 	b.WriteString(s[last:])
+}
+
+// escapedLen returns how long escapeXML makes s, exactly: a SOAP answer
+// is sent with its Content-Length before it is written.
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !xmlLook[c] {
+			i++
+			continue
+		}
+		width := 1
+		switch {
+		case c == '\'' || c == '"':
+			n += 5 // &apos; &quot;
+		case c == '&' || c == '\t' || c == '\n' || c == '\r':
+			n += 4 // &amp; &#x9; &#xA; &#xD;
+		case c == '<' || c == '>':
+			n += 3
+		case c < utf8.RuneSelf:
+			n += len("\uFFFD") - 1
+		default:
+			r, w := utf8.DecodeRuneInString(s[i:])
+			width = w
+			if r == utf8.RuneError && w == 1 || !xmlRune(r) {
+				n += len("\uFFFD") - w
+			}
+		}
+		i += width
+	}
+	return n
 }
 
 // xmlLook marks the bytes escapeXML must look at: the specials, control

@@ -3,6 +3,7 @@ package dlna
 import (
 	"bytes"
 	"encoding/xml"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -22,6 +23,9 @@ func TestEscapeXML(t *testing.T) {
 	for _, tt := range tests {
 		if got := xmlString(tt.in); got != tt.want {
 			t.Errorf("xmlString(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if n := escapedLen(tt.in); n != len(tt.want) {
+			t.Errorf("escapedLen(%q) = %d, want %d", tt.in, n, len(tt.want))
 		}
 	}
 }
@@ -48,6 +52,14 @@ func FuzzEscapeXML(f *testing.F) {
 		}
 		if v.V != v.Text {
 			t.Fatalf("attribute %q and text %q differ", v.V, v.Text)
+		}
+		if n, want := escapedLen(s), len(xmlString(s)); n != want {
+			t.Fatalf("escapedLen(%q) = %d, escaped it is %d bytes", s, n, want)
+		}
+		var twice strings.Builder
+		escapeXMLTwice(&twice, s)
+		if want := xmlString(xmlString(s)); twice.String() != want {
+			t.Fatalf("escapeXMLTwice(%q) = %q; escaped twice it is %q", s, twice.String(), want)
 		}
 		if utf8.ValidString(s) && cleanText(s) == s && v.Text != s {
 			t.Fatalf("%q came back as %q", s, v.Text)
