@@ -310,8 +310,14 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.b.Grow(len(page) * didlObjectSize)
+		d.b.Grow(min(len(page), sizingObjects) * didlObjectSize)
 		for i := range page {
+			if i == sizingObjects {
+				// The rest sized from what the first took: one
+				// buffer for a whole folder, neither doubled nor
+				// copied.
+				d.b.Grow((d.b.Len()/i + 1) * (len(page) - i) * 17 / 16)
+			}
 			srv.writeListed(d, base, &page[i])
 		}
 		return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil

@@ -28,6 +28,9 @@ const (
 	// didlObjectSize is about what one object takes in escaped DIDL-Lite, to size
 	// the buffer ahead.
 	didlObjectSize = 800
+	// sizingObjects are written before the buffer of a longer page is
+	// sized from what they took.
+	sizingObjects = 64
 	// didlDate is the layout of dc:date: ISO 8601 local time without a
 	// zone, as MiniDLNA writes it; TVs show its date.
 	didlDate = "2006-01-02T15:04:05"

@@ -46,6 +46,10 @@ type siblings struct {
 	win      []library.Entry
 	winNames []string
 	next     int // where in win inWindow looks first
+	// winPictures[k] counts the pictures (library.IsArtworkName) among
+	// winNames[:k]; allPictures those among all.
+	winPictures []int
+	allPictures int
 }
 
 // pageWindowSlack bounds the window readWindow reads: at most this many
@@ -82,6 +86,20 @@ func (s *siblings) readWindow(files []library.Entry) {
 		return
 	}
 	s.win, s.winNames = win, entryNames(win)
+	s.winPictures = picturesCount(s.winNames)
+}
+
+// picturesCount returns, for each k up to len(names), how many of
+// names[:k] are pictures.
+func picturesCount(names []string) []int {
+	n := make([]int, len(names)+1)
+	for k, name := range names {
+		n[k+1] = n[k]
+		if library.IsArtworkName(name) {
+			n[k+1]++
+		}
+	}
+	return n
 }
 
 // count reads how many entries the folder has, once, and reports whether
@@ -105,6 +123,7 @@ func (s *siblings) names() []string {
 		s.allRead = true
 		if all, _, err := s.srv.Content.Children(s.share, s.dir, library.AllFiles, 0, 0); err == nil {
 			s.all = entryNames(all)
+			s.allPictures = picturesCount(s.all)[len(s.all)]
 		}
 	}
 	return s.all
@@ -112,22 +131,24 @@ func (s *siblings) names() []string {
 
 // around returns the names of the folder that matter to the file e: all of
 // them in a small folder, else those within subtitleMargin of e (nil when
-// e is not there any more).
-func (s *siblings) around(e library.Entry) []string {
+// e is not there any more); and whether there may be pictures among them
+// (false only when it is known there are none).
+func (s *siblings) around(e library.Entry) (names []string, pictures bool) {
 	if !s.count() {
-		return nil
+		return nil, false
 	}
 	if s.small() {
-		return s.names()
+		names := s.names()
+		return names, s.allPictures > 0
 	}
 	// A file of the page lies at least subtitleMargin inside the window,
 	// or as near to the folder's start or end as the window does: the
 	// slice around it is what namesAround would read.
 	if k, ok := s.inWindow(e); ok {
 		lo, hi := max(0, k-subtitleMargin), min(len(s.win), k+subtitleMargin+1)
-		return s.winNames[lo:hi:hi]
+		return s.winNames[lo:hi:hi], s.winPictures[hi] > s.winPictures[lo]
 	}
-	return s.srv.namesAround(s.share, s.dir, s.total, e)
+	return s.srv.namesAround(s.share, s.dir, s.total, e), true
 }
 
 // cursorReach is how far past the last file found inWindow looks for the
@@ -232,16 +253,17 @@ func (srv *Server) itemExtras(l *listed, ex extras) {
 
 // aroundOnce returns a function returning sib.around(e), read on the
 // first call only: subtitles and artwork share it.
-func aroundOnce(sib *siblings, e library.Entry) func() []string {
+func aroundOnce(sib *siblings, e library.Entry) func() ([]string, bool) {
 	var (
-		done  bool
-		names []string
+		done     bool
+		names    []string
+		pictures bool
 	)
-	return func() []string {
+	return func() ([]string, bool) {
 		if !done {
 			done = true
-			names = sib.around(e)
+			names, pictures = sib.around(e)
 		}
-		return names
+		return names, pictures
 	}
 }

@@ -104,7 +104,7 @@ func (srv *Server) forVideo(share, dir string, sf subsFolder, rel string) []stri
 // files: none when the folder holds nothing but media (its two views are
 // as long); every name of a small folder; in a bigger one the names
 // around the video (around). A Subs folder is looked at in any case.
-func (srv *Server) subtitlesOf(l *listed, sib *siblings, sf subsFolder, media int, around func() []string) {
+func (srv *Server) subtitlesOf(l *listed, sib *siblings, sf subsFolder, media int, around func() ([]string, bool)) {
 	if !sib.count() {
 		return
 	}
@@ -117,7 +117,7 @@ func (srv *Server) subtitlesOf(l *listed, sib *siblings, sf subsFolder, media in
 	case sib.small():
 		names = sib.names()
 	default:
-		near := around()
+		near, _ := around()
 		if anySubtitle(near, stemOf(l.e.Name)) || len(subs) > 0 {
 			l.subs = library.SubtitlesNear(l.obj.rel, near, subs)
 		}
@@ -152,7 +152,7 @@ func (srv *Server) findSubtitles(l *listed) {
 		return
 	}
 	sib := &siblings{srv: srv, share: l.obj.share, dir: parentRel(l.obj.rel)}
-	srv.subtitlesOf(l, sib, srv.subsOf(sib.share, sib.dir), -1, func() []string { return sib.around(l.e) })
+	srv.subtitlesOf(l, sib, srv.subsOf(sib.share, sib.dir), -1, aroundOnce(sib, l.e))
 }
 
 // searchFolder returns the place of e in the folder dir of total entries

@@ -107,8 +107,9 @@ func (srv *Server) maxPixels() int64 {
 }
 
 // itemArt finds the picture of the file l, in the folder sib reads;
-// around returns the names around it there.
-func (srv *Server) itemArt(l *listed, sib *siblings, around func() []string) {
+// around returns the names around it there, and whether there may be
+// pictures among them.
+func (srv *Server) itemArt(l *listed, sib *siblings, around func() ([]string, bool)) {
 	switch library.KindOf(l.e.Name) {
 	case library.Image:
 		d := l.details
@@ -120,11 +121,20 @@ func (srv *Server) itemArt(l *listed, sib *siblings, around func() []string) {
 	default:
 		return
 	}
-	names := around()
-	if sib.count() && !sib.small() && wantsFolderPictures(l.e.Name, names) {
+	names, pictures := around()
+	folder := sib.count() && !sib.small() && wantsFolderPictures(l.e.Name, names)
+	if !pictures {
+		// No picture near the file: only the folder's own may be its
+		// artwork, and when they may be, no other video is near it
+		// (what Artwork would look for among the names).
+		names = nil
+	}
+	if folder {
 		names = append(names[:len(names):len(names)], sib.pictures(wholeFolderMax)...)
 	}
-	if art := library.Artwork(l.obj.real().rel, names); len(art) > 0 {
+	if len(names) == 0 {
+		// No picture to choose from.
+	} else if art := library.Artwork(l.obj.real().rel, names); len(art) > 0 {
 		l.art = artSource{kind: artFile, path: art[0].Path}
 		return
 	}

@@ -1,9 +1,13 @@
 package dlna
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -74,4 +78,38 @@ func FuzzParseThumbPath(f *testing.F) {
 			t.Fatalf("parseThumbPath(%q) = %q, %q; its URL %q parses to %q, %q, %v", p, share, rel, u, s2, r2, ok)
 		}
 	})
+}
+
+// TestBigFolderArtwork: in folders too big to read whole, a page finds
+// each file's artwork from the names around it: a song its folder's
+// cover, a film its own poster, and a film without one none (the folder's
+// poster is not an episode's when other videos are near), whole folder or
+// page by page.
+func TestBigFolderArtwork(t *testing.T) {
+	const n = 3 * wholeFolderMax / 2
+	var files []fakeFile
+	for i := range n {
+		files = append(files, fakeFile{share: "M", path: fmt.Sprintf("Big/Song %03d.mp3", i), size: 1000},
+			fakeFile{share: "M", path: fmt.Sprintf("Films/Film %03d.mkv", i), size: 1000})
+	}
+	files = append(files, fakeFile{share: "M", path: "Big/cover.jpg", size: 100},
+		fakeFile{share: "M", path: "Big/Song 150.jpg", size: 100},
+		fakeFile{share: "M", path: "Films/Film 100-poster.jpg", size: 100},
+		fakeFile{share: "M", path: "Films/poster.jpg", size: 100})
+	ts := newTestServer(t, &Server{Content: newFake(t, false, files...), Thumbs: &thumb.Cache{Dir: t.TempDir()}})
+	for _, page := range []struct{ start, count int }{{0, 0}, {90, 50}, {300, 100}} {
+		for _, folder := range []string{"Big", "Films"} {
+			r := browseCall(t, ts.base, nil, "ObjectID", "0/M/"+folder, "BrowseFlag", "BrowseDirectChildren", "Filter", "*",
+				"StartingIndex", strconv.Itoa(page.start), "RequestedCount", strconv.Itoa(page.count), "SortCriteria", "")
+			for _, o := range r.objects {
+				if o.Class == "object.item.imageItem.photo" {
+					continue
+				}
+				want := folder == "Big" || o.Title == "Film 100"
+				if got := len(o.AlbumArt) > 0; got != want {
+					t.Errorf("%s from %d: %s has artwork %v; want %v", folder, page.start, o.Title, got, want)
+				}
+			}
+		}
+	}
 }

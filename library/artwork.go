@@ -270,6 +270,11 @@ func artTier(k ArtworkKind) int {
 	return 0
 }
 
+// IsArtworkName reports whether name has the extension of a picture that
+// Artwork and FolderArtwork can choose: a folder with no such name has no
+// artwork but what files carry inside.
+func IsArtworkName(name string) bool { return artExtRank(name) >= 0 }
+
 // artExtRank returns the rank of name's extension among the picture
 // extensions, best first: .jpg, .jpeg, .png, .webp, .tbn, .gif; or -1. It
 // is called for every name of a folder, so it is quick.
