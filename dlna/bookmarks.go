@@ -37,10 +37,46 @@ func (srv *Server) bookmark(share, rel string) int64 {
 	if !ok {
 		return 0
 	}
+	return bookmarkOf(pos)
+}
+
+// bookmarkOf returns the bookmark of a file whose position is pos.
+func bookmarkOf(pos time.Duration) int64 {
 	if s := int64(pos / time.Second); s >= minBookmark {
 		return s
 	}
 	return 0
+}
+
+// pageBookmarks reads the bookmarks of the files of page, one read per
+// folder they are in.
+func (srv *Server) pageBookmarks(page []listed) {
+	type folder struct{ share, dir string }
+	byFolder := map[folder][]*listed{}
+	for i := range page {
+		l := &page[i]
+		if l.e.Dir {
+			continue
+		}
+		real := l.obj.real()
+		f := folder{real.share, parentRel(real.rel)}
+		byFolder[f] = append(byFolder[f], l)
+		l.bookmarkRead = true
+	}
+	for f, ls := range byFolder {
+		var found map[string]time.Duration
+		srv.st.PositionsIn(f.share, f.dir, func(name string, pos time.Duration) {
+			if found == nil {
+				found = make(map[string]time.Duration)
+			}
+			found[name] = pos
+		})
+		for _, l := range ls {
+			if pos, ok := found[l.e.Name]; ok {
+				l.bookmark = bookmarkOf(pos)
+			}
+		}
+	}
 }
 
 // keepBookmark keeps pos seconds as the position of the file rel of the

@@ -248,7 +248,11 @@ func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
 		if l.hasDetails {
 			o.details = &l.details
 		}
-		o.bookmark = srv.bookmark(real.share, real.rel)
+		if l.bookmarkRead {
+			o.bookmark = l.bookmark
+		} else {
+			o.bookmark = srv.bookmark(real.share, real.rel)
+		}
 		if o.bookmark > 0 {
 			if dir := parentRel(l.obj.rel); dir == "." {
 				o.folder = cleanText(l.obj.share)
@@ -310,6 +314,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		srv.pageBookmarks(page)
 		d.b.Grow(min(len(page), sizingObjects) * didlObjectSize)
 		for i := range page {
 			if i == sizingObjects {

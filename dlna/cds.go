@@ -143,6 +143,7 @@ func (srv *Server) search(c *call) ([]string, error) {
 	base := baseURL(c.r)
 	d := srv.newDIDL(c)
 	ex := srv.extrasFor(d.filter)
+	srv.pageBookmarks(page)
 	for i := range page {
 		srv.itemExtras(&page[i], ex)
 		srv.writeListed(d, base, &page[i])

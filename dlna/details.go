@@ -1,7 +1,7 @@
 package dlna
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
@@ -153,7 +153,25 @@ func (srv *Server) loc() *time.Location {
 // formatDuration returns d as res@duration: "H:MM:SS.mmm" (hours not
 // padded, milliseconds rounded), as DLNA wants and Bravias insist on.
 func formatDuration(d time.Duration) string {
-	d = d.Round(time.Millisecond)
-	ms := int64(d / time.Millisecond)
-	return fmt.Sprintf("%d:%02d:%02d.%03d", ms/3_600_000, ms/60_000%60, ms/1000%60, ms%1000)
+	return string(appendDuration(nil, d))
+}
+
+// appendDuration appends formatDuration(d) to b.
+func appendDuration(b []byte, d time.Duration) []byte {
+	ms := int64(d.Round(time.Millisecond) / time.Millisecond)
+	b = strconv.AppendInt(b, ms/3_600_000, 10)
+	b = appendPadded(append(b, ':'), ms/60_000%60, 2)
+	b = appendPadded(append(b, ':'), ms/1000%60, 2)
+	return appendPadded(append(b, '.'), ms%1000, 3)
+}
+
+// appendPadded appends v, 0 <= v, in at least width digits.
+func appendPadded(b []byte, v int64, width int) []byte {
+	for p := int64(10); width > 1; width-- {
+		if v < p {
+			b = append(b, '0')
+		}
+		p *= 10
+	}
+	return strconv.AppendInt(b, v, 10)
 }

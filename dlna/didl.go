@@ -115,6 +115,27 @@ func (d *didlWriter) attr(name, value string) {
 	d.b.WriteString("&quot;")
 }
 
+// attrPlain is attr for a value with nothing to escape: digits and
+// separators that a number, a duration or a date is made of.
+func (d *didlWriter) attrPlain(name string, value []byte) {
+	d.b.WriteString(" ")
+	d.b.WriteString(name)
+	d.b.WriteString("=&quot;")
+	d.b.Write(value)
+	d.b.WriteString("&quot;")
+}
+
+// elemPlain is elem for a value with nothing to escape, as attrPlain.
+func (d *didlWriter) elemPlain(name string, value []byte) {
+	d.b.WriteString("&lt;")
+	d.b.WriteString(name)
+	d.b.WriteString("&gt;")
+	d.b.Write(value)
+	d.b.WriteString("&lt;/")
+	d.b.WriteString(name)
+	d.b.WriteString("&gt;")
+}
+
 // elem writes the element name (a name: nothing in it to escape) holding
 // value.
 func (d *didlWriter) elem(name, value string) {
@@ -167,13 +188,15 @@ func (d *didlWriter) container(o *didlObject) {
 		d.attr("searchable", "1")
 	}
 	if d.filter.has("@childCount") {
-		d.attr("childCount", strconv.Itoa(o.childCount))
+		var buf [20]byte
+		d.attrPlain("childCount", strconv.AppendInt(buf[:0], int64(o.childCount), 10))
 	}
 	d.mark(">")
 	d.elem("dc:title", o.title)
 	d.elem("upnp:class", o.class)
 	if !o.date.IsZero() && d.filter.has("dc:date") {
-		d.elem("dc:date", d.date(o.date))
+		var buf [32]byte
+		d.elemPlain("dc:date", d.appendDate(buf[:0], o.date))
 	}
 	if d.filter.has("upnp:storageUsed") {
 		d.elem("upnp:storageUsed", "-1") // unknown: we do not sum folders
@@ -198,7 +221,8 @@ func (d *didlWriter) item(o *didlObject) {
 	d.elem("dc:title", title)
 	d.elem("upnp:class", o.class)
 	if !o.date.IsZero() && d.filter.has("dc:date") {
-		d.elem("dc:date", d.date(o.date))
+		var buf [32]byte
+		d.elemPlain("dc:date", d.appendDate(buf[:0], o.date))
 	}
 	if o.details != nil && o.class == media.ClassAudio {
 		d.tags(o.details)
@@ -215,7 +239,8 @@ func (d *didlWriter) item(o *didlObject) {
 		d.mark("<res")
 		d.attr("protocolInfo", media.ProtocolInfo(o.name, d.quirks))
 		if d.filter.has("res@size") {
-			d.attr("size", strconv.FormatInt(o.size, 10))
+			var buf [20]byte
+			d.attrPlain("size", strconv.AppendInt(buf[:0], o.size, 10))
 		}
 		if o.details != nil {
 			d.resDetails(o.details, o.class)
@@ -281,20 +306,21 @@ func (d *didlWriter) albumArt(o *didlObject) {
 // second, as DLNA counts it), audio channels and sample rate.
 func (d *didlWriter) resDetails(t *probe.Details, class string) {
 	timed := class != media.ClassImage
+	var buf [48]byte
 	if t.Duration > 0 && timed && d.filter.has("res@duration") {
-		d.attr("duration", formatDuration(t.Duration))
+		d.attrPlain("duration", appendDuration(buf[:0], t.Duration))
 	}
 	if t.Width > 0 && t.Height > 0 && class != media.ClassAudio && d.filter.has("res@resolution") {
-		d.attr("resolution", strconv.Itoa(t.Width)+"x"+strconv.Itoa(t.Height))
+		d.attrPlain("resolution", strconv.AppendInt(append(strconv.AppendInt(buf[:0], int64(t.Width), 10), 'x'), int64(t.Height), 10))
 	}
 	if t.Bitrate >= 8 && timed && d.filter.has("res@bitrate") {
-		d.attr("bitrate", strconv.FormatInt(t.Bitrate/8, 10))
+		d.attrPlain("bitrate", strconv.AppendInt(buf[:0], t.Bitrate/8, 10))
 	}
 	if t.Channels > 0 && timed && d.filter.has("res@nrAudioChannels") {
-		d.attr("nrAudioChannels", strconv.Itoa(t.Channels))
+		d.attrPlain("nrAudioChannels", strconv.AppendInt(buf[:0], int64(t.Channels), 10))
 	}
 	if t.SampleRate > 0 && timed && d.filter.has("res@sampleFrequency") {
-		d.attr("sampleFrequency", strconv.Itoa(t.SampleRate))
+		d.attrPlain("sampleFrequency", strconv.AppendInt(buf[:0], int64(t.SampleRate), 10))
 	}
 }
 
@@ -307,12 +333,15 @@ func (d *didlWriter) thumbRes(url string) {
 	d.mark("</res>")
 }
 
-func (d *didlWriter) date(t time.Time) string {
+func (d *didlWriter) date(t time.Time) string { return string(d.appendDate(nil, t)) }
+
+// appendDate appends t as dc:date to b.
+func (d *didlWriter) appendDate(b []byte, t time.Time) []byte {
 	loc := d.loc
 	if loc == nil {
 		loc = time.Local
 	}
-	return t.In(loc).Format(didlDate)
+	return t.In(loc).AppendFormat(b, didlDate)
 }
 
 // fileTitle returns the title of a file: its name without the extension,

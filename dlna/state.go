@@ -1,6 +1,7 @@
 package dlna
 
 import (
+	"path"
 	"sync"
 	"time"
 
@@ -23,6 +24,10 @@ type State interface {
 	// SetPosition keeps pos for the file rel of the share, set at the
 	// time at; pos <= 0 removes it.
 	SetPosition(share, rel string, pos time.Duration, at time.Time) error
+	// PositionsIn calls fn with the name and position of each file
+	// directly in the folder dir of the share ("." for its top) that has
+	// one, in one read.
+	PositionsIn(share, dir string, fn func(name string, pos time.Duration))
 }
 
 var _ State = (*store.Store)(nil)
@@ -89,4 +94,19 @@ func (m *memState) SetPosition(share, rel string, pos time.Duration, at time.Tim
 		m.positions[[2]string{share, rel}] = memPosition{pos, at}
 	}
 	return nil
+}
+
+func (m *memState) PositionsIn(share, dir string, fn func(name string, pos time.Duration)) {
+	m.mu.Lock()
+	var names []string
+	var poss []time.Duration
+	for k, p := range m.positions {
+		if k[0] == share && path.Dir(k[1]) == dir {
+			names, poss = append(names, path.Base(k[1])), append(poss, p.pos)
+		}
+	}
+	m.mu.Unlock()
+	for i, name := range names {
+		fn(name, poss[i])
+	}
 }

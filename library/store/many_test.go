@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -70,4 +71,35 @@ func TestDetailsMany(t *testing.T) {
 		t.Errorf("found %d; want 4", found)
 	}
 	s.DetailsMany("Other", files, func(i int, d probe.Details) { t.Errorf("another share gave %s", files[i].Rel) })
+}
+
+// TestPositionsIn: the positions of a folder's own files, not those of
+// its subfolders, of a folder whose name starts the same, or of another
+// share.
+func TestPositionsIn(t *testing.T) {
+	s, _ := newTestStore(t, Options{})
+	at := time.Unix(1700000000, 0)
+	for i, rel := range []string{"a/x.mkv", "a/y.mkv", "a/b/z.mkv", "ab/w.mkv", "top.mkv", "a b/v.mkv"} {
+		if err := s.SetPosition("S", rel, time.Duration(i+1)*time.Minute, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.SetPosition("T", "a/other.mkv", time.Minute, at)
+	for _, tt := range []struct {
+		dir  string
+		want map[string]time.Duration
+	}{
+		{"a", map[string]time.Duration{"x.mkv": time.Minute, "y.mkv": 2 * time.Minute}},
+		{"a/b", map[string]time.Duration{"z.mkv": 3 * time.Minute}},
+		{"ab", map[string]time.Duration{"w.mkv": 4 * time.Minute}},
+		{".", map[string]time.Duration{"top.mkv": 5 * time.Minute}},
+		{"a b", map[string]time.Duration{"v.mkv": 6 * time.Minute}},
+		{"none", map[string]time.Duration{}},
+	} {
+		got := map[string]time.Duration{}
+		s.PositionsIn("S", tt.dir, func(name string, pos time.Duration) { got[name] = pos })
+		if !maps.Equal(got, tt.want) {
+			t.Errorf("PositionsIn(%q) = %v; want %v", tt.dir, got, tt.want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -27,6 +28,33 @@ func (s *Store) Position(share, rel string) (pos time.Duration, at time.Time, ok
 		return nil
 	})
 	return pos, at, ok
+}
+
+// PositionsIn calls fn with the name and position of each file directly
+// in the folder dir of the share ("." for its top) that has one, in one
+// read: a listing shows the positions of a whole page at once.
+func (s *Store) PositionsIn(share, dir string, fn func(name string, pos time.Duration)) {
+	var prefix []byte
+	if dir != "." && dir != "" {
+		prefix = append(appendRelKey(nil, dir), sep)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPositions).Bucket([]byte(share))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			name := k[len(prefix):]
+			if bytes.IndexByte(name, sep) >= 0 {
+				continue // in a folder of dir
+			}
+			if pos, _, err := decodePosition(v); err == nil {
+				fn(string(name), pos)
+			}
+		}
+		return nil
+	})
 }
 
 // SetPosition keeps pos as where share/rel stopped playing at the time
