@@ -85,6 +85,19 @@ type didlWriter struct {
 	base   string     // "http://<host>" that res URLs start with
 	quirks quirks.Set // the client's
 	loc    *time.Location
+
+	// The protocolInfo of the last extension seen: a folder's files
+	// mostly share one.
+	protoExt, proto string
+}
+
+// protocolInfo returns media.ProtocolInfo(name, d.quirks), which depends
+// on the extension only.
+func (d *didlWriter) protocolInfo(name string) string {
+	if ext := path.Ext(name); ext != d.protoExt || d.proto == "" {
+		d.protoExt, d.proto = ext, media.ProtocolInfo(name, d.quirks)
+	}
+	return d.proto
 }
 
 func (d *didlWriter) begin() { d.mark(didlHeader) }
@@ -237,7 +250,7 @@ func (d *didlWriter) item(o *didlObject) {
 	}
 	if d.filter.has("res") {
 		d.mark("<res")
-		d.attr("protocolInfo", media.ProtocolInfo(o.name, d.quirks))
+		d.attr("protocolInfo", d.protocolInfo(o.name))
 		if d.filter.has("res@size") {
 			var buf [20]byte
 			d.attrPlain("size", strconv.AppendInt(buf[:0], o.size, 10))
