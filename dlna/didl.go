@@ -119,11 +119,12 @@ func (d *didlWriter) mark(s string) { escapeXML(&d.b, s) }
 // text writes a value: escaped for DIDL-Lite, and again for the Result.
 func (d *didlWriter) text(s string) { escapeXMLTwice(&d.b, s) }
 
-// attr writes the attribute name (a name: nothing in it to escape).
+// Names of elements and attributes have nothing to escape: they are
+// written escaped once with their markup (&lt; for <, &quot; for ").
+
+// attr writes the attribute name.
 func (d *didlWriter) attr(name, value string) {
-	d.b.WriteString(" ")
-	d.b.WriteString(name)
-	d.b.WriteString("=&quot;") // =" escaped
+	d.attrStart(name)
 	d.text(value)
 	d.b.WriteString("&quot;")
 }
@@ -131,32 +132,34 @@ func (d *didlWriter) attr(name, value string) {
 // attrPlain is attr for a value with nothing to escape: digits and
 // separators that a number, a duration or a date is made of.
 func (d *didlWriter) attrPlain(name string, value []byte) {
-	d.b.WriteString(" ")
-	d.b.WriteString(name)
-	d.b.WriteString("=&quot;")
+	d.attrStart(name)
 	d.b.Write(value)
 	d.b.WriteString("&quot;")
 }
 
-// elemPlain is elem for a value with nothing to escape, as attrPlain.
-func (d *didlWriter) elemPlain(name string, value []byte) {
-	d.b.WriteString("&lt;")
+func (d *didlWriter) attrStart(name string) {
+	d.b.WriteString(" ")
 	d.b.WriteString(name)
-	d.b.WriteString("&gt;")
-	d.b.Write(value)
-	d.b.WriteString("&lt;/")
-	d.b.WriteString(name)
-	d.b.WriteString("&gt;")
+	d.b.WriteString("=&quot;")
 }
 
-// elem writes the element name (a name: nothing in it to escape) holding
-// value.
+// elem writes the element name holding value.
 func (d *didlWriter) elem(name, value string) {
-	d.b.WriteString("&lt;") // < escaped
-	d.b.WriteString(name)
-	d.b.WriteString("&gt;")
+	d.tag("&lt;", name)
 	d.text(value)
-	d.b.WriteString("&lt;/")
+	d.tag("&lt;/", name)
+}
+
+// elemPlain is elem for a value with nothing to escape, as attrPlain.
+func (d *didlWriter) elemPlain(name string, value []byte) {
+	d.tag("&lt;", name)
+	d.b.Write(value)
+	d.tag("&lt;/", name)
+}
+
+// tag writes the start ("&lt;") or end ("&lt;/") tag of the element name.
+func (d *didlWriter) tag(open, name string) {
+	d.b.WriteString(open)
 	d.b.WriteString(name)
 	d.b.WriteString("&gt;")
 }
