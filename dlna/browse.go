@@ -277,21 +277,28 @@ func (srv *Server) newDIDL(c *call) *didlWriter {
 	return d
 }
 
+// listArgs returns the arguments Browse and Search share: StartingIndex,
+// RequestedCount and the sort keys of SortCriteria.
+func (c *call) listArgs() (start, count int64, keys []sortKey, err error) {
+	if start, err = c.uint("StartingIndex"); err != nil {
+		return 0, 0, nil, err
+	}
+	if count, err = c.uint("RequestedCount"); err != nil {
+		return 0, 0, nil, err
+	}
+	if keys, err = parseSort(c.str("SortCriteria")); err != nil {
+		return 0, 0, nil, err
+	}
+	return start, count, keys, nil
+}
+
 // browse answers ContentDirectory's Browse.
 func (srv *Server) browse(c *call) ([]string, error) {
 	o, err := parseObjectID(c.str("ObjectID"))
 	if err != nil {
 		return nil, err
 	}
-	start, err := c.uint("StartingIndex")
-	if err != nil {
-		return nil, err
-	}
-	count, err := c.uint("RequestedCount")
-	if err != nil {
-		return nil, err
-	}
-	keys, err := parseSort(c.str("SortCriteria"))
+	start, count, keys, err := c.listArgs()
 	if err != nil {
 		return nil, err
 	}

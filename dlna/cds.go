@@ -73,15 +73,7 @@ func (srv *Server) search(c *call) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	start, err := c.uint("StartingIndex")
-	if err != nil {
-		return nil, err
-	}
-	count, err := c.uint("RequestedCount")
-	if err != nil {
-		return nil, err
-	}
-	keys, err := parseSort(c.str("SortCriteria"))
+	start, count, keys, err := c.listArgs()
 	if err != nil {
 		return nil, err
 	}

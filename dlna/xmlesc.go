@@ -77,33 +77,17 @@ func escapeWith(b io.StringWriter, s string, e *escapes) {
 // escapedLen returns how long escapeXML makes s, exactly: a SOAP answer
 // is sent with its Content-Length before it is written.
 func escapedLen(s string) int {
-	n := len(s)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if !xmlLook[c] {
-			i++
-			continue
-		}
-		width := 1
-		switch {
-		case c == '\'' || c == '"':
-			n += 5 // &apos; &quot;
-		case c == '&' || c == '\t' || c == '\n' || c == '\r':
-			n += 4 // &amp; &#x9; &#xA; &#xD;
-		case c == '<' || c == '>':
-			n += 3
-		case c < utf8.RuneSelf:
-			n += len("\uFFFD") - 1
-		default:
-			r, w := utf8.DecodeRuneInString(s[i:])
-			width = w
-			if r == utf8.RuneError && w == 1 || !xmlRune(r) {
-				n += len("\uFFFD") - w
-			}
-		}
-		i += width
-	}
-	return n
+	var n byteCounter
+	escapeXML(&n, s)
+	return int(n)
+}
+
+// byteCounter counts what is written to it.
+type byteCounter int
+
+func (n *byteCounter) WriteString(s string) (int, error) {
+	*n += byteCounter(len(s))
+	return len(s), nil
 }
 
 // xmlLook marks the bytes escapeXML must look at: the specials, control
