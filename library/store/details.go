@@ -257,11 +257,13 @@ func forget(top *bolt.Bucket, f dkey) error {
 // the queue first, and reads the store in chunks of a thousand entries,
 // each in its own read transaction, so fn may call any method (forget,
 // put) and memory stays small whatever the share's size. Entries added or
-// removed during the walk may or may not be seen.
+// removed during the walk may or may not be seen. When it returns, the
+// pages of the store it made resident are released (see releaseMap).
 func (s *Store) EachDetails(share string, fn func(rel string, st Stamp) bool) error {
 	if err := s.Flush(); err != nil {
 		return err
 	}
+	defer s.releaseMap()
 	type entry struct {
 		rel string
 		st  Stamp

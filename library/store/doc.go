@@ -64,4 +64,14 @@
 // pages about half full. [Open] compacts a file of over 4 MiB that is less
 // than half used (a copy with full pages, put in the file's place under
 // the lock).
+//
+// # Memory
+//
+// bbolt maps the file read-only, so a walk of the whole store (the check
+// at [Open], [Store.EachDetails]) makes every page of it resident in the
+// process, where it counts in RSS and PSS. After such a walk the store
+// tells the kernel that the process does not need those pages now
+// (madvise MADV_DONTNEED, on Linux): they stay in the page cache, and the
+// few that later reads need are faulted in again. Small reads release
+// nothing.
 package store

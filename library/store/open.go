@@ -41,6 +41,7 @@ func (o Options) Open(dir string, log *slog.Logger) (*Store, error) {
 			continue
 		}
 		s := &Store{db: db, log: log, opts: o, path: path, pending: newQueue()}
+		s.releaseMap() // the check walked every page
 		return s, nil
 	}
 	return nil, fmt.Errorf("store: %s keeps changing while it is opened", path)
