@@ -109,6 +109,8 @@ type Cache struct {
 	used   int64
 	stats  Stats
 	failed map[string]error // names whose source cannot be made into one
+	// noFrame holds the keys of videos VideoFrame found no frame in.
+	noFrame map[string]struct{}
 }
 
 // Stats are the Cache's counters since it started, for the status page

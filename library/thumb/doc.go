@@ -72,4 +72,10 @@
 // caller opened (never by a path of its own), and hands a PNG of the frame
 // to the same scaling path. A missing ffmpeg is logged once as a warning
 // and FrameGrab returns [ErrNoFFmpeg]: the caller goes on without.
+// [Cache.Frames] tells the front ends whether frame grabs are on, and
+// [Cache.VideoFrame] is what they call: the frame at [FrameTime] of the
+// running time (a tenth of the way in, at most two minutes), or the first
+// one when there is none there. A video with no frame at all is
+// remembered, and [Cache.NoFrame] lets a listing stop offering its
+// picture without reading anything.
 package thumb

@@ -56,6 +56,75 @@ func (c *Cache) FrameGrab(ctx context.Context, key string, size int, video *os.F
 	})
 }
 
+// When VideoFrame grabs a video's frame (FrameTime).
+const (
+	// frameLatest is the latest time: a film's titles are past by then.
+	frameLatest = 2 * time.Minute
+	// frameUnknown is the time for a video whose running time is unknown.
+	frameUnknown = 10 * time.Second
+)
+
+// FrameTime returns when the frame of a video whose running time is
+// running (0: unknown) is grabbed: a tenth of the way in, so a film's
+// titles are past and a short clip's end is not, at most two minutes in;
+// ten seconds in when the running time is unknown. It is the one rule for
+// every front end.
+func FrameTime(running time.Duration) time.Duration {
+	if running <= 0 {
+		return frameUnknown
+	}
+	return min(running/10, frameLatest).Truncate(time.Millisecond)
+}
+
+// Frames reports whether frame grabs are on: FFmpeg is set and found (a
+// missing one is the warning FrameGrab logs, once). Front ends offer a
+// picture of a video without artwork only when it is true. After the
+// first call it costs no system call.
+func (c *Cache) Frames() bool {
+	if c.FFmpeg == "" || c.init() != nil {
+		return false
+	}
+	_, err := c.ffmpeg()
+	return err == nil
+}
+
+// VideoFrame returns the path of the thumbnail of a video without
+// artwork, whose running time is running (0: unknown), kept under key as
+// FrameGrab does: the frame at FrameTime(running), or the first frame
+// when ffmpeg gives none there (a clip shorter than its details say, or
+// details not known yet) unless the first run was stopped by
+// FrameTimeout. When no frame can be had (ErrNoFrame), the key is
+// remembered in memory, like a corrupt picture: NoFrame reports it, and
+// VideoFrame answers ErrNoFrame again without running ffmpeg.
+func (c *Cache) VideoFrame(ctx context.Context, key string, size int, video *os.File, running time.Duration) (path string, err error) {
+	p, err := c.FrameGrab(ctx, key, size, video, FrameTime(running))
+	if errors.Is(err, ErrNoFrame) && !errors.Is(err, errFrameTimeout) {
+		p, err = c.FrameGrab(ctx, key, size, video, 0)
+	}
+	if errors.Is(err, ErrNoFrame) {
+		c.mu.Lock()
+		if len(c.noFrame) >= maxFailed {
+			clear(c.noFrame)
+		}
+		if c.noFrame == nil {
+			c.noFrame = map[string]struct{}{}
+		}
+		c.noFrame[key] = struct{}{}
+		c.mu.Unlock()
+	}
+	return p, err
+}
+
+// NoFrame reports whether VideoFrame found no frame in the video of key
+// (up to 4,096 such videos are remembered, until the process ends), so a
+// listing need not offer its picture. It reads no file.
+func (c *Cache) NoFrame(key string) bool {
+	c.mu.Lock()
+	_, no := c.noFrame[key]
+	c.mu.Unlock()
+	return no
+}
+
 // ffmpeg returns the path of the ffmpeg command, looked up once.
 func (c *Cache) ffmpeg() (string, error) {
 	if c.FFmpeg == "" {
@@ -101,7 +170,7 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("thumb: frame grab: %w: %w", errCanceled, ctx.Err())
 	case run.Err() != nil:
-		return nil, fmt.Errorf("%w: ffmpeg took more than %v", ErrNoFrame, c.frameTimeout)
+		return nil, fmt.Errorf("%w: %w: ffmpeg took more than %v", ErrNoFrame, errFrameTimeout, c.frameTimeout)
 	case out.over:
 		return nil, fmt.Errorf("%w: ffmpeg's frame is more than %d bytes", ErrTooBig, c.maker.maxSource)
 	case err != nil:
@@ -111,6 +180,9 @@ func (c *Cache) grab(ctx context.Context, bin string, video *os.File, at time.Du
 	}
 	return out.Bytes(), nil
 }
+
+// errFrameTimeout marks a frame grab stopped by FrameTimeout.
+var errFrameTimeout = errors.New("timeout")
 
 // capBuffer keeps at most max bytes written to it; more is an error (so
 // ffmpeg stops on a broken pipe), or with drop set is thrown away.

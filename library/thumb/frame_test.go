@@ -238,3 +238,121 @@ func TestCapBuffer(t *testing.T) {
 		t.Fatalf("dropping: %q", d.String())
 	}
 }
+
+func TestFrameTime(t *testing.T) {
+	for _, tt := range []struct{ running, want time.Duration }{
+		{0, 10 * time.Second},
+		{-time.Second, 10 * time.Second},
+		{3 * time.Second, 300 * time.Millisecond},
+		{1234567 * time.Microsecond, 123 * time.Millisecond},
+		{10 * time.Minute, time.Minute},
+		{2 * time.Hour, 2 * time.Minute},
+	} {
+		if got := FrameTime(tt.running); got != tt.want {
+			t.Errorf("FrameTime(%v) = %v, want %v", tt.running, got, tt.want)
+		}
+	}
+}
+
+// TestFrames: frame grabs are on only with FFmpeg set and found.
+func TestFrames(t *testing.T) {
+	ff := fakeFFmpeg(t, "exit 1\n")
+	for _, tt := range []struct {
+		ffmpeg string
+		want   bool
+	}{
+		{"", false},
+		{filepath.Join(t.TempDir(), "no-ffmpeg"), false},
+		{ff, true},
+	} {
+		c := &Cache{Dir: t.TempDir(), FFmpeg: tt.ffmpeg}
+		for range 2 {
+			if got := c.Frames(); got != tt.want {
+				t.Errorf("FFmpeg %q: Frames() = %v", tt.ffmpeg, got)
+			}
+		}
+	}
+	if (&Cache{FFmpeg: ff}).Frames() {
+		t.Error("Frames() without a Dir")
+	}
+}
+
+// TestVideoFrame: the frame at FrameTime, else the first one; a video
+// with neither is remembered (NoFrame) and ffmpeg is not run for it
+// again; a run stopped by FrameTimeout is not tried again at 0.
+func TestVideoFrame(t *testing.T) {
+	dir := t.TempDir()
+	png := filepath.Join(dir, "frame.png")
+	os.WriteFile(png, encodePNGTest(t, quadrants(400, 300)), 0o600)
+	runs := filepath.Join(dir, "runs")
+	f, _ := os.Open(os.Args[0])
+	defer f.Close()
+	ctx := context.Background()
+	// ffmpeg logs its -ss; it gives a frame only at the times given.
+	script := func(at ...string) string {
+		return `ss=$(echo " $* " | sed 's/.* -ss \([^ ]*\) .*/\1/')
+echo "$ss" >> ` + runs + `
+case "$ss" in ` + strings.Join(at, "|") + `) cat "` + png + `";; *) exit 1;; esac
+`
+	}
+	ranAt := func() string {
+		b, _ := os.ReadFile(runs)
+		os.Remove(runs)
+		return strings.Join(strings.Fields(string(b)), " ")
+	}
+
+	c := &Cache{Dir: t.TempDir(), FFmpeg: fakeFFmpeg(t, script("60.000"))}
+	if _, err := c.VideoFrame(ctx, "film", SizeTN, f, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := ranAt(); got != "60.000" {
+		t.Errorf("film: ffmpeg ran at %q", got)
+	}
+
+	c = &Cache{Dir: t.TempDir(), FFmpeg: fakeFFmpeg(t, script("0.000"))}
+	p, err := c.VideoFrame(ctx, "short", SizeTN, f, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h := jpegSize(t, p); w != 160 || h != 120 {
+		t.Errorf("first frame %dx%d", w, h)
+	}
+	if got := ranAt(); got != "60.000 0.000" {
+		t.Errorf("short: ffmpeg ran at %q", got)
+	}
+	if c.NoFrame("short") {
+		t.Error("NoFrame of a video that has a first frame")
+	}
+
+	c = &Cache{Dir: t.TempDir(), FFmpeg: fakeFFmpeg(t, script("none"))}
+	if c.NoFrame("broken") {
+		t.Error("NoFrame before any grab")
+	}
+	for range 2 {
+		if _, err := c.VideoFrame(ctx, "broken", SizeTN, f, 0); !errors.Is(err, ErrNoFrame) {
+			t.Fatalf("broken: %v", err)
+		}
+	}
+	if got := ranAt(); got != "10.000 0.000" {
+		t.Errorf("broken: ffmpeg ran at %q, want once at 10 s and once at 0", got)
+	}
+	if !c.NoFrame("broken") || c.NoFrame("other") {
+		t.Errorf("NoFrame: broken %v, other %v", c.NoFrame("broken"), c.NoFrame("other"))
+	}
+
+	// Canceled: not remembered.
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.VideoFrame(canceled, "canceled", SizeTN, f, 0); err == nil || c.NoFrame("canceled") {
+		t.Errorf("canceled: %v, NoFrame %v", err, c.NoFrame("canceled"))
+	}
+
+	slow := fakeFFmpeg(t, "echo run >> "+runs+"\nexec sleep 600\n")
+	c = &Cache{Dir: t.TempDir(), FFmpeg: slow, FrameTimeout: 100 * time.Millisecond}
+	if _, err := c.VideoFrame(ctx, "slow", SizeTN, f, time.Minute); !errors.Is(err, ErrNoFrame) || !c.NoFrame("slow") {
+		t.Errorf("slow: %v, NoFrame %v", err, c.NoFrame("slow"))
+	}
+	if got := ranAt(); got != "run" {
+		t.Errorf("slow: ffmpeg ran %q, want once", got)
+	}
+}
