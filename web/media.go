@@ -50,10 +50,12 @@ type Thumbs interface {
 	// made from the picture src returns (closed by Thumbnail), kept under
 	// key, which names the picture and its version.
 	Thumbnail(key string, size int, src func() (io.ReadCloser, error)) (path string, err error)
-	// FrameGrab returns the path of a JPEG of at most size x size pixels
-	// made from the frame at the time at of the open video, kept under
-	// key; thumb.ErrNoFFmpeg when frame grabs are off.
-	FrameGrab(ctx context.Context, key string, size int, video *os.File, at time.Duration) (path string, err error)
+	// VideoFrame returns the path of a JPEG of at most size x size pixels
+	// made from a frame of the open video whose running time is running
+	// (0: unknown), chosen by thumb.FrameTime, kept under key;
+	// thumb.ErrNoFFmpeg when frame grabs are off, thumb.ErrNoFrame when
+	// the video has no frame to give.
+	VideoFrame(ctx context.Context, key string, size int, video *os.File, running time.Duration) (path string, err error)
 }
 
 var _ Thumbs = (*thumb.Cache)(nil)

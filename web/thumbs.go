@@ -34,10 +34,6 @@ import (
 // errNoCover means an audio file embeds no cover art.
 var errNoCover = errors.New("no embedded cover art")
 
-// frameAt is when a video's frame is grabbed: a tenth of the way in, at
-// most this far, so a film's titles are past and a short clip is not.
-const frameAt = 2 * time.Minute
-
 // serveThumb is GET /thumbs/{path...}.
 func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 	if s.Thumbs == nil {
@@ -105,10 +101,7 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 			err = thumb.ErrNoFFmpeg
 			break
 		}
-		p, err = s.Thumbs.FrameGrab(r.Context(), key, size, f, s.frameTime(share, rel, e))
-		if errors.Is(err, thumb.ErrNoFrame) {
-			p, err = s.Thumbs.FrameGrab(r.Context(), key, size, f, 0)
-		}
+		p, err = s.Thumbs.VideoFrame(r.Context(), key, size, f, s.runningTime(share, rel, e))
 	default:
 		err = thumb.ErrFormat
 	}
@@ -126,21 +119,22 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, jpg)
 }
 
-// frameTime returns when the frame of the video rel is grabbed: a tenth
-// of its running time when its details are known, at most frameAt.
-func (s *Server) frameTime(share, rel string, e library.Entry) time.Duration {
+// runningTime returns the running time of the video rel, whose open file
+// is e, for Thumbs.VideoFrame (which decides when to grab its frame): 0
+// when its details are not known for that version of the file.
+func (s *Server) runningTime(share, rel string, e library.Entry) time.Duration {
 	if s.Details == nil {
-		return 10 * time.Second
+		return 0
 	}
 	ie, err := s.Shares.Entry(share, rel, library.AllFiles)
 	if err != nil || ie.Size != e.Size || !ie.ModTime.Equal(e.ModTime) {
-		return 10 * time.Second
+		return 0
 	}
 	d, ok := s.Details.Of(share, rel, ie)
-	if !ok || d.Duration <= 0 {
-		return 10 * time.Second
+	if !ok {
+		return 0
 	}
-	return min(d.Duration/10, frameAt).Truncate(time.Millisecond)
+	return d.Duration
 }
 
 // thumbFailed answers a thumbnail that cannot be made: 404 for a file
