@@ -93,9 +93,12 @@
 // both pointing at /t/: a 160-pixel JPEG made on the first request from a
 // video's or song's picture beside it (library.Artwork: "Film-poster.jpg",
 // a lone film's or an album's "poster.jpg", "folder.jpg", "cover.jpg"), or
-// else its embedded cover art, from a photo itself (JPEG, PNG, GIF, WebP),
+// else its embedded cover art, or else, for a video when Thumbs grabs
+// frames (the config's "thumbnails: ffmpeg"), a frame of it grabbed by
+// ffmpeg on the first request; from a photo itself (JPEG, PNG, GIF, WebP),
 // or for a folder from its own picture (library.FolderArtwork). Only a
-// thumbnail that can be made is offered. The names around each object are
+// thumbnail that can be made is offered (a video found to have no frame
+// is no longer offered one). The names around each object are
 // read from the index as for subtitles, so a page costs what it costs.
 //
 // A video's subtitles beside it or in a Subs folder (library.Subtitles)

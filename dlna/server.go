@@ -50,8 +50,8 @@ type Server struct {
 	// size, tags: library.Prober), shown in DIDL-Lite. Nil shows none.
 	Details Details
 	// Thumbs makes the JPEG_TN thumbnails offered as upnp:albumArtURI and
-	// as a res of items and folders that have artwork (*thumb.Cache). Nil
-	// offers none.
+	// as a res of items and folders that have artwork, and of videos
+	// without any when it grabs frames (*thumb.Cache). Nil offers none.
 	Thumbs Thumbs
 	// PresentationURL returns the status page's URL for a client that
 	// reached this server at host (the request's Host, "ip:port"), or ""

@@ -2,6 +2,7 @@ package dlna
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/library/probe"
@@ -23,7 +25,10 @@ import (
 //   - for a video or a song, its artwork beside it (library.Artwork on
 //     the names of its folder: "Film-poster.jpg", "Film.jpg", a lone
 //     film's or an album's "poster.jpg", "folder.jpg", "cover.jpg"), or
-//     else the cover art embedded in it (probe.Details.HasCover);
+//     else the cover art embedded in it (probe.Details.HasCover), or
+//     else, for a video, a frame of it when Thumbs grabs frames
+//     (Thumbs.Frames: the config's "thumbnails: ffmpeg", ffmpeg found)
+//     and has not found it without one (Thumbs.NoFrame);
 //   - for a photo (JPEG, PNG, GIF or WebP within the thumbnail maker's
 //     pixel budget), the photo itself;
 //   - for a folder, its own picture (library.FolderArtwork: "poster.jpg",
@@ -31,7 +36,11 @@ import (
 //
 // Only a thumbnail that can be made is offered, and nothing is decoded
 // during a Browse: GET /t/<share>/<path>.jpg makes the thumbnail on its
-// first request, through Thumbs, which keeps it on disk.
+// first request, through Thumbs, which keeps it on disk. A frame is
+// grabbed by ffmpeg during that request, at most Thumbs' own time bound
+// (thumb.Cache.FrameTimeout per ffmpeg run), stopped when the TV hangs up;
+// a video without a frame answers 404, at once on later requests, and
+// later listings no longer offer its thumbnail.
 
 // Thumbs makes thumbnails and keeps them. *thumb.Cache implements it. It
 // must be safe for concurrent use.
@@ -41,6 +50,18 @@ type Thumbs interface {
 	// key, which names the picture and its version: a key seen before
 	// does not call src.
 	Thumbnail(key string, size int, src func() (io.ReadCloser, error)) (path string, err error)
+	// Frames reports whether VideoFrame grabs frames of videos. It is
+	// asked for videos without artwork during a Browse, so it must cost
+	// no system call.
+	Frames() bool
+	// VideoFrame returns the path of a JPEG of at most size x size pixels
+	// made from a frame of the open video whose running time is running
+	// (0: unknown), kept under key; thumb.ErrNoFrame when the video has
+	// none to give. Canceling ctx stops it.
+	VideoFrame(ctx context.Context, key string, size int, video *os.File, running time.Duration) (path string, err error)
+	// NoFrame reports whether VideoFrame found no frame in the video of
+	// key. It is asked during a Browse, so it must read nothing.
+	NoFrame(key string) bool
 }
 
 var _ Thumbs = (*thumb.Cache)(nil)
@@ -75,6 +96,7 @@ const (
 	artFile          // a picture file of the share
 	artCover         // the cover art embedded in the media file
 	artSelf          // the photo itself
+	artFrame         // a frame of the video, grabbed by Thumbs.VideoFrame
 )
 
 // artSource is where the thumbnail of an object comes from.
@@ -140,7 +162,22 @@ func (srv *Server) itemArt(l *listed, sib *siblings, around func() ([]string, bo
 	}
 	if l.details.HasCover {
 		l.art = artSource{kind: artCover}
+		return
 	}
+	if srv.offersFrame(l) {
+		l.art = artSource{kind: artFrame}
+	}
+}
+
+// offersFrame reports whether the file l, which has no other artwork, is
+// offered a frame of itself: a video, when Thumbs grabs frames and has not
+// found it without one. It reads nothing.
+func (srv *Server) offersFrame(l *listed) bool {
+	if library.KindOf(l.e.Name) != library.Video || !srv.Thumbs.Frames() {
+		return false
+	}
+	real := l.obj.real()
+	return !srv.Thumbs.NoFrame(frameKey(real.share, real.rel, l.e))
 }
 
 // wantsFolderPictures reports whether the folder's own pictures may be
@@ -243,12 +280,17 @@ func (srv *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv.itemExtras(&l, extras{art: true})
-	key, src, ok := srv.thumbSource(&l)
-	if !ok {
-		http.NotFound(w, r)
-		return
+	var p string
+	if l.art.kind == artFrame {
+		p, err = srv.frameThumb(r.Context(), &l)
+	} else {
+		key, src, ok := srv.thumbSource(&l)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		p, err = srv.Thumbs.Thumbnail(key, thumb.SizeTN, src)
 	}
-	p, err := srv.Thumbs.Thumbnail(key, thumb.SizeTN, src)
 	if err != nil {
 		if errors.Is(err, library.ErrOffline) || errors.Is(err, syscall.EIO) {
 			srv.openError(w, r, err)
@@ -322,6 +364,24 @@ func (srv *Server) thumbSource(l *listed) (key string, src func() (io.ReadCloser
 		}, true
 	}
 	return "", nil, false
+}
+
+// frameThumb grabs the frame of the video l, whose art is artFrame, as
+// its thumbnail, or finds it in Thumbs' cache.
+func (srv *Server) frameThumb(ctx context.Context, l *listed) (string, error) {
+	real := l.obj.real()
+	f, _, err := srv.Content.Open(real.share, real.rel)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return srv.Thumbs.VideoFrame(ctx, frameKey(real.share, real.rel, l.e), thumb.SizeTN, f, l.details.Duration)
+}
+
+// frameKey returns the cache key of the frame of the video rel of the
+// share, whose entry is e: the key of VideoFrame and NoFrame.
+func frameKey(share, rel string, e library.Entry) string {
+	return thumbKey("frame", share, rel, e)
 }
 
 // thumbKey returns the cache key of a picture: what it is (a file, a
