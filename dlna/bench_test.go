@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -135,7 +136,10 @@ func stampOf(e library.Entry) store.Stamp {
 // the whole folder: "all-") of a folder of 10,000 videos (and 100
 // subtitles) indexed by a real library.Set, as a Samsung asks: "plain"
 // without details, "details" with every video's details in a store and
-// album art looked for, so the two can be compared in one run.
+// album art looked for, so the two can be compared in one run; "frames"
+// is "details" with frame grabs on (ffmpeg installed), where every video
+// is offered a frame as its thumbnail (none is grabbed: Browse only
+// offers them).
 func BenchmarkBrowseLibrary(b *testing.B) {
 	dir := b.TempDir()
 	big := filepath.Join(dir, "Big")
@@ -189,6 +193,10 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 	st.Flush()
 	plain := newTestServer(b, &Server{Content: set})
 	details := newTestServer(b, &Server{Content: set, Details: &library.Prober{Store: st}, Thumbs: &thumb.Cache{Dir: b.TempDir()}})
+	var frames *testServer
+	if _, err := exec.LookPath("ffmpeg"); err == nil {
+		frames = newTestServer(b, &Server{Content: set, Details: &library.Prober{Store: st}, Thumbs: &thumb.Cache{Dir: b.TempDir(), FFmpeg: "ffmpeg"}})
+	}
 	browseBody := func(id string, start, count int) string {
 		return envStart + `<u:Browse xmlns:u="` + cdsType + `"><ObjectID>` + id + `</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag>` +
 			`<Filter>*</Filter><StartingIndex>` + strconv.Itoa(start) + `</StartingIndex><RequestedCount>` + strconv.Itoa(count) +
@@ -218,8 +226,12 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 		{"plain", plain, body(5000, 50)}, {"details", details, body(5000, 50)},
 		{"all-plain", plain, body(0, 0)}, {"all-details", details, body(0, 0)},
 		{"music-all-details", details, browseBody("0/TV/Music", 0, 0)},
+		{"frames", frames, body(5000, 50)}, {"all-frames", frames, body(0, 0)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			if bc.ts == nil {
+				b.Skip("ffmpeg is not installed")
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				browse(b, bc.ts, bc.body)
