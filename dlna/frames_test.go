@@ -2,6 +2,7 @@ package dlna
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
+	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/library/probe"
 	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
@@ -211,4 +213,24 @@ func TestFrameThumbnails(t *testing.T) {
 			t.Errorf("frames off: %+v", st)
 		}
 	})
+}
+
+// TestThumbKey: the keys of thumbnails kept on disk stay what they were
+// when thumbKey used fmt.Sprintf, and a frame's key takes one allocation.
+func TestThumbKey(t *testing.T) {
+	for _, e := range []library.Entry{
+		{Size: 1 << 40, ModTime: testTime, Ino: 1<<64 - 1},
+		{Size: 0, ModTime: time.Unix(0, -5), Ino: 0},
+		{Size: 123, ModTime: time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		got := thumbKey("frame", "My Films", "Kids/Cartoon \x00.mp4", e)
+		want := fmt.Sprintf("dlna\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d", "frame", "My Films", "Kids/Cartoon \x00.mp4", e.Size, e.ModTime.UnixNano(), e.Ino)
+		if got != want {
+			t.Errorf("thumbKey = %q, want %q", got, want)
+		}
+	}
+	e := library.Entry{Size: 1 << 40, ModTime: testTime, Ino: 1<<64 - 1}
+	if n := testing.AllocsPerRun(100, func() { frameKey("TV", "Big/Show S01 E001 - An Episode Title 1.mkv", e) }); n != 1 {
+		t.Errorf("frameKey: %v allocations", n)
+	}
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -386,6 +386,20 @@ func frameKey(share, rel string, e library.Entry) string {
 
 // thumbKey returns the cache key of a picture: what it is (a file, a
 // media file's cover), where, and its version.
+// A listing makes one for each video it offers a frame of (frameKey), so
+// it is built in one allocation.
 func thumbKey(what, share, rel string, e library.Entry) string {
-	return fmt.Sprintf("dlna\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d", what, share, rel, e.Size, e.ModTime.UnixNano(), e.Ino)
+	var b strings.Builder
+	b.Grow(len("dlna") + len(what) + len(share) + len(rel) + 3*20 + 6)
+	for _, s := range [...]string{"dlna", what, share, rel} {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], e.Size, 10))
+	b.WriteByte(0)
+	b.Write(strconv.AppendInt(num[:0], e.ModTime.UnixNano(), 10))
+	b.WriteByte(0)
+	b.Write(strconv.AppendUint(num[:0], e.Ino, 10))
+	return b.String()
 }
