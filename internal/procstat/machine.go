@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -66,4 +67,36 @@ func SoftirqCPU() time.Duration {
 		}
 	})
 	return total
+}
+
+// Load is a snapshot of the machine's CPU use, to tell afterwards how busy
+// other processes kept it while this one measured something.
+type Load struct {
+	at      time.Time
+	busy    time.Duration // all CPUs, since boot; 0 if unknown
+	self    time.Duration // this process
+	softirq time.Duration // ksoftirqd: partly the loopback traffic of this process
+}
+
+// TakeLoad takes a snapshot of the machine's CPU use now.
+func TakeLoad() Load {
+	l := Load{at: time.Now(), self: SelfCPU(), softirq: SoftirqCPU()}
+	l.busy, _ = MachineBusy()
+	return l
+}
+
+// Others returns the share of all CPUs that other processes used since l,
+// from 0 to 1 for every CPU busy, or -1 if /proc/stat could not be read.
+// The CPU of this process, of the kernel's ksoftirqd threads, and measured
+// (what the processes this one measured used since l) are not counted.
+func (l Load) Others(measured time.Duration) float64 {
+	return l.others(TakeLoad(), measured, runtime.NumCPU())
+}
+
+func (l Load) others(now Load, measured time.Duration, cpus int) float64 {
+	if l.busy == 0 || now.busy == 0 {
+		return -1
+	}
+	other := (now.busy - l.busy) - (now.self - l.self) - measured - (now.softirq - l.softirq)
+	return max(0, other.Seconds()/(now.at.Sub(l.at).Seconds()*float64(cpus)))
 }

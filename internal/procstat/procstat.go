@@ -2,7 +2,8 @@
 // machine, for the project's own tools (the bench against vsftpd, the
 // soak): a process's CPU times and parent, its threads, RSS and PSS, its
 // open descriptors and TCP sockets, a process tree, and the machine's busy
-// time. It holds no state; every function reads /proc afresh.
+// time, and (Load) the share of the CPUs other processes used while a
+// bench ran. It holds no state; every function reads /proc afresh.
 //
 // CPU: a process's utime+stime in /proc/PID/stat count its own threads;
 // its cutime+cstime count every child it has waited for, and recursively

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -251,5 +252,28 @@ func TestSumPSS(t *testing.T) {
 	}
 	if got := TCPSockets(gonePID); len(got) != 0 {
 		t.Errorf("sockets of a process that does not exist: %v", got)
+	}
+}
+
+func TestLoadOthers(t *testing.T) {
+	t0 := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	then := Load{at: t0, busy: 100 * time.Second, self: 2 * time.Second, softirq: time.Second}
+	// 10 s on 4 CPUs: 40 CPU-seconds. Busy 20 s more, of which the bench
+	// 5 s, ksoftirqd 1 s, the measured servers 4 s: others 10 s, a quarter.
+	now := Load{at: t0.Add(10 * time.Second), busy: 120 * time.Second, self: 7 * time.Second, softirq: 2 * time.Second}
+	if got := then.others(now, 4*time.Second, 4); got != 0.25 {
+		t.Errorf("others = %v, want 0.25", got)
+	}
+	// More counted for the bench than the machine was busy: none, not less.
+	if got := then.others(now, 30*time.Second, 4); got != 0 {
+		t.Errorf("others = %v, want 0", got)
+	}
+	if got := (Load{at: t0}).others(now, 0, 4); got != -1 {
+		t.Errorf("others without /proc/stat at the start = %v, want -1", got)
+	}
+	if runtime.GOOS == "linux" {
+		if got := TakeLoad().Others(0); got < 0 {
+			t.Errorf("Others on Linux = %v, want a share", got)
+		}
 	}
 }
