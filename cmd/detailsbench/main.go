@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/internal/childproc"
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
 // Exit codes.
@@ -240,14 +241,14 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 
 	start := time.Now()
-	l := snapshot()
+	l := procstat.TakeLoad()
 	if err := b.restartAndMemory(ctx, library); err != nil {
 		return err
 	}
 	if err := b.streamWhileProbing(ctx, fresh, films); err != nil {
 		return err
 	}
-	b.writeReport(stdout, m, l.others(b.serverCPU), time.Since(start))
+	b.writeReport(stdout, m, l.Others(b.serverCPU), time.Since(start))
 	return nil
 }
 

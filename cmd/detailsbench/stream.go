@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/benchreport"
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
 // Figure 3: a film streamed at a paced rate while o.fresh new files are
@@ -46,7 +49,7 @@ func (b *bench) streamWhileProbing(ctx context.Context, fresh, films string) err
 		return err
 	}
 
-	l, cpu0 := snapshot(), b.serverCPU
+	l, cpu0 := procstat.TakeLoad(), b.serverCPU
 	for i := range b.o.runs {
 		order := []bool{true, false}
 		if i%2 == 1 {
@@ -58,7 +61,7 @@ func (b *bench) streamWhileProbing(ctx context.Context, fresh, films string) err
 			}
 		}
 	}
-	b.streamLoad = max(0, l.others(b.serverCPU-cpu0))
+	b.streamLoad = max(0, l.Others(b.serverCPU-cpu0))
 	return nil
 }
 
@@ -195,5 +198,5 @@ func medianMicros(ds []time.Duration) float64 {
 	for i, d := range ds {
 		vs[i] = float64(d.Nanoseconds()) / 1000
 	}
-	return median(vs)
+	return benchreport.Median(vs)
 }
