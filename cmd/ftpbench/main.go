@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/benchreport"
 	"github.com/mediaftpd/mediaftpd/internal/childproc"
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
@@ -344,37 +345,31 @@ func cgroups(off bool, stderr io.Writer) (m, v *cgroup, acct string) {
 	return m, v, "a cgroup v2 per server (cpu.stat usage_usec, cgroup.procs)"
 }
 
-// load is a snapshot of the machine's CPU use, to tell how busy other
-// processes kept it during the workloads.
+// load is a snapshot of the machine's CPU use and the servers', to tell
+// how busy other processes kept the machine during the workloads.
 type load struct {
-	at      time.Time
-	busy    time.Duration // all CPUs, since boot
-	self    time.Duration // the bench
+	procstat.Load
 	servers time.Duration
-	// softirq is the CPU of the kernel's ksoftirqd threads, which do part
-	// of the loopback TCP work of the workloads: theirs, not another's.
-	softirq time.Duration
 }
 
 func startLoad(servers []*server) load {
-	l := load{at: time.Now(), self: procstat.SelfCPU(), softirq: procstat.SoftirqCPU()}
-	l.busy, _ = procstat.MachineBusy()
-	for _, s := range servers {
-		c, _ := s.cpuTime()
-		l.servers += c
-	}
-	return l
+	return load{Load: procstat.TakeLoad(), servers: serversCPU(servers)}
 }
 
 // others returns the share of all CPUs that processes other than the bench
 // and the servers used since the snapshot, or -1 if unknown.
 func (l load) others(servers []*server) float64 {
-	now := startLoad(servers)
-	if l.busy == 0 || now.busy == 0 {
-		return -1
+	return l.Load.Others(serversCPU(servers) - l.servers)
+}
+
+// serversCPU returns the CPU the servers have used, as far as known.
+func serversCPU(servers []*server) time.Duration {
+	var total time.Duration
+	for _, s := range servers {
+		c, _ := s.cpuTime()
+		total += c
 	}
-	other := (now.busy - l.busy) - (now.self - l.self) - (now.servers - l.servers) - (now.softirq - l.softirq)
-	return max(0, other.Seconds()/(now.at.Sub(l.at).Seconds()*float64(runtime.NumCPU())))
+	return total
 }
 
 // exitErr reports a server that did not stop cleanly when asked.
@@ -390,7 +385,7 @@ func (s *server) exitErr() error {
 func formatSamples(ss []sample) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
-		parts[i] = string(s.m) + "=" + num(s.v)
+		parts[i] = string(s.m) + "=" + benchreport.Num(s.v)
 	}
 	return strings.Join(parts, " ")
 }

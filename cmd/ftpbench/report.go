@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/mediaftpd/mediaftpd/internal/benchreport"
 )
 
 // row is one line of the table.
@@ -14,43 +14,33 @@ type row struct {
 	unit  string
 	// target is what the issue asks of mediaftpd; the zero target marks a
 	// row that explains another and is not judged.
-	target target
+	target benchreport.Target
 }
 
-// target is a goal for a row, judged on the medians.
-type target struct {
-	text string
-	met  func(mediaftpd, ratio float64) bool
-}
-
-func ratioAtLeast(x float64) target {
-	return target{fmt.Sprintf("ratio ≥ %.1f", x), func(_, r float64) bool { return r >= x }}
-}
-
-func ratioAtMost(x float64) target {
-	return target{fmt.Sprintf("ratio ≤ %.1f", x), func(_, r float64) bool { return r <= x }}
-}
-
-func mediaftpdAtMost(x float64, unit string) target {
-	return target{fmt.Sprintf("mediaftpd ≤ %g %s", x, unit), func(m, _ float64) bool { return m <= x }}
+// mediaftpdAtMost is the target that mediaftpd's figure is at most x
+// unit, whatever vsftpd's.
+func mediaftpdAtMost(x float64, unit string) benchreport.Target {
+	t := benchreport.AtMost(x, unit)
+	t.Text = nameMediaftpd + " " + t.Text
+	return t
 }
 
 // rows of the table, numbered as the figures of issue 7.
 var rows = []row{
-	{mSingle, "1. download of a 1 GiB file, one stream", "MiB/s", ratioAtLeast(1)},
-	{mParallel, "2. 8 downloads at once, together", "MiB/s", ratioAtLeast(1)},
-	{mCPUPerGiB, "3. server CPU per GiB sent (figures 1 and 2)", "s", ratioAtMost(1)},
-	{mClientPerGiB, "   bench client CPU per GiB received", "s", target{}},
-	{mSessions, "4. sessions per second, 4 clients (connect, login, SIZE, QUIT)", "1/s", ratioAtLeast(2)},
-	{mCPUPerSession, "   server CPU per session", "µs", target{}},
-	{mList, "5. LIST of a folder of 20,000 entries", "ms", ratioAtMost(1)},
-	{mSeek, "6. seek: REST + RETR to the first byte, open session", "µs", ratioAtMost(1)},
+	{mSingle, "1. download of a 1 GiB file, one stream", "MiB/s", benchreport.RatioAtLeast(1)},
+	{mParallel, "2. 8 downloads at once, together", "MiB/s", benchreport.RatioAtLeast(1)},
+	{mCPUPerGiB, "3. server CPU per GiB sent (figures 1 and 2)", "s", benchreport.RatioAtMost(1)},
+	{mClientPerGiB, "   bench client CPU per GiB received", "s", benchreport.Target{}},
+	{mSessions, "4. sessions per second, 4 clients (connect, login, SIZE, QUIT)", "1/s", benchreport.RatioAtLeast(2)},
+	{mCPUPerSession, "   server CPU per session", "µs", benchreport.Target{}},
+	{mList, "5. LIST of a folder of 20,000 entries", "ms", benchreport.RatioAtMost(1)},
+	{mSeek, "6. seek: REST + RETR to the first byte, open session", "µs", benchreport.RatioAtMost(1)},
 	{mPSSIdle, "7. PSS at idle", "MiB", mediaftpdAtMost(20, "MiB")},
-	{mPSSSessions, "7. PSS with 200 logged-in idle sessions", "MiB", ratioAtMost(0.5)},
-	{mPSSPerSession, "   PSS per idle session", "KiB", target{}},
-	{mPSSAfter, "   PSS at idle after all workloads", "MiB", target{}},
-	{mIndexTime, "8. index 100,000 files (mediaftpd alone): time", "s", target{}},
-	{mIndexHeap, "8. index 100,000 files (mediaftpd alone): heap", "MiB", target{}},
+	{mPSSSessions, "7. PSS with 200 logged-in idle sessions", "MiB", benchreport.RatioAtMost(0.5)},
+	{mPSSPerSession, "   PSS per idle session", "KiB", benchreport.Target{}},
+	{mPSSAfter, "   PSS at idle after all workloads", "MiB", benchreport.Target{}},
+	{mIndexTime, "8. index 100,000 files (mediaftpd alone): time", "s", benchreport.Target{}},
+	{mIndexHeap, "8. index 100,000 files (mediaftpd alone): heap", "MiB", benchreport.Target{}},
 }
 
 // results holds every sample, by server and figure, in the order taken.
@@ -65,60 +55,18 @@ func (r results) add(server string, ss []sample) {
 	}
 }
 
-// num formats a figure with about three significant digits.
-func num(v float64) string {
-	switch a := max(v, -v); {
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.3f", v)
-	}
-}
-
 // writeTable prints the table of medians as Markdown, columns aligned. It
 // returns how many targets were judged and how many of them were missed.
 func writeTable(w io.Writer, res results) (judged, missed int) {
-	table := [][]string{{"workload", nameMediaftpd, nameVsftpd, "ratio", "target", "met?"}}
+	var table []benchreport.Row
 	for _, r := range rows {
 		ms, vs := res[nameMediaftpd][r.m], res[nameVsftpd][r.m]
 		if len(ms) == 0 && len(vs) == 0 {
 			continue
 		}
-		cells := []string{r.label + " (" + r.unit + ")", "—", "—", "—", r.target.text, ""}
-		if cells[4] == "" {
-			cells[4] = "—"
-		}
-		var m, v float64
-		if len(ms) > 0 {
-			m = median(ms)
-			cells[1] = num(m)
-		}
-		if len(vs) > 0 {
-			v = median(vs)
-			cells[2] = num(v)
-		}
-		ratio := 0.0
-		if len(ms) > 0 && len(vs) > 0 && v != 0 {
-			ratio = m / v
-			cells[3] = fmt.Sprintf("%.2f", ratio)
-		}
-		if r.target.met != nil && len(ms) > 0 && (len(vs) > 0 || strings.HasPrefix(r.target.text, nameMediaftpd)) {
-			judged++
-			if r.target.met(m, ratio) {
-				cells[5] = "yes"
-			} else {
-				cells[5] = "**no**"
-				missed++
-			}
-		}
-		table = append(table, cells)
+		table = append(table, benchreport.Row{Label: r.label, Unit: r.unit, Measured: ms, Compared: vs, Target: r.target})
 	}
-	writeMarkdown(w, table, []bool{false, true, true, true, false, false})
-	return judged, missed
+	return benchreport.WriteTable(w, [3]string{"workload", nameMediaftpd, nameVsftpd}, table)
 }
 
 // writeRuns prints every sample of the table's rows, in the order taken.
@@ -128,60 +76,10 @@ func writeRuns(w io.Writer, res results) {
 		if len(ms) == 0 && len(vs) == 0 {
 			continue
 		}
-		// "- 1. ..." would start a numbered list inside the item.
-		label := strings.TrimSpace(r.label)
-		if n, rest, ok := strings.Cut(label, ". "); ok && len(n) == 1 && isDigit(n[0]) {
-			label = "figure " + n + ", " + rest
-		}
-		fmt.Fprintf(w, "- %s (%s): %s %s", label, r.unit, nameMediaftpd, nums(ms))
+		fmt.Fprintf(w, "- %s (%s): %s %s", benchreport.ItemLabel(r.label), r.unit, nameMediaftpd, benchreport.Nums(ms))
 		if len(vs) > 0 {
-			fmt.Fprintf(w, "; %s %s", nameVsftpd, nums(vs))
+			fmt.Fprintf(w, "; %s %s", nameVsftpd, benchreport.Nums(vs))
 		}
 		fmt.Fprintln(w)
 	}
 }
-
-func nums(vs []float64) string {
-	s := make([]string, len(vs))
-	for i, v := range vs {
-		s[i] = num(v)
-	}
-	return strings.Join(s, " ")
-}
-
-// writeMarkdown prints a Markdown table with its columns padded to the
-// same width; right marks the columns aligned right.
-func writeMarkdown(w io.Writer, table [][]string, right []bool) {
-	widths := make([]int, len(table[0]))
-	for _, line := range table {
-		for i, c := range line {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
-	}
-	pad := func(s string, i int) string {
-		fill := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(s))
-		if right[i] {
-			return fill + s
-		}
-		return s + fill
-	}
-	for n, line := range table {
-		cells := make([]string, len(line))
-		for i, c := range line {
-			cells[i] = pad(c, i)
-		}
-		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
-		if n == 0 {
-			for i := range cells {
-				dashes := strings.Repeat("-", widths[i])
-				if right[i] {
-					dashes = dashes[1:] + ":"
-				}
-				cells[i] = dashes
-			}
-			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
-		}
-	}
-}
-
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }

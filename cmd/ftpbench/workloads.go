@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/benchreport"
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
 )
 
@@ -438,21 +438,6 @@ func settle(ctx context.Context) error {
 	}
 }
 
-// median returns the median of vs; the mean of the middle two for an
-// even count.
-func median(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 // medianOf runs round once uncounted (a warm-up), then n times inside the
 // profile window name, and returns the median of the counted rounds.
 func (s *server) medianOf(ctx context.Context, name string, n int, round func() (float64, error)) (float64, error) {
@@ -473,5 +458,5 @@ func (s *server) medianOf(ctx context.Context, name string, n int, round func() 
 	if err := s.end(ctx, name); err != nil {
 		return 0, err
 	}
-	return median(times), nil
+	return benchreport.Median(times), nil
 }
