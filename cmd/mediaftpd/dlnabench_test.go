@@ -32,6 +32,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/benchreport"
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
@@ -72,7 +73,7 @@ func (t *benchTable) add(figure string, ours, peer, ratio float64, target string
 		if math.IsNaN(v) {
 			return "—"
 		}
-		return fmtFigure(v)
+		return benchreport.Num(v)
 	}
 	verdict := ""
 	if target != "" {
@@ -85,7 +86,7 @@ func (t *benchTable) add(figure string, ours, peer, ratio float64, target string
 func (t *benchTable) sample(figure string, who string, xs []float64) {
 	s := make([]string, len(xs))
 	for i, x := range xs {
-		s[i] = fmtFigure(x)
+		s[i] = benchreport.Num(x)
 	}
 	t.samples = append(t.samples, fmt.Sprintf("%s, %s: %s", figure, who, strings.Join(s, " ")))
 }
@@ -120,20 +121,6 @@ func blog(b *testing.B, format string, args ...any) {
 		return
 	}
 	fmt.Println("    " + strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n    "))
-}
-
-// fmtFigure prints three significant digits, more before the point.
-func fmtFigure(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case a >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	default:
-		return strconv.FormatFloat(v, 'f', 3, 64)
-	}
 }
 
 func medianF(xs []float64) float64 { return median(xs) }
