@@ -123,8 +123,6 @@ func blog(b *testing.B, format string, args ...any) {
 	fmt.Println("    " + strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n    "))
 }
 
-func medianF(xs []float64) float64 { return median(xs) }
-
 // logMachine logs what the figures were measured on.
 func logMachine(b *testing.B) {
 	cpu := "?"
@@ -354,7 +352,7 @@ func BenchmarkDLNABrowse(b *testing.B) {
 		return ours, theirs, lastOurs, lastTheirs
 	}
 	row := func(figure, unit string, ours, theirs []float64, target float64) {
-		o, m := medianF(ours), medianF(theirs)
+		o, m := benchreport.Median(ours), benchreport.Median(theirs)
 		if target > 0 {
 			tab.add(figure, o, m, o/m, fmt.Sprintf("ratio <= %.1f", target), o/m <= target)
 		} else {
@@ -496,7 +494,7 @@ func BenchmarkDLNAEvent(b *testing.B) {
 		len(miniEvents), time.Since(subscribed).Seconds(), n, miniFound, strings.Join(append([]string{""}, miniLog...), "\n  "))
 
 	var tab benchTable
-	q, bu := medianF(quiet), medianF(busy)
+	q, bu := benchreport.Median(quiet), benchreport.Median(busy)
 	tab.add("new file to ContainerUpdateIDs, after a quiet spell (s)", q, math.NaN(), math.NaN(), "<= 3 s", q <= 3)
 	tab.add("new file to ContainerUpdateIDs, just after an event (s)", bu, math.NaN(), math.NaN(), "<= 3 s", bu <= 3)
 	tab.sample("after a quiet spell (s)", "mediaftpd", quiet)
@@ -566,14 +564,14 @@ func BenchmarkDLNAMemory(b *testing.B) {
 		m.Stop(syscall.SIGTERM)
 	}
 	var tab benchTable
-	so, sn := medianF(smallOff), medianF(smallOn)
+	so, sn := benchreport.Median(smallOff), benchreport.Median(smallOn)
 	tab.add("PSS idle, 3 files, DLNA off (MiB)", so, math.NaN(), math.NaN(), "", false)
 	tab.add("PSS idle, 3 files, DLNA on (MiB)", sn, math.NaN(), math.NaN(), "<= 20 MiB", sn <= 20)
 	tab.sample("PSS idle, 3 files, DLNA off (MiB)", "mediaftpd", smallOff)
 	tab.sample("PSS idle, 3 files, DLNA on (MiB)", "mediaftpd", smallOn)
 	tab.metric(so, "small-off-MiB")
 	tab.metric(sn, "small-on-MiB")
-	o, n, br := medianF(off), medianF(on), medianF(browsed)
+	o, n, br := benchreport.Median(off), benchreport.Median(on), benchreport.Median(browsed)
 	tab.add("PSS idle, 100,000 files, DLNA off (MiB)", o, math.NaN(), math.NaN(), "", false)
 	tab.add("PSS idle, 100,000 files, DLNA on (MiB)", n, math.NaN(), math.NaN(), "<= 20 MiB", n <= 20)
 	tab.add("PSS after a Browse of all 10,000, DLNA on (MiB)", br, math.NaN(), math.NaN(), "<= 20 MiB", br <= 20)
@@ -612,7 +610,7 @@ func settledPSS(b *testing.B, pid int, what string) float64 {
 		if len(window) == 7 && elapsed >= 12*time.Second {
 			lo, hi := slices.Min(window), slices.Max(window)
 			if hi-lo <= hi/100 || elapsed > 90*time.Second {
-				m := medianF(window)
+				m := benchreport.Median(window)
 				blog(b, "%s: PSS %.2f MiB (settled after %v)", what, m, elapsed.Round(time.Second))
 				return m
 			}
@@ -709,10 +707,10 @@ func BenchmarkDLNAStream(b *testing.B) {
 		}
 	}
 	var tab benchTable
-	d, f, m := medianF(dlna), medianF(ftp), medianF(mini)
+	d, f, m := benchreport.Median(dlna), benchreport.Median(ftp), benchreport.Median(mini)
 	tab.add("512 MiB: mediaftpd's DLNA URL; peer: its FTP (MiB/s)", d, f, d/f, "ratio >= 1.0", d/f >= 1.0)
 	tab.add("512 MiB: mediaftpd's DLNA URL; peer: MiniDLNA's (MiB/s)", d, m, d/m, "", false)
-	dc, fc, mc := medianF(dlnaCPU), medianF(ftpCPU), medianF(miniCPU)
+	dc, fc, mc := benchreport.Median(dlnaCPU), benchreport.Median(ftpCPU), benchreport.Median(miniCPU)
 	tab.add("server CPU per GiB: DLNA; peer: FTP (s)", dc, fc, dc/fc, "", false)
 	tab.add("server CPU per GiB: DLNA; peer: MiniDLNA (s)", dc, mc, dc/mc, "", false)
 	tab.sample("DLNA (MiB/s)", "mediaftpd", dlna)

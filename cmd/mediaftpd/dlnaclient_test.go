@@ -24,7 +24,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -539,19 +538,4 @@ func (g *genaSink) await(sid string, timeout time.Duration, ok func(genaEvent) b
 // ns: a new connection per request, as both servers are measured alike.
 func (r *refLab) labClient(tb testing.TB, ns string) *http.Client {
 	return r.HTTPClient(tb, ns, 2*time.Minute)
-}
-
-// median returns the median of xs (the mean of the middle two for an
-// even count); 0 for none.
-func median[T ~int64 | ~float64](xs []T) T {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
