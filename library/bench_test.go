@@ -28,10 +28,13 @@ const (
 	benchFolders = benchShows + benchShows*benchSeasons
 )
 
+// benchFileTime is the modification time of the synthetic library's files.
+var benchFileTime = time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+
 // benchTree returns the synthetic library, making it if needed.
 func benchTree(b *testing.B) string {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("mediaftpd-bench-%d-%d", benchFiles, benchFolders))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("mediaftpd-bench-%d-%d-old", benchFiles, benchFolders))
 	done := filepath.Join(dir, ".complete")
 	if _, err := os.Stat(done); err == nil {
 		return dir
@@ -60,11 +63,17 @@ func makeTree(dir string, shows, seasons, perDir int) error {
 		}
 		for i := range perDir {
 			name := fmt.Sprintf("%s E%02d - Episode Title %d.%s", prefix, i+1, i, exts[i%len(exts)])
-			f, err := os.Create(filepath.Join(d, name))
+			p := filepath.Join(d, name)
+			f, err := os.Create(p)
 			if err != nil {
 				return err
 			}
 			f.Close()
+			// An old file, as a library's are: the first scan leaves
+			// files modified within the settle time to settle.
+			if err := os.Chtimes(p, benchFileTime, benchFileTime); err != nil {
+				return err
+			}
 		}
 		return nil
 	}
