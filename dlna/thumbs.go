@@ -1,7 +1,6 @@
 package dlna
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
-	"github.com/mediaftpd/mediaftpd/library/probe"
 	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
@@ -262,9 +260,6 @@ func parseThumbPath(p string) (share, rel string, ok bool) {
 	return share, ".", ok
 }
 
-// errNoCover is returned for a file whose cover art is gone.
-var errNoCover = errors.New("no embedded cover art")
-
 // serveThumb answers GET and HEAD of a thumbnail: the JPEG_TN thumbnail of
 // the object, made on the first request; 404 for an object without a
 // picture (or one that cannot be made into a thumbnail).
@@ -353,14 +348,7 @@ func (srv *Server) thumbSource(l *listed) (key string, src func() (io.ReadCloser
 				return nil, err
 			}
 			defer f.Close()
-			data, _, ok, err := probe.Cover(f, fi.Size(), fi.Name())
-			switch {
-			case err != nil:
-				return nil, err
-			case !ok:
-				return nil, errNoCover
-			}
-			return io.NopCloser(bytes.NewReader(data)), nil
+			return thumb.EmbeddedCover(f, fi.Size(), fi.Name())()
 		}, true
 	}
 	return "", nil, false

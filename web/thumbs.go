@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
-	"github.com/mediaftpd/mediaftpd/library/probe"
 	"github.com/mediaftpd/mediaftpd/library/thumb"
 )
 
@@ -30,9 +28,6 @@ import (
 // The ETag is the file's version (size, time, inode) and the size; a URL
 // whose v parameter is that version may be kept by the browser for good
 // (a changed file gets another URL from the page), others are revalidated.
-
-// errNoCover means an audio file embeds no cover art.
-var errNoCover = errors.New("no embedded cover art")
 
 // serveThumb is GET /thumbs/{path...}.
 func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
@@ -86,16 +81,7 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 			return sectionCloser{io.NewSectionReader(f, 0, fi.Size())}, nil
 		})
 	case library.Audio:
-		p, err = s.Thumbs.Thumbnail(key+"\x00cover", size, func() (io.ReadCloser, error) {
-			data, _, ok, err := probe.Cover(f, fi.Size(), fi.Name())
-			switch {
-			case err != nil:
-				return nil, err
-			case !ok:
-				return nil, errNoCover
-			}
-			return io.NopCloser(bytes.NewReader(data)), nil
-		})
+		p, err = s.Thumbs.Thumbnail(key+"\x00cover", size, thumb.EmbeddedCover(f, fi.Size(), fi.Name()))
 	case library.Video:
 		if !s.VideoFrames {
 			err = thumb.ErrNoFFmpeg
@@ -142,7 +128,7 @@ func (s *Server) runningTime(share, rel string, e library.Entry) time.Duration {
 func (s *Server) thumbFailed(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Del("ETag")
 	w.Header().Set("Cache-Control", "no-store")
-	for _, no := range []error{thumb.ErrFormat, thumb.ErrCorrupt, thumb.ErrTooBig, thumb.ErrNoFFmpeg, thumb.ErrNoFrame, errNoCover, fs.ErrNotExist} {
+	for _, no := range []error{thumb.ErrFormat, thumb.ErrCorrupt, thumb.ErrTooBig, thumb.ErrNoFFmpeg, thumb.ErrNoFrame, thumb.ErrNoCover, fs.ErrNotExist} {
 		if errors.Is(err, no) {
 			s.logger().Debug("no thumbnail", "path", r.URL.Path, "err", err)
 			http.Error(w, "No picture.", http.StatusNotFound)

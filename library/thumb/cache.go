@@ -62,6 +62,9 @@ var (
 	// ErrNoFrame is returned by FrameGrab when ffmpeg gave no frame (the
 	// time is past the end, or the video cannot be decoded).
 	ErrNoFrame = errors.New("thumb: no frame")
+	// ErrNoCover is returned by the source of EmbeddedCover for a file
+	// that embeds no cover art.
+	ErrNoCover = errors.New("thumb: no embedded cover art")
 )
 
 // Cache makes thumbnails and keeps them on disk. Its exported fields are
