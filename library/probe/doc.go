@@ -21,4 +21,15 @@
 //
 // [Cover] returns a file's embedded cover art. [Details.MarshalBinary]
 // encodes details compactly for the store.
+//
+// Why our own parsers, and not a tag, MP4 or EXIF library: the bound on
+// what a probe reads and allocates is the point, and the libraries do not
+// keep it. github.com/dhowden/tag (served by the module proxy as a
+// pseudo-version) read the whole ID3 tag to give a title: 64 MiB
+// allocated for an MP3 with a 20 MB cover (measured 4 December 2026),
+// where a probe reads at most MaxRead; it gives no durations either, so
+// MP3 and MP4 frames would be parsed here anyway. github.com/abema/go-mp4
+// was not served ("This module version is not available"). Of EXIF only
+// the date taken is read (exif.go), which did not earn
+// github.com/dsoprea/go-exif/v3 and its dependencies.
 package probe
