@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -324,47 +322,12 @@ func (srv *Server) browse(c *call) ([]string, error) {
 			return nil, err
 		}
 		srv.pageBookmarks(page)
-		srv.writePage(d, base, page)
+		srv.writeObjects(d, base, page)
 		return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil
 	default:
 		return nil, fmt.Errorf("%w: BrowseFlag %q", errInvalidArgs, flag)
 	}
 }
-
-// writePage writes the objects of page to d, for a client that reached
-// us at base. Writing is most of what a Browse of a whole big folder
-// costs, so a long page is written in parts, one per CPU (up to
-// maxWriteParts), each by a writer of its own, and joined.
-func (srv *Server) writePage(d *didlWriter, base string, page []listed) {
-	parts := min(runtime.GOMAXPROCS(0), maxWriteParts, len(page)/minPartObjects)
-	if parts <= 1 {
-		srv.writeObjects(d, base, page)
-		return
-	}
-	ws := make([]*didlWriter, parts)
-	var wg sync.WaitGroup
-	for p := range parts {
-		w := &didlWriter{filter: d.filter, base: d.base, quirks: d.quirks, loc: d.loc}
-		ws[p] = w
-		part := page[p*len(page)/parts : (p+1)*len(page)/parts]
-		wg.Go(func() { srv.writeObjects(w, base, part) })
-	}
-	wg.Wait()
-	n := 0
-	for _, w := range ws {
-		n += w.b.Len()
-	}
-	d.b.Grow(n)
-	for _, w := range ws {
-		d.b.WriteString(w.b.String())
-	}
-}
-
-// Parts of a long page (writePage).
-const (
-	maxWriteParts  = 4
-	minPartObjects = 128
-)
 
 // writeObjects writes the objects of page to d, one after the other.
 func (srv *Server) writeObjects(d *didlWriter, base string, page []listed) {
