@@ -52,15 +52,20 @@ func (s *Store) PutDetails(share, rel string, st Stamp, d probe.Details) error {
 	return s.putDetailsRaw(share, rel, st, raw)
 }
 
+// queuedLocked tells what the writes not yet in the file know of k: the
+// queue first, then the batch being written. s.mu is held.
+func (s *Store) queuedLocked(k dkey) (p pendingPut, put, forgotten bool) {
+	if p, put, forgotten = s.pending.lookup(k); put || forgotten {
+		return p, put, forgotten
+	}
+	return s.inflight.lookup(k)
+}
+
 // detailsRaw returns the encoded details of share/rel if they are known
 // and were recorded for the stamp st.
 func (s *Store) detailsRaw(share, rel string, st Stamp) ([]byte, bool) {
-	k := dkey{share, rel}
 	s.mu.Lock()
-	p, put, forgotten := s.pending.lookup(k)
-	if !put && !forgotten {
-		p, put, forgotten = s.inflight.lookup(k)
-	}
+	p, put, forgotten := s.queuedLocked(dkey{share, rel})
 	s.mu.Unlock()
 	switch {
 	case put && p.st == st:

@@ -26,11 +26,7 @@ func (s *Store) DetailsMany(share string, files []Lookup, fn func(i int, d probe
 	var raws [][]byte
 	s.mu.Lock()
 	for i, f := range files {
-		k := dkey{share, f.Rel}
-		p, put, forgotten := s.pending.lookup(k)
-		if !put && !forgotten {
-			p, put, forgotten = s.inflight.lookup(k)
-		}
+		p, put, forgotten := s.queuedLocked(dkey{share, f.Rel})
 		queued[i] = put || forgotten
 		if put && p.st == f.Stamp {
 			fresh, raws = append(fresh, i), append(raws, p.raw) // never changed once queued
