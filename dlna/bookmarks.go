@@ -30,17 +30,8 @@ const (
 	maxBookmark = 1 << 30
 )
 
-// bookmark returns the position kept for the file rel of the share in
-// whole seconds, or 0 when there is none of at least minBookmark seconds.
-func (srv *Server) bookmark(share, rel string) int64 {
-	pos, _, ok := srv.st.Position(share, rel)
-	if !ok {
-		return 0
-	}
-	return bookmarkOf(pos)
-}
-
-// bookmarkOf returns the bookmark of a file whose position is pos.
+// bookmarkOf returns the bookmark of a file whose position is pos, in
+// whole seconds: 0 when it is under minBookmark.
 func bookmarkOf(pos time.Duration) int64 {
 	if s := int64(pos / time.Second); s >= minBookmark {
 		return s
@@ -49,7 +40,8 @@ func bookmarkOf(pos time.Duration) int64 {
 }
 
 // pageBookmarks reads the bookmarks of the files of page, one read per
-// folder they are in.
+// folder they are in: every listing's objects get theirs from it before
+// they are written.
 func (srv *Server) pageBookmarks(page []listed) {
 	type folder struct{ share, dir string }
 	byFolder := map[folder][]*listed{}
@@ -61,7 +53,6 @@ func (srv *Server) pageBookmarks(page []listed) {
 		real := l.obj.real()
 		f := folder{real.share, parentRel(real.rel)}
 		byFolder[f] = append(byFolder[f], l)
-		l.bookmarkRead = true
 	}
 	for f, ls := range byFolder {
 		var found map[string]time.Duration

@@ -248,11 +248,7 @@ func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
 		if l.hasDetails {
 			o.details = &l.details
 		}
-		if l.bookmarkRead {
-			o.bookmark = l.bookmark
-		} else {
-			o.bookmark = srv.bookmark(real.share, real.rel)
-		}
+		o.bookmark = l.bookmark
 		if o.bookmark > 0 {
 			if dir := parentRel(l.obj.rel); dir == "." {
 				o.folder = cleanText(l.obj.share)
@@ -309,7 +305,9 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		}
 		d := srv.newDIDL(c)
 		srv.itemExtras(&l, srv.extrasFor(d.filter))
-		srv.writeListed(d, base, &l)
+		page := []listed{l}
+		srv.pageBookmarks(page)
+		srv.writeListed(d, base, &page[0])
 		return []string{d.escaped(), "1", "1", srv.updateIDOf(l)}, nil
 	case "BrowseDirectChildren":
 		l, err := srv.lookup(o)

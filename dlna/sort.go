@@ -82,13 +82,12 @@ type listed struct {
 	date  time.Time // dc:date: when a photo was taken (the wall clock shown), else e.ModTime
 
 	// Found for the page only (and for what a sort or a search compares):
-	details      probe.Details      // from Server.Details
-	hasDetails   bool               // details are known
-	looked       bool               // Server.Details was asked
-	subs         []library.Subtitle // of a video, best first
-	art          artSource          // where its thumbnail comes from
-	bookmark     int64              // seconds, once bookmarkRead; see Server.bookmark
-	bookmarkRead bool
+	details    probe.Details      // from Server.Details
+	hasDetails bool               // details are known
+	looked     bool               // Server.Details was asked
+	subs       []library.Subtitle // of a video, best first
+	art        artSource          // where its thumbnail comes from
+	bookmark   int64              // seconds, 0 for none (Server.pageBookmarks)
 }
 
 // defaultCompare is the default order of a folder: folders first, then
