@@ -82,7 +82,6 @@ func (f filter) has(prop string) bool { return f.all || f.props[prop] }
 type didlWriter struct {
 	b      strings.Builder // the escaped document; grows without zeroing, and String does not copy
 	filter filter
-	base   string     // "http://<host>" that res URLs start with
 	quirks quirks.Set // the client's
 	loc    *time.Location
 
