@@ -152,11 +152,11 @@ func (srv *Server) itemArt(l *listed, sib *siblings, around func() ([]string, bo
 	if folder {
 		names = append(names[:len(names):len(names)], sib.pictures(wholeFolderMax)...)
 	}
-	if len(names) == 0 {
-		// No picture to choose from.
-	} else if art := library.Artwork(l.obj.real().rel, names); len(art) > 0 {
-		l.art = artSource{kind: artFile, path: art[0].Path}
-		return
+	if len(names) > 0 {
+		if art := library.Artwork(l.obj.real().rel, names); len(art) > 0 {
+			l.art = artSource{kind: artFile, path: art[0].Path}
+			return
+		}
 	}
 	if l.details.HasCover {
 		l.art = artSource{kind: artCover}
