@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,31 +124,11 @@ func blog(b *testing.B, format string, args ...any) {
 
 // logMachine logs what the figures were measured on.
 func logMachine(b *testing.B) {
-	cpu := "?"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.Lines(string(data)) {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	var u syscall.Utsname
-	syscall.Uname(&u)
-	str := func(a [65]int8) string {
-		var s []byte
-		for _, c := range a {
-			if c == 0 {
-				break
-			}
-			s = append(s, byte(c))
-		}
-		return string(s)
-	}
+	m := benchreport.DescribeMachine(b.Context(), "")
 	load, _ := os.ReadFile("/proc/loadavg")
 	mini, _ := exec.Command(needMiniDLNA(b), "-V").CombinedOutput()
-	blog(b, "machine: %s, %d CPUs, Linux %s, %s; %s; load average at start %s", cpu, runtime.NumCPU(),
-		str(u.Release), runtime.Version(), strings.TrimSpace(string(mini)), strings.Join(strings.Fields(string(load))[:3], " "))
+	blog(b, "machine: %s, %d CPUs, %s, %s; %s; load average at start %s", m.CPU, m.CPUs,
+		m.Kernel, m.Go, strings.TrimSpace(string(mini)), strings.Join(strings.Fields(string(load))[:3], " "))
 }
 
 // ---------------------------------------------------------------------------
