@@ -139,6 +139,15 @@ func (c *Cache) Stats() Stats {
 // maxFailed bounds the memory of pictures that could not be made.
 const maxFailed = 4096
 
+// remember puts k in m, a memory of failures, emptying m first when it
+// holds maxFailed keys. The caller holds c.mu.
+func remember[V any](m map[string]V, k string, v V) {
+	if len(m) >= maxFailed {
+		clear(m)
+	}
+	m[k] = v
+}
+
 // touchAfter is how old a thumbnail found again must be to be touched;
 // evictGrace how young a thumbnail is never evicted.
 const (
@@ -166,6 +175,7 @@ func (c *Cache) init() error {
 		}
 		c.sem = make(chan struct{}, cmpOr(c.Workers, DefaultWorkers))
 		c.failed = map[string]error{}
+		c.noFrame = map[string]struct{}{}
 		if c.Dir == "" {
 			c.initErr = ErrNoDir
 			return
@@ -301,10 +311,7 @@ func (c *Cache) get(name string, build func() ([]byte, error)) (string, error) {
 		if err != nil {
 			if corrupt(err) {
 				c.mu.Lock()
-				if len(c.failed) >= maxFailed {
-					clear(c.failed)
-				}
-				c.failed[name] = err
+				remember(c.failed, name, err)
 				c.stats.Failed++
 				c.mu.Unlock()
 			}

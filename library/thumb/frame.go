@@ -103,13 +103,7 @@ func (c *Cache) VideoFrame(ctx context.Context, key string, size int, video *os.
 	}
 	if errors.Is(err, ErrNoFrame) {
 		c.mu.Lock()
-		if len(c.noFrame) >= maxFailed {
-			clear(c.noFrame)
-		}
-		if c.noFrame == nil {
-			c.noFrame = map[string]struct{}{}
-		}
-		c.noFrame[key] = struct{}{}
+		remember(c.noFrame, key, struct{}{})
 		c.mu.Unlock()
 	}
 	return p, err
