@@ -111,7 +111,7 @@
 // An item's picture is its artwork (library.Artwork over the names of its
 // folder: "Film-poster.jpg", "Film.jpg", a lone film's "poster.jpg", an
 // album's "cover.jpg"), else an audio file's embedded cover art, else a
-// frame of a video when Server.VideoFrames is set; a photo is its own
+// frame of a video when Thumbs grabs frames (Thumbs.Frames); a photo is its own
 // picture and a folder has its own (library.FolderArtwork). GET /thumbs
 // makes a JPEG of the file it names (a picture file, an audio file's
 // cover, a video's frame), kept on disk by Server.Thumbs; its URL carries

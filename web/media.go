@@ -56,6 +56,10 @@ type Thumbs interface {
 	// thumb.ErrNoFFmpeg when frame grabs are off, thumb.ErrNoFrame when
 	// the video has no frame to give.
 	VideoFrame(ctx context.Context, key string, size int, video *os.File, running time.Duration) (path string, err error)
+	// Frames reports whether frame grabs are on (the config's
+	// "thumbnails: ffmpeg" and ffmpeg found): only then does a video
+	// without artwork get a frame as its picture.
+	Frames() bool
 }
 
 var _ Thumbs = (*thumb.Cache)(nil)
@@ -429,7 +433,7 @@ func (s *Server) item(f *folderView, i int, e library.Entry, position bool) *Ite
 					it.Artwork = s.thumbURL(f.share, art, ae)
 				}
 			}
-			if it.Artwork == "" && (kind == library.Audio && d.HasCover || kind == library.Video && s.VideoFrames) {
+			if it.Artwork == "" && (kind == library.Audio && d.HasCover || kind == library.Video && s.videoFrames()) {
 				it.Artwork = s.thumbURL(f.share, rel, e)
 			}
 		}

@@ -368,7 +368,6 @@ func TestThumbs(t *testing.T) {
 func TestThumbsVideoFrames(t *testing.T) {
 	ffmpeg := testtool.Need(t, "ffmpeg")
 	e := newMediaServer(t, func(s *Server) {
-		s.VideoFrames = true
 		s.Thumbs.(*thumb.Cache).FFmpeg = ffmpeg
 	})
 	// A video with no artwork of its own gets a frame; the film keeps its poster.

@@ -83,11 +83,6 @@ type Server struct {
 	// /thumbs) from artwork files, photos and cover art embedded in
 	// songs (*thumb.Cache). Nil shows none.
 	Thumbs Thumbs
-	// VideoFrames says that Thumbs may grab a frame of a video without
-	// artwork as its picture (frame grabs are on: the config's
-	// "thumbnails: ffmpeg" and ffmpeg installed). False shows such videos
-	// without a picture.
-	VideoFrames bool
 	// Positions keeps where playing each file stopped, so the player
 	// resumes there, on this device or another (*store.Store, where the
 	// DLNA server keeps Samsung TVs' bookmarks too). Nil: the player

@@ -20,7 +20,7 @@ import (
 // most size x size pixels (160, 320 or 640) of the file at path: a
 // picture file itself (a poster beside a film, a photo), the cover art
 // embedded in an audio file, or a frame of a video (only with
-// Server.VideoFrames). The folder view and /api/items name the file that
+// Thumbs.Frames). The folder view and /api/items name the file that
 // is an item's picture; which file that is (library.Artwork) is theirs to
 // decide, so this route reads no folder. Thumbnails are made once and kept
 // on disk by Server.Thumbs.
@@ -83,7 +83,7 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 	case library.Audio:
 		p, err = s.Thumbs.Thumbnail(key+"\x00cover", size, thumb.EmbeddedCover(f, fi.Size(), fi.Name()))
 	case library.Video:
-		if !s.VideoFrames {
+		if !s.videoFrames() {
 			err = thumb.ErrNoFFmpeg
 			break
 		}
@@ -159,3 +159,7 @@ func etagMatches(header, etag string) bool {
 type sectionCloser struct{ *io.SectionReader }
 
 func (sectionCloser) Close() error { return nil }
+
+// videoFrames reports whether a video without artwork gets a frame of
+// itself as its picture.
+func (s *Server) videoFrames() bool { return s.Thumbs != nil && s.Thumbs.Frames() }

@@ -52,7 +52,6 @@ func newStatusPage(a *app) (*statusPage, error) {
 	}
 	if a.thumbs != nil {
 		page.Thumbs = a.thumbs
-		page.VideoFrames = a.thumbs.Frames() // the rule DLNA asks too
 	}
 	if a.store != nil {
 		page.Positions = a.store // shared with DLNA's Samsung bookmarks
