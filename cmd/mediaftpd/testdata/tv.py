@@ -248,3 +248,8 @@ if __name__ == "__main__":
     tv = TV(iface, name)
     emit("ready")
     tv.loop.run()
+    # Stop listening before the interpreter tears down: a device the
+    # control point drops then would call on_gone without emit (seen as a
+    # NameError traceback at exit).
+    tv.cp.set_active(False)
+    del tv
