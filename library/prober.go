@@ -93,7 +93,7 @@ func (p *Prober) Progress() DetailsProgress {
 // is e (from Entry, Children or Walk), if they are known for that version
 // of the file.
 func (p *Prober) Of(share, rel string, e Entry) (probe.Details, bool) {
-	if e.Dir || KindOf(e.Name) == Other {
+	if !hasDetails(e) {
 		return probe.Details{}, false
 	}
 	return p.Store.Details(share, rel, stampOf(e))
@@ -107,7 +107,7 @@ func (p *Prober) OfMany(share string, rels []string, es []Entry, fn func(i int, 
 	files := make([]store.Lookup, 0, len(es))
 	at := make([]int, 0, len(es))
 	for i, e := range es {
-		if e.Dir || KindOf(e.Name) == Other {
+		if !hasDetails(e) {
 			continue
 		}
 		files = append(files, store.Lookup{Rel: rels[i], Stamp: stampOf(e)})
@@ -117,6 +117,10 @@ func (p *Prober) OfMany(share string, rels []string, es []Entry, fn func(i int, 
 		p.Store.DetailsMany(share, files, func(j int, d probe.Details) { fn(at[j], d) })
 	}
 }
+
+// hasDetails reports whether the entry e can have media details: a media
+// file (MediaFiles shows it).
+func hasDetails(e Entry) bool { return !e.Dir && MediaFiles.shows(e.Name) }
 
 func stampOf(e Entry) store.Stamp {
 	return store.Stamp{Size: e.Size, ModTime: e.ModTime.UnixNano(), Ino: e.Ino}
