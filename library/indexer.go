@@ -830,9 +830,12 @@ func (x *indexer) publish() {
 		}
 		c, recent = x.ix.counts, slices.Clone(r.items)
 	}
+	// Watchers hear of the changes before the status shows them, so a
+	// watcher made after a status was seen is never told of changes that
+	// status already counted.
+	x.tellChanges()
 	x.sh.publish(x.state, x.reason, c, recent)
 	x.set.notify()
-	x.tellChanges()
 }
 
 // setIndex makes ix the share's index, which readers then see. A share
