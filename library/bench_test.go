@@ -232,3 +232,60 @@ func BenchmarkSetRoot(b *testing.B) {
 		root.Close()
 	}
 }
+
+// benchSet returns a Set whose share "Bench" holds the index of the
+// synthetic library, as Run leaves it after the first scan, and the paths
+// of its folders.
+func benchSet(b *testing.B) (*Set, []string) {
+	b.Helper()
+	s, err := NewSet(Share{Name: "Bench", Path: benchTree(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sh, _ := s.entry("Bench")
+	x := newIndexer(s, sh, 0)
+	if x.id, err = sh.identify(); err != nil {
+		b.Fatal(err)
+	}
+	sh.ix = x.buildIndex(b, nil)
+	var dirs []string
+	if err := s.Walk("Bench", ".", AllFiles, func(rel string, e Entry) bool {
+		if e.Dir {
+			dirs = append(dirs, rel)
+		}
+		return true
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return s, dirs
+}
+
+// BenchmarkChildren measures what a DLNA Browse asks of the index: the
+// first page (50 entries) of a folder's media files, over every folder of
+// the synthetic library in turn, their browsing order made already
+// (ns/op is per page).
+func BenchmarkChildren(b *testing.B) {
+	s, dirs := benchSet(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, _, err := s.Children("Bench", dirs[i%len(dirs)], MediaFiles, 0, 50); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkWalk measures a Walk of the whole synthetic library in the
+// media view, their browsing order made already (ns/entry).
+func BenchmarkWalk(b *testing.B) {
+	s, _ := benchSet(b)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if err := s.Walk("Bench", ".", MediaFiles, func(string, Entry) bool { n++; return true }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/entry")
+}
