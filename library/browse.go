@@ -56,10 +56,11 @@ func (s *Set) Entry(share, rel string, v View) (Entry, error) {
 			}
 			return nil
 		}
-		if !v.shows(d.files[i].name) {
+		f := d.files.get(i)
+		if !v.shows(f.name) {
 			return fmt.Errorf("%s: %w", rel, fs.ErrNotExist)
 		}
-		out = fileEntry(&d.files[i])
+		out = fileEntry(f)
 		return nil
 	})
 	return out, err
@@ -159,7 +160,7 @@ func (s *Set) readTree(name string, fn func(ix *index) error) error {
 }
 
 // lookup finds rel in the index: its folder d and, for a file, the file's
-// position in d.files (-1 for a folder).
+// position among d.files (-1 for a folder).
 func (ix *index) lookup(rel string) (d *dirNode, file int, err error) {
 	d = ix.root
 	if rel == "." || rel == "" {
@@ -183,7 +184,7 @@ func (ix *index) lookup(rel string) (d *dirNode, file int, err error) {
 }
 
 // browseOrder is a folder's entries in browsing order, in each view: k >=
-// 0 is d.files[k], k < 0 is d.dirs[^k].
+// 0 is d.files.get(k), k < 0 is d.dirs[^k].
 type browseOrder struct {
 	all, media []int32
 }
@@ -205,20 +206,20 @@ func (d *dirNode) naturalOrder(v View) []int32 {
 
 // makeOrder sorts d's entries for naturalOrder.
 func (d *dirNode) makeOrder() *browseOrder {
-	all := make([]int32, 0, len(d.dirs)+len(d.files))
+	all := make([]int32, 0, len(d.dirs)+d.files.len())
 	for i := range d.dirs {
 		all = append(all, ^int32(i))
 	}
 	slices.SortFunc(all, func(a, b int32) int { return NaturalCompare(d.dirs[^a].name, d.dirs[^b].name) })
 	n := len(all)
-	for i := range d.files {
+	for i := range d.files.len() {
 		all = append(all, int32(i))
 	}
 	files := all[n:]
-	slices.SortFunc(files, func(a, b int32) int { return NaturalCompare(d.files[a].name, d.files[b].name) })
+	slices.SortFunc(files, func(a, b int32) int { return NaturalCompare(d.files.name(int(a)), d.files.name(int(b))) })
 	media := slices.Clip(all[:n:n])
 	for _, k := range files {
-		if MediaFiles.shows(d.files[k].name) {
+		if MediaFiles.shows(d.files.name(int(k))) {
 			media = append(media, k)
 		}
 	}
@@ -234,20 +235,20 @@ func (d *dirNode) entryAt(k int32, v View) Entry {
 	if k < 0 {
 		return dirEntry(d.dirs[^k], v)
 	}
-	return fileEntry(&d.files[k])
+	return fileEntry(d.files.get(int(k)))
 }
 
 // dirEntry returns the entry of the folder d, its Children counted in the
 // view.
 func dirEntry(d *dirNode, v View) Entry {
-	n := len(d.dirs) + len(d.files)
+	n := len(d.dirs) + d.files.len()
 	if v != AllFiles {
 		n = len(d.naturalOrder(v))
 	}
 	return Entry{Name: d.name, Dir: true, Children: n}
 }
 
-func fileEntry(f *fileRec) Entry {
+func fileEntry(f fileRec) Entry {
 	return Entry{
 		Name:    f.name,
 		Size:    f.size,

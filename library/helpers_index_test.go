@@ -177,7 +177,7 @@ func (x *indexer) files() []string {
 	var out []string
 	var walk func(d *dirNode, rel string)
 	walk = func(d *dirNode, rel string) {
-		for _, f := range d.files {
+		for f := range d.files.all() {
 			out = append(out, fmt.Sprintf("%s %d", joinRel(rel, f.name), f.size))
 		}
 		for _, c := range d.dirs {

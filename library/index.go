@@ -10,17 +10,6 @@ import (
 // fileID identifies a file by its device and inode numbers.
 type fileID struct{ dev, ino uint64 }
 
-// fileRec is one indexed file. The index holds one per file, so it is kept
-// to a name and four numbers: 48 bytes on a 64-bit system plus the name's
-// bytes. The kind is not stored; KindOf finds it again from the name.
-type fileRec struct {
-	name  string
-	size  int64
-	mtime int64  // Unix nanoseconds
-	ino   uint64 // inode number: with size and mtime, the file's version
-	added int64  // Unix nanoseconds; see Addition.Added
-}
-
 // dirNode is one indexed folder. Its children are sorted by name, so a
 // path is found by one binary search per component; there is no map keyed
 // by path.
@@ -29,7 +18,7 @@ type dirNode struct {
 	id     fileID     // device and inode, to spot a folder replaced or reached twice
 	parent *dirNode   // nil for the share's folder
 	dirs   []*dirNode // sorted by name
-	files  []fileRec  // sorted by name
+	files  fileList   // sorted by name
 
 	// order is the entries in the order browsing shows them, in each
 	// View (see naturalOrder), made when first asked for and dropped by
@@ -50,15 +39,7 @@ func (d *dirNode) dirIndex(name string) (int, bool) {
 	return slices.BinarySearchFunc(d.dirs, name, func(c *dirNode, n string) int { return strings.Compare(c.name, n) })
 }
 
-func (d *dirNode) fileIndex(name string) (int, bool) {
-	return slices.BinarySearchFunc(d.files, name, func(f fileRec, n string) int { return strings.Compare(f.name, n) })
-}
-
-// sortChildren sorts d's files and folders by name.
-func (d *dirNode) sortChildren() {
-	slices.SortFunc(d.files, func(a, b fileRec) int { return strings.Compare(a.name, b.name) })
-	slices.SortFunc(d.dirs, func(a, b *dirNode) int { return strings.Compare(a.name, b.name) })
-}
+func (d *dirNode) fileIndex(name string) (int, bool) { return d.files.index(name) }
 
 // counts are the totals of an index.
 type counts struct {
@@ -76,7 +57,7 @@ func (c *counts) addFile(name string, size, sign int64) {
 // addTree adds (sign 1) or takes away (sign -1) everything below d: its
 // files and folders and theirs, but not d itself.
 func (c *counts) addTree(d *dirNode, sign int64) {
-	for _, f := range d.files {
+	for f := range d.files.all() {
 		c.addFile(f.name, f.size, sign)
 	}
 	for _, s := range d.dirs {
@@ -151,20 +132,24 @@ func (ix *index) parentOf(rel string) (parent *dirNode, name, at string) {
 // reports whether the index changed.
 func (ix *index) putFile(d *dirNode, rel, name string, size, mtime int64, ino uint64, added int64) bool {
 	i, ok := d.fileIndex(name)
-	if ok && d.files[i].size == size && d.files[i].mtime == mtime && d.files[i].ino == ino {
-		return false
+	var f fileRec
+	if ok {
+		f = d.files.get(i)
+		if f.size == size && f.mtime == mtime && f.ino == ino {
+			return false
+		}
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.changed[d.path()] = struct{}{}
 	if ok {
-		f := &d.files[i]
 		ix.counts.bytes += size - f.size
 		f.size, f.mtime, f.ino = size, mtime, ino
+		d.files.set(i, f)
 		ix.recent.resize(rel, size)
 		return true
 	}
-	d.files = slices.Insert(d.files, i, fileRec{name: name, size: size, mtime: mtime, ino: ino, added: added})
+	d.files.insert(i, fileRec{name: name, size: size, mtime: mtime, ino: ino, added: added})
 	d.order.Store(nil)
 	ix.counts.addFile(name, size, 1)
 	ix.recent.offer(rel, size, added)
@@ -176,9 +161,9 @@ func (ix *index) removeFile(d *dirNode, i int, rel string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.touched(d)
-	f := d.files[i]
+	f := d.files.get(i)
 	ix.counts.addFile(f.name, f.size, -1)
-	d.files = slices.Delete(d.files, i, i+1)
+	d.files.delete(i)
 	ix.recent.drop(rel)
 }
 
@@ -226,15 +211,19 @@ func (ix *index) removeDir(d *dirNode, i int, rel string, gone func(rel string))
 // carryOver copies into the files of a rescanned tree the times at which
 // the previous tree saw them added; files it did not have are stamped now.
 func carryOver(prev, next *dirNode, now int64) {
-	for i := range next.files {
-		f := &next.files[i]
-		if prev == nil {
-			f.added = now
-		} else if j, ok := prev.fileIndex(f.name); ok {
-			f.added = prev.files[j].added
-		} else {
-			f.added = now
+	if next.files.len() > 0 {
+		files := slices.Collect(next.files.all())
+		for i := range files {
+			f := &files[i]
+			if prev == nil {
+				f.added = now
+			} else if j, ok := prev.fileIndex(f.name); ok {
+				f.added = prev.files.get(j).added
+			} else {
+				f.added = now
+			}
 		}
+		next.files = packFiles(files)
 	}
 	for _, d := range next.dirs {
 		var p *dirNode
@@ -289,7 +278,7 @@ func (r *recentList) offer(path string, size, added int64) {
 
 // offerTree offers every file below d, which is at rel.
 func (r *recentList) offerTree(d *dirNode, rel string) {
-	for _, f := range d.files {
+	for f := range d.files.all() {
 		if r.admits(f.added) {
 			r.offer(joinRel(rel, f.name), f.size, f.added)
 		}
@@ -353,11 +342,11 @@ func diffTree(prev, next *dirNode, rel string, changed map[string]struct{}) {
 // sameEntries reports whether a and b hold the same names, with the same
 // sizes and times for files.
 func sameEntries(a, b *dirNode) bool {
-	if len(a.files) != len(b.files) || len(a.dirs) != len(b.dirs) {
+	if a.files.len() != b.files.len() || len(a.dirs) != len(b.dirs) {
 		return false
 	}
-	for i := range a.files {
-		x, y := &a.files[i], &b.files[i]
+	for i := range a.files.len() {
+		x, y := a.files.get(i), b.files.get(i)
 		if x.name != y.name || x.size != y.size || x.mtime != y.mtime || x.ino != y.ino {
 			return false
 		}

@@ -216,11 +216,12 @@ func (s *scanner) readDir(d *dirNode, rel string) error {
 			return fmt.Errorf("read folder %s: %w", rel, err)
 		}
 	}
-	d.files = slices.Clone(files) // no spare capacity: the index keeps it
-	d.sortChildren()
+	slices.SortFunc(files, func(a, b fileRec) int { return strings.Compare(a.name, b.name) })
+	d.files = packFiles(files)
+	slices.SortFunc(d.dirs, func(a, b *dirNode) int { return strings.Compare(a.name, b.name) })
 	if s.progress != nil {
 		s.progress.dirs.Add(1)
-		s.progress.files.Add(int64(len(d.files)))
+		s.progress.files.Add(int64(len(files)))
 	}
 	return nil
 }
