@@ -62,12 +62,15 @@ func packFiles(files []fileRec) fileList {
 	}
 	l.base = fileBase{mtime: files[0].mtime, added: files[0].added, ino: files[0].ino}
 	l.at = make([]uint32, len(files))
-	var buf []byte
-	for i, f := range files {
-		l.at[i] = uint32(len(buf))
-		buf = l.appendRecord(buf, f)
+	size := 0
+	for _, f := range files {
+		size += l.recordLen(f)
 	}
-	l.data = bytes.Clone(buf) // no spare capacity: the index keeps it
+	l.data = make([]byte, 0, size) // no spare capacity: the index keeps it
+	for i, f := range files {
+		l.at[i] = uint32(len(l.data))
+		l.data = l.appendRecord(l.data, f)
+	}
 	return l
 }
 
@@ -75,10 +78,21 @@ func packFiles(files []fileRec) fileList {
 func (l *fileList) appendRecord(buf []byte, f fileRec) []byte {
 	buf = append(buf, f.name...)
 	buf = append(buf, 0)
+	return l.appendNumbers(buf, f)
+}
+
+// appendNumbers appends the numbers of f's record to buf.
+func (l *fileList) appendNumbers(buf []byte, f fileRec) []byte {
 	buf = binary.AppendUvarint(buf, uint64(f.size))
 	buf = binary.AppendVarint(buf, f.mtime-l.base.mtime)
 	buf = binary.AppendVarint(buf, int64(f.ino-l.base.ino))
 	return binary.AppendVarint(buf, f.added-l.base.added)
+}
+
+// recordLen returns the length of f's record.
+func (l *fileList) recordLen(f fileRec) int {
+	var b [4 * binary.MaxVarintLen64]byte
+	return len(f.name) + 1 + len(l.appendNumbers(b[:0], f))
 }
 
 // record decodes the record at off in data, and returns it with its
