@@ -39,7 +39,9 @@ type fileRec struct {
 // a copy, so they must never change: bytes once written stay as they are,
 // and when the dead bytes outweigh the live ones the live records are
 // copied to a new array (compact), the old one living on while names point
-// into it. Writers hold the tree's lock for writing, readers for reading.
+// into it. So data holds at most about twice the live records, and a
+// uint32 offset reaches them in any folder of fewer than tens of millions
+// of files. Writers hold the tree's lock for writing, readers for reading.
 type fileList struct {
 	data []byte
 	at   []uint32
