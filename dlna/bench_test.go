@@ -239,3 +239,33 @@ func BenchmarkBrowseLibrary(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWriteDIDL writes the DIDL-Lite of a page of 10,000 songs with
+// their details, as a Browse with RequestedCount 0 of the folder that
+// cmd/mediaftpd's BenchmarkDLNABrowse lists: the writing alone, without
+// the index, the store or HTTP (BenchmarkBrowseLibrary has those).
+func BenchmarkWriteDIDL(b *testing.B) {
+	const n = 10000
+	page := make([]listed, n)
+	when := time.Date(2024, 5, 1, 12, 30, 0, 0, time.UTC)
+	for i := range page {
+		name := fmt.Sprintf("Track %d.mp3", i+1)
+		l := listedPath(pathObject("Media", "Big/"+name), library.Entry{Name: name, Size: 4_000_000 + int64(i), ModTime: when.Add(time.Duration(i) * time.Second)})
+		l.details = probe.Details{Container: "mp3", Duration: 3*time.Minute + time.Duration(i)*time.Millisecond, Bitrate: 320_000,
+			Channels: 2, SampleRate: 44100, AudioCodec: "mp3", Title: fmt.Sprintf("Song number %d", i), Artist: "An Artist", Album: "An Album", Track: i%20 + 1}
+		l.hasDetails, l.looked = true, true
+		l.title = l.details.Title
+		page[i] = l
+	}
+	srv := &Server{}
+	size := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		d := &didlWriter{filter: parseFilter("*"), loc: time.UTC, urls: newURLBases("http://192.168.1.20:8200")}
+		d.begin()
+		srv.writeObjects(d, page)
+		size = len(d.escaped())
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/item")
+	b.ReportMetric(float64(size)/n, "B/item")
+}

@@ -218,11 +218,11 @@ func entryNames(entries []library.Entry) []string {
 	return names
 }
 
-// writeListed writes l to d, for a client that reached us at base.
-func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
+// writeListed writes l to d.
+func (srv *Server) writeListed(d *didlWriter, l *listed) {
 	o := &didlObject{
 		id:         l.obj.id(),
-		parentID:   l.obj.parentID(),
+		parentID:   d.parentIDOf(l.obj),
 		title:      l.title,
 		class:      l.class,
 		date:       l.date,
@@ -231,19 +231,19 @@ func (srv *Server) writeListed(d *didlWriter, base string, l *listed) {
 	}
 	if l.art.kind != artNone {
 		real := l.obj.real()
-		o.artURL = thumbURL(base, real.share, real.rel)
+		o.artURL = thumbURL(d.urls.thumbs, real.share, real.rel)
 	}
 	if !l.e.Dir {
 		real := l.obj.real()
 		if l.obj.kind == objRecentItem {
 			o.refID = real.id()
 		}
-		o.url = base + escapedPath(mediaPrefix, l.obj.share, l.obj.rel)
+		o.url = escapedPath(d.urls.media, l.obj.share, l.obj.rel)
 		o.name = l.e.Name
 		o.size = l.e.Size
 		o.subtitles = l.subs
 		for _, s := range l.subs {
-			o.subURLs = append(o.subURLs, base+escapedPath(subtitlePrefix, l.obj.share, s.Path))
+			o.subURLs = append(o.subURLs, escapedPath(d.urls.subtitles, l.obj.share, s.Path))
 		}
 		if l.hasDetails {
 			o.details = &l.details
@@ -266,6 +266,7 @@ func (srv *Server) newDIDL(c *call) *didlWriter {
 		filter: parseFilter(c.str("Filter")),
 		quirks: c.client.Quirks,
 		loc:    srv.location,
+		urls:   newURLBases(baseURL(c.r)),
 	}
 	d.begin()
 	return d
@@ -296,7 +297,6 @@ func (srv *Server) browse(c *call) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := baseURL(c.r)
 	switch flag := c.str("BrowseFlag"); flag {
 	case "BrowseMetadata":
 		l, err := srv.lookup(o)
@@ -307,7 +307,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 		srv.itemExtras(&l, srv.extrasFor(d.filter))
 		page := []listed{l}
 		srv.pageBookmarks(page)
-		srv.writeListed(d, base, &page[0])
+		srv.writeListed(d, &page[0])
 		return []string{d.escaped(), "1", "1", srv.updateIDOf(l)}, nil
 	case "BrowseDirectChildren":
 		l, err := srv.lookup(o)
@@ -320,7 +320,7 @@ func (srv *Server) browse(c *call) ([]string, error) {
 			return nil, err
 		}
 		srv.pageBookmarks(page)
-		srv.writeObjects(d, base, page)
+		srv.writeObjects(d, page)
 		return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(total), srv.updateIDOf(l)}, nil
 	default:
 		return nil, fmt.Errorf("%w: BrowseFlag %q", errInvalidArgs, flag)
@@ -328,15 +328,15 @@ func (srv *Server) browse(c *call) ([]string, error) {
 }
 
 // writeObjects writes the objects of page to d, one after the other.
-func (srv *Server) writeObjects(d *didlWriter, base string, page []listed) {
-	d.b.Grow(min(len(page), sizingObjects) * didlObjectSize)
+func (srv *Server) writeObjects(d *didlWriter, page []listed) {
+	d.grow(min(len(page), sizingObjects) * didlObjectSize)
 	for i := range page {
 		if i == sizingObjects {
 			// The rest sized from what the first took: one buffer for
 			// a whole folder, neither doubled nor copied.
-			d.b.Grow((d.b.Len()/i + 1) * (len(page) - i) * 17 / 16)
+			d.grow((len(d.b)/i + 1) * (len(page) - i) * 17 / 16)
 		}
-		srv.writeListed(d, base, &page[i])
+		srv.writeListed(d, &page[i])
 	}
 }
 

@@ -132,13 +132,12 @@ func (srv *Server) search(c *call) ([]string, error) {
 		}
 	}
 	page := sel.page()
-	base := baseURL(c.r)
 	d := srv.newDIDL(c)
 	ex := srv.extrasFor(d.filter)
 	srv.pageBookmarks(page)
 	for i := range page {
 		srv.itemExtras(&page[i], ex)
-		srv.writeListed(d, base, &page[i])
+		srv.writeListed(d, &page[i])
 	}
 	return []string{d.escaped(), strconv.Itoa(len(page)), strconv.Itoa(sel.total), srv.updateIDOf(l)}, nil
 }

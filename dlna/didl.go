@@ -2,9 +2,11 @@ package dlna
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/dlna/quirks"
@@ -80,21 +82,50 @@ func (f filter) has(prop string) bool { return f.all || f.props[prop] }
 
 // didlWriter writes one DIDL-Lite document for one client.
 type didlWriter struct {
-	b      strings.Builder // the escaped document; grows without zeroing, and String does not copy
+	b      []byte // the escaped document; escaped hands it on without a copy
 	filter filter
 	quirks quirks.Set // the client's
 	loc    *time.Location
 
-	// The protocolInfo of the last extension seen: a folder's files
-	// mostly share one.
+	// The protocolInfo of the last extension seen, escaped: a folder's
+	// files mostly share one.
 	protoExt, proto string
+
+	urls urlBases
+	// The last parent written and its ID: a page's objects mostly share
+	// one.
+	parent   object
+	parentID string
+}
+
+// urlBases are the beginnings of the URLs of media, thumbnails and
+// subtitles for a client that reached us at one base URL, escaped for the
+// Result: with the escaped path components that follow them, they make
+// URLs that are written as they are.
+type urlBases struct{ media, thumbs, subtitles string }
+
+func newURLBases(base string) urlBases {
+	b := string(appendEscapedTwice(nil, base))
+	return urlBases{media: b + mediaPrefix, thumbs: b + thumbPrefix, subtitles: b + subtitlePrefix}
+}
+
+// parentIDOf returns o.parentID(), made once for the objects of one
+// folder in a row.
+func (d *didlWriter) parentIDOf(o object) string {
+	if o.kind != objPath || o.rel == "." {
+		return o.parentID() // a constant
+	}
+	if p := pathObject(o.share, parentRel(o.rel)); p != d.parent || d.parentID == "" {
+		d.parent, d.parentID = p, p.id()
+	}
+	return d.parentID
 }
 
 // protocolInfo returns media.ProtocolInfo(name, d.quirks), which depends
-// on the extension only.
+// on the extension only, escaped for the Result.
 func (d *didlWriter) protocolInfo(name string) string {
 	if ext := path.Ext(name); ext != d.protoExt || d.proto == "" {
-		d.protoExt, d.proto = ext, media.ProtocolInfo(name, d.quirks)
+		d.protoExt, d.proto = ext, string(appendEscapedTwice(nil, media.ProtocolInfo(name, d.quirks)))
 	}
 	return d.proto
 }
@@ -102,44 +133,80 @@ func (d *didlWriter) protocolInfo(name string) string {
 func (d *didlWriter) begin() { d.mark(didlHeader) }
 
 // escaped ends the document and returns it escaped as XML text, as the
-// Result argument carries it.
+// Result argument carries it. The writer must not be used afterwards:
+// the string is its buffer, as strings.Builder.String hands on its own.
 func (d *didlWriter) escaped() string {
 	d.mark(didlFooter)
-	return d.b.String()
+	return unsafe.String(unsafe.SliceData(d.b), len(d.b))
 }
+
+// grow makes room for n more bytes.
+func (d *didlWriter) grow(n int) { d.b = slices.Grow(d.b, n) }
 
 // The document is written escaped as it is made (one pass, no copy):
 // escaping works character by character, so escaping the markup and the
 // escaped values piece by piece gives what escaping the whole would.
 
-// mark writes markup: tags, attribute names, quotes.
-func (d *didlWriter) mark(s string) { escapeXML(&d.b, s) }
+// mark writes markup (the document's head and foot; objects are written
+// with the escaped tags of startTag and tag). In the Result's
+// text only "<" must be escaped (and ">" after "]]"); ">" is escaped too,
+// but quotes are left as they are, as Gerbera sends them: an item's
+// attributes then take a sixth of the bytes they would as "&quot;".
+func (d *didlWriter) mark(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		default:
+			continue
+		}
+		d.b = append(d.b, s[last:i]...)
+		d.b = append(d.b, esc...)
+		last = i + 1
+	}
+	d.b = append(d.b, s[last:]...)
+}
+
+// raw writes s as it is: escaped already, or with nothing to escape.
+func (d *didlWriter) raw(s string) { d.b = append(d.b, s...) }
 
 // text writes a value: escaped for DIDL-Lite, and again for the Result.
-func (d *didlWriter) text(s string) { escapeXMLTwice(&d.b, s) }
+func (d *didlWriter) text(s string) { d.b = appendEscapedTwice(d.b, s) }
 
 // Names of elements and attributes have nothing to escape: they are
-// written escaped once with their markup (&lt; for <, &quot; for ").
+// written escaped once with their markup (&lt; for <).
 
 // attr writes the attribute name.
 func (d *didlWriter) attr(name, value string) {
 	d.attrStart(name)
 	d.text(value)
-	d.b.WriteString("&quot;")
+	d.b = append(d.b, '"')
 }
 
 // attrPlain is attr for a value with nothing to escape: digits and
 // separators that a number, a duration or a date is made of.
 func (d *didlWriter) attrPlain(name string, value []byte) {
 	d.attrStart(name)
-	d.b.Write(value)
-	d.b.WriteString("&quot;")
+	d.b = append(d.b, value...)
+	d.b = append(d.b, '"')
+}
+
+// attrAsIs is attr for a value escaped already, or for an ID of a
+// didlObject, which is written as it is.
+func (d *didlWriter) attrAsIs(name, value string) {
+	d.attrStart(name)
+	d.b = append(d.b, value...)
+	d.b = append(d.b, '"')
 }
 
 func (d *didlWriter) attrStart(name string) {
-	d.b.WriteString(" ")
-	d.b.WriteString(name)
-	d.b.WriteString("=&quot;")
+	d.b = append(d.b, ' ')
+	d.b = append(d.b, name...)
+	d.b = append(d.b, `="`...)
 }
 
 // elem writes the element name holding value.
@@ -152,18 +219,27 @@ func (d *didlWriter) elem(name, value string) {
 // elemPlain is elem for a value with nothing to escape, as attrPlain.
 func (d *didlWriter) elemPlain(name string, value []byte) {
 	d.tag("&lt;", name)
-	d.b.Write(value)
+	d.b = append(d.b, value...)
 	d.tag("&lt;/", name)
+}
+
+// startTag writes the start of the start tag of the element name, for
+// its attributes to follow.
+func (d *didlWriter) startTag(name string) {
+	d.b = append(d.b, "&lt;"...)
+	d.b = append(d.b, name...)
 }
 
 // tag writes the start ("&lt;") or end ("&lt;/") tag of the element name.
 func (d *didlWriter) tag(open, name string) {
-	d.b.WriteString(open)
-	d.b.WriteString(name)
-	d.b.WriteString("&gt;")
+	d.b = append(d.b, open...)
+	d.b = append(d.b, name...)
+	d.b = append(d.b, "&gt;"...)
 }
 
-// didlObject is one object to write.
+// didlObject is one object to write. Its IDs and URLs are written as they
+// are: made of escaped path components (ASCII letters, digits, "-._~%/")
+// and, for URLs, the escaped urlBases, they hold nothing to escape.
 type didlObject struct {
 	id, parentID string
 	refID        string // a recent item's real ID, else ""
@@ -175,7 +251,7 @@ type didlObject struct {
 	artURL       string // of its JPEG_TN thumbnail; "" for none
 
 	// Items only:
-	url       string             // of the file
+	url       string             // of the file, written as it is
 	name      string             // the file's name, for its MIME type
 	size      int64              //
 	subtitles []library.Subtitle // best first; each exists
@@ -195,9 +271,9 @@ func (d *didlWriter) object(o *didlObject) {
 }
 
 func (d *didlWriter) container(o *didlObject) {
-	d.mark("<container")
-	d.attr("id", o.id)
-	d.attr("parentID", o.parentID)
+	d.startTag("container")
+	d.attrAsIs("id", o.id)
+	d.attrAsIs("parentID", o.parentID)
 	d.attr("restricted", "1")
 	if d.filter.has("@searchable") {
 		d.attr("searchable", "1")
@@ -206,7 +282,7 @@ func (d *didlWriter) container(o *didlObject) {
 		var buf [20]byte
 		d.attrPlain("childCount", strconv.AppendInt(buf[:0], int64(o.childCount), 10))
 	}
-	d.mark(">")
+	d.raw("&gt;")
 	d.elem("dc:title", o.title)
 	d.elem("upnp:class", o.class)
 	if !o.date.IsZero() && d.filter.has("dc:date") {
@@ -217,18 +293,18 @@ func (d *didlWriter) container(o *didlObject) {
 		d.elem("upnp:storageUsed", "-1") // unknown: we do not sum folders
 	}
 	d.albumArt(o)
-	d.mark("</container>")
+	d.tag("&lt;/", "container")
 }
 
 func (d *didlWriter) item(o *didlObject) {
-	d.mark("<item")
-	d.attr("id", o.id)
-	d.attr("parentID", o.parentID)
+	d.startTag("item")
+	d.attrAsIs("id", o.id)
+	d.attrAsIs("parentID", o.parentID)
 	d.attr("restricted", "1")
 	if o.refID != "" && d.filter.has("@refID") {
-		d.attr("refID", o.refID)
+		d.attrAsIs("refID", o.refID)
 	}
-	d.mark(">")
+	d.raw("&gt;")
 	title := o.title
 	if len(o.subtitles) > 0 && d.quirks.Has(quirks.SubtitleTitleDot) && !strings.Contains(title, ".") {
 		title += "."
@@ -251,8 +327,8 @@ func (d *didlWriter) item(o *didlObject) {
 		d.elem("sec:dcmInfo", "CREATIONDATE=0,FOLDER="+o.folder+",BM="+strconv.FormatInt(bm, 10))
 	}
 	if d.filter.has("res") {
-		d.mark("<res")
-		d.attr("protocolInfo", d.protocolInfo(o.name))
+		d.startTag("res")
+		d.attrAsIs("protocolInfo", d.protocolInfo(o.name))
 		if d.filter.has("res@size") {
 			var buf [20]byte
 			d.attrPlain("size", strconv.AppendInt(buf[:0], o.size, 10))
@@ -260,30 +336,30 @@ func (d *didlWriter) item(o *didlObject) {
 		if o.details != nil {
 			d.resDetails(o.details, o.class)
 		}
-		d.mark(">")
-		d.text(o.url)
-		d.mark("</res>")
+		d.raw("&gt;")
+		d.raw(o.url)
+		d.tag("&lt;/", "res")
 		if o.artURL != "" {
 			d.thumbRes(o.artURL)
 		}
 		if d.quirks.Has(quirks.SubtitleRes) {
 			for i, s := range o.subtitles {
-				d.mark("<res")
+				d.startTag("res")
 				d.attr("protocolInfo", "http-get:*:"+media.MIMEType(s.Path, d.quirks)+":*")
-				d.mark(">")
-				d.text(o.subURLs[i])
-				d.mark("</res>")
+				d.raw("&gt;")
+				d.raw(o.subURLs[i])
+				d.tag("&lt;/", "res")
 			}
 		}
 	}
 	if len(o.subtitles) > 0 && d.quirks.Has(quirks.CaptionInfoEx) && d.filter.has("sec:CaptionInfoEx") {
-		d.mark("<sec:CaptionInfoEx")
+		d.startTag("sec:CaptionInfoEx")
 		d.attr("sec:type", o.subtitles[0].Format)
-		d.mark(">")
-		d.text(o.subURLs[0])
-		d.mark("</sec:CaptionInfoEx>")
+		d.raw("&gt;")
+		d.raw(o.subURLs[0])
+		d.tag("&lt;/", "sec:CaptionInfoEx")
 	}
-	d.mark("</item>")
+	d.tag("&lt;/", "item")
 }
 
 // tags writes a song's tags: artist (also as dc:creator), album and track
@@ -311,9 +387,11 @@ func (d *didlWriter) albumArt(o *didlObject) {
 	if o.artURL == "" || !d.filter.has("upnp:albumArtURI") {
 		return
 	}
-	d.mark(`<upnp:albumArtURI dlna:profileID="JPEG_TN">`)
-	d.text(o.artURL)
-	d.mark("</upnp:albumArtURI>")
+	d.startTag("upnp:albumArtURI")
+	d.attrAsIs("dlna:profileID", "JPEG_TN")
+	d.raw("&gt;")
+	d.raw(o.artURL)
+	d.tag("&lt;/", "upnp:albumArtURI")
 }
 
 // resDetails writes the attributes of a media file's res that its details
@@ -339,13 +417,14 @@ func (d *didlWriter) resDetails(t *probe.Details, class string) {
 	}
 }
 
-// thumbRes writes the res of an item's JPEG_TN thumbnail.
+// thumbRes writes the res of an item's JPEG_TN thumbnail at url, written
+// as it is.
 func (d *didlWriter) thumbRes(url string) {
-	d.mark("<res")
+	d.startTag("res")
 	d.attr("protocolInfo", thumbProtocolInfo)
-	d.mark(">")
-	d.text(url)
-	d.mark("</res>")
+	d.raw("&gt;")
+	d.raw(url)
+	d.tag("&lt;/", "res")
 }
 
 func (d *didlWriter) date(t time.Time) string { return string(d.appendDate(nil, t)) }
@@ -356,7 +435,19 @@ func (d *didlWriter) appendDate(b []byte, t time.Time) []byte {
 	if loc == nil {
 		loc = time.Local
 	}
-	return t.In(loc).AppendFormat(b, didlDate)
+	t = t.In(loc)
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, didlDate)
+	}
+	// didlDate, written without parsing the layout for every object.
+	hour, minute, sec := t.Clock()
+	b = appendPadded(b, int64(year), 4)
+	b = appendPadded(append(b, '-'), int64(month), 2)
+	b = appendPadded(append(b, '-'), int64(day), 2)
+	b = appendPadded(append(b, 'T'), int64(hour), 2)
+	b = appendPadded(append(b, ':'), int64(minute), 2)
+	return appendPadded(append(b, ':'), int64(sec), 2)
 }
 
 // fileTitle returns the title of a file: its name without the extension,

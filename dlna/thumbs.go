@@ -229,16 +229,16 @@ func (srv *Server) rolePictures(share, dir string, total int) []string {
 }
 
 // thumbURL returns the URL of the thumbnail of the object rel of the share
-// (a file, a folder, or "." for the share's folder), for a client that
-// reached us at base.
-func thumbURL(base, share, rel string) string {
+// (a file, a folder, or "." for the share's folder) below prefix: the
+// route's (thumbPrefix), after the client's base URL if it is to be whole.
+func thumbURL(prefix, share, rel string) string {
 	if rel == "." {
 		var b strings.Builder
-		b.WriteString(base + thumbPrefix)
+		b.WriteString(prefix)
 		escapeComponent(&b, share)
 		return b.String() + thumbSuffix
 	}
-	return base + escapedPath(thumbPrefix, share, rel) + thumbSuffix
+	return escapedPath(prefix, share, rel) + thumbSuffix
 }
 
 // parseThumbPath returns the share and share-relative path ("." for the

@@ -37,7 +37,7 @@ func TestThumbPath(t *testing.T) {
 		{"M", "a&b/caf\xe9.jpg", "/t/M/a%26b/caf%E9.jpg.jpg"},
 		{"x.jpg", ".", "/t/x.jpg.jpg"},
 	} {
-		if got := thumbURL("", tt.share, tt.rel); got != tt.url {
+		if got := thumbURL(thumbPrefix, tt.share, tt.rel); got != tt.url {
 			t.Errorf("thumbURL(%q, %q) = %q, want %q", tt.share, tt.rel, got, tt.url)
 		}
 		if share, rel, ok := parseThumbPath(tt.url); !ok || share != tt.share || rel != tt.rel {
@@ -73,7 +73,7 @@ func FuzzParseThumbPath(f *testing.F) {
 				}
 			}
 		}
-		u := thumbURL("", share, rel)
+		u := thumbURL(thumbPrefix, share, rel)
 		if s2, r2, ok := parseThumbPath(u); !ok || s2 != share || r2 != rel {
 			t.Fatalf("parseThumbPath(%q) = %q, %q; its URL %q parses to %q, %q, %v", p, share, rel, u, s2, r2, ok)
 		}

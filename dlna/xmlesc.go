@@ -14,10 +14,10 @@ import (
 // U+FFFF, invalid UTF-8) becomes U+FFFD. The output is always well-formed.
 func escapeXML(b io.StringWriter, s string) { escapeWith(b, s, &escOnce) }
 
-// escapeXMLTwice writes what escapeXML would write of what escapeXML
-// makes of s, in one pass: a value inside the DIDL-Lite that a SOAP
-// answer carries as text.
-func escapeXMLTwice(b io.StringWriter, s string) { escapeWith(b, s, &escTwice) }
+// appendEscapedTwice appends what escapeXML would write of what
+// escapeXML makes of s, in one pass: a value inside the DIDL-Lite that a
+// SOAP answer carries as text.
+func appendEscapedTwice(b []byte, s string) []byte { return appendEscaped(b, s, &escTwice) }
 
 // Escapes of &, <, >, ", ', tab, newline and carriage return, once and
 // twice. U+FFFD, for what XML cannot carry, needs none.
@@ -28,7 +28,29 @@ var (
 
 type escapes [8]string
 
-func escapeWith(b io.StringWriter, s string, e *escapes) {
+// escapeWith writes s to w escaped with e.
+func escapeWith(w io.StringWriter, s string, e *escapes) {
+	if needsEscape(s) {
+		var buf [256]byte
+		w.WriteString(string(appendEscaped(buf[:0], s, e)))
+		return
+	}
+	w.WriteString(s)
+}
+
+// needsEscape reports whether escaping changes s.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if xmlLook[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// appendEscaped appends s to b escaped with e: the one place that says
+// what becomes of each character.
+func appendEscaped(b []byte, s string, e *escapes) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -65,13 +87,13 @@ func escapeWith(b io.StringWriter, s string, e *escapes) {
 			}
 		}
 		if esc != "" {
-			b.WriteString(s[last:i])
-			b.WriteString(esc)
+			b = append(b, s[last:i]...)
+			b = append(b, esc...)
 			last = i + width
 		}
 		i += width
 	}
-	b.WriteString(s[last:])
+	return append(b, s[last:]...)
 }
 
 // escapedLen returns how long escapeXML makes s, exactly: a SOAP answer

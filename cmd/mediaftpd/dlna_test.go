@@ -743,7 +743,7 @@ func TestDLNARestart(t *testing.T) {
 	if again := udn(); again != first {
 		t.Errorf("UDN %s after a restart, %s before", again, first)
 	}
-	if got := post("Browse", metadata); !strings.Contains(got, "BM=1542000") || !strings.Contains(got, "id=&quot;"+film+"&quot;") {
+	if got := post("Browse", metadata); !strings.Contains(got, "BM=1542000") || !strings.Contains(got, `id="`+film+`"`) {
 		t.Errorf("after a restart the film's metadata lacks its bookmark or ID:\n%s", got)
 	}
 	// The state folder lost (deleted, or a new SD card with the same
