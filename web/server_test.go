@@ -51,7 +51,11 @@ func TestStatusPage(t *testing.T) {
 		t.Error("the page shows a dotfile")
 	}
 	// The page's assets are embedded and served.
-	for _, name := range []string{"app.css", "app.js", "icon.svg"} {
+	for name, ctype := range map[string]string{
+		"app.css":  "text/css; charset=utf-8",
+		"app.js":   "text/javascript; charset=utf-8",
+		"icon.svg": "image/svg+xml",
+	} {
 		url := e.srv.assetURL(name)
 		if !strings.Contains(body, url) {
 			t.Errorf("the page does not link %s", url)
@@ -59,6 +63,9 @@ func TestStatusPage(t *testing.T) {
 		resp, data := e.do("GET", url, "")
 		if resp.StatusCode != http.StatusOK || len(data) == 0 {
 			t.Errorf("GET %s: %s", url, resp.Status)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != ctype {
+			t.Errorf("GET %s: Content-Type %q, want %q", url, ct, ctype)
 		}
 		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
 			t.Errorf("GET %s: Cache-Control %q", url, cc)
