@@ -45,3 +45,31 @@ func TestReclaimer(t *testing.T) {
 		t.Fatalf("not freed after a session that came and went (frees %d)", frees)
 	}
 }
+
+// TestReclaimerStart: the first look frees what the start left, though it
+// allocated less than reclaimAfter, once no session is open; and only once.
+func TestReclaimerStart(t *testing.T) {
+	sessions, allocs := 1, uint64(3<<20) // a small share's start
+	frees := 0
+	r := &reclaimer{
+		sessions: func() int { return sessions },
+		allocs:   func() uint64 { return allocs },
+		free:     func() { frees++ },
+	}
+	last := r.check(r.atStart())
+	if frees != 0 {
+		t.Fatalf("freed at the first look with a session open")
+	}
+	sessions = 0
+	allocs += 1 << 20
+	last = r.check(last)
+	if frees != 1 {
+		t.Fatalf("the start's memory not freed at the first idle look (frees %d)", frees)
+	}
+	for range 5 {
+		last = r.check(last)
+	}
+	if frees != 1 {
+		t.Fatalf("freed %d times while idle and allocating nothing", frees)
+	}
+}
