@@ -334,7 +334,7 @@ func (srv *Server) writeObjects(d *didlWriter, page []listed) {
 		if i == sizingObjects {
 			// The rest sized from what the first took: one buffer for
 			// a whole folder, neither doubled nor copied.
-			d.grow((len(d.b)/i + 1) * (len(page) - i) * 17 / 16)
+			d.grow((d.written()/i + 1) * (len(page) - i) * 17 / 16)
 		}
 		srv.writeListed(d, &page[i])
 	}

@@ -2,11 +2,9 @@ package dlna
 
 import (
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/mediaftpd/mediaftpd/dlna/media"
 	"github.com/mediaftpd/mediaftpd/dlna/quirks"
@@ -82,7 +80,11 @@ func (f filter) has(prop string) bool { return f.all || f.props[prop] }
 
 // didlWriter writes one DIDL-Lite document for one client.
 type didlWriter struct {
-	b      []byte // the escaped document; escaped hands it on without a copy
+	// The escaped document is written object by object into b, then
+	// moved to doc, which grows without zeroing its memory (as a
+	// byte slice would, for megabytes) and is handed on without a copy.
+	b      []byte
+	doc    strings.Builder
 	filter filter
 	quirks quirks.Set // the client's
 	loc    *time.Location
@@ -137,11 +139,21 @@ func (d *didlWriter) begin() { d.mark(didlHeader) }
 // the string is its buffer, as strings.Builder.String hands on its own.
 func (d *didlWriter) escaped() string {
 	d.mark(didlFooter)
-	return unsafe.String(unsafe.SliceData(d.b), len(d.b))
+	d.flush()
+	return d.doc.String()
 }
 
-// grow makes room for n more bytes.
-func (d *didlWriter) grow(n int) { d.b = slices.Grow(d.b, n) }
+// flush moves what was written to the document.
+func (d *didlWriter) flush() {
+	d.doc.Write(d.b)
+	d.b = d.b[:0]
+}
+
+// grow makes room for n more bytes in the document.
+func (d *didlWriter) grow(n int) { d.doc.Grow(n) }
+
+// written returns how many bytes the document holds.
+func (d *didlWriter) written() int { return d.doc.Len() + len(d.b) }
 
 // The document is written escaped as it is made (one pass, no copy):
 // escaping works character by character, so escaping the markup and the
@@ -265,9 +277,10 @@ type didlObject struct {
 func (d *didlWriter) object(o *didlObject) {
 	if o.dir {
 		d.container(o)
-		return
+	} else {
+		d.item(o)
 	}
-	d.item(o)
+	d.flush()
 }
 
 func (d *didlWriter) container(o *didlObject) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // SOAP limits. A control request is small: Browse with every argument is
@@ -184,14 +185,24 @@ func (r soapResponse) Len() int {
 	return n
 }
 
+// answerWriter is what a SOAP answer is written to.
+type answerWriter interface {
+	io.Writer
+	io.StringWriter
+}
+
 // WriteTo writes the envelope to w; it returns the first write error.
-func (r soapResponse) WriteTo(w io.StringWriter) error {
+// An escaped value (a Result of megabytes) goes to w as bytes, which
+// bufio and net/http hand to the connection in one write instead of
+// copying it through their buffers a few KiB at a time: a string would
+// take one write(2) per 4 KiB.
+func (r soapResponse) WriteTo(w answerWriter) error {
 	ew := &errWriter{w: w}
 	ew.WriteString(r.head())
 	for _, a := range r.out {
 		ew.WriteString("<" + a.name + ">")
 		if a.escaped {
-			ew.WriteString(a.value)
+			ew.Write(stringBytes(a.value))
 		} else {
 			escapeXML(ew, a.value)
 		}
@@ -200,6 +211,10 @@ func (r soapResponse) WriteTo(w io.StringWriter) error {
 	ew.WriteString(r.tail())
 	return ew.err
 }
+
+// stringBytes returns the bytes of s without a copy, for an io.Writer,
+// which must not modify them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // String returns the envelope.
 func (r soapResponse) String() string {
@@ -211,8 +226,17 @@ func (r soapResponse) String() string {
 
 // errWriter keeps the first error of its writes and writes nothing after.
 type errWriter struct {
-	w   io.StringWriter
+	w   answerWriter
 	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 func (e *errWriter) WriteString(s string) (int, error) {
