@@ -72,6 +72,13 @@ func (s *Set) Entry(share, rel string, v View) (Entry, error) {
 // first, then files, each by NaturalCompare of their names. It fails as
 // Entry does, and when rel is a file.
 func (s *Set) Children(share, rel string, v View, offset, limit int) ([]Entry, int, error) {
+	return s.children(share, rel, v, offset, limit, true)
+}
+
+// children is Children; keep says whether a browsing order made for it is
+// kept for the next call. A reader of every folder once (the prober)
+// does not keep them: they would take 4 bytes per file for good.
+func (s *Set) children(share, rel string, v View, offset, limit int, keep bool) ([]Entry, int, error) {
 	var page []Entry
 	total := 0
 	err := s.readTree(share, func(ix *index) error {
@@ -82,7 +89,7 @@ func (s *Set) Children(share, rel string, v View, offset, limit int) ([]Entry, i
 		if i >= 0 {
 			return fmt.Errorf("%s: %w", rel, errNotFolder)
 		}
-		order := d.naturalOrder(v)
+		order := d.orderOf(v, keep)
 		total = len(order)
 		if offset < 0 {
 			offset = 0
@@ -123,7 +130,7 @@ func (s *Set) Walk(share, rel string, v View, fn func(rel string, e Entry) bool)
 
 // walkTree is Walk below d, which is at rel. It reports false once fn has.
 func walkTree(d *dirNode, rel string, v View, fn func(rel string, e Entry) bool) bool {
-	for _, k := range d.naturalOrder(v) {
+	for _, k := range d.orderOf(v, false) {
 		e := d.entryAt(k, v)
 		crel := joinRel(rel, e.Name)
 		if !fn(crel, e) {
@@ -192,11 +199,16 @@ type browseOrder struct {
 // naturalOrder returns d's entries that the view shows, in browsing
 // order. Both views are made at once and kept until the entries change.
 // The tree's lock is held, for reading at least.
-func (d *dirNode) naturalOrder(v View) []int32 {
+func (d *dirNode) naturalOrder(v View) []int32 { return d.orderOf(v, true) }
+
+// orderOf is naturalOrder; keep says whether an order it makes is kept.
+func (d *dirNode) orderOf(v View, keep bool) []int32 {
 	o := d.order.Load()
 	if o == nil {
 		o = d.makeOrder()
-		d.order.Store(o)
+		if keep {
+			d.order.Store(o)
+		}
 	}
 	if v == MediaFiles {
 		return o.media
@@ -243,9 +255,28 @@ func (d *dirNode) entryAt(k int32, v View) Entry {
 func dirEntry(d *dirNode, v View) Entry {
 	n := len(d.dirs) + d.files.len()
 	if v != AllFiles {
-		n = len(d.naturalOrder(v))
+		n = d.count(v)
 	}
 	return Entry{Name: d.name, Dir: true, Children: n}
+}
+
+// count returns how many of d's entries the view shows: from the browsing
+// order when d has one, else counted, as a listing of d's parent should
+// not make and keep an order for each of its folders.
+func (d *dirNode) count(v View) int {
+	if o := d.order.Load(); o != nil {
+		if v == MediaFiles {
+			return len(o.media)
+		}
+		return len(o.all)
+	}
+	n := len(d.dirs)
+	for i := range d.files.len() {
+		if v.shows(d.files.name(i)) {
+			n++
+		}
+	}
+	return n
 }
 
 func fileEntry(f fileRec) Entry {

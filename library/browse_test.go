@@ -227,3 +227,47 @@ func TestWatcherBounded(t *testing.T) {
 		t.Errorf("Take after Close = %v", got)
 	}
 }
+
+// TestOrdersKept checks which readers keep a folder's browsing order:
+// browsing it does; a listing of its parent, a walk and the prober's
+// reading do not, as an order takes 4 bytes per file for good. The
+// counts and entries are the same either way.
+func TestOrdersKept(t *testing.T) {
+	dir := t.TempDir()
+	for _, rel := range []string{"A/Film 10.mkv", "A/Film 2.mkv", "A/Film 2.srt", "B/x.mkv"} {
+		writeFile(t, dir, rel, 1)
+	}
+	s, _ := newRunningSet(t, Share{Name: "M", Path: dir})
+	awaitStatus(t, s, "M", "indexed", hasFiles(4, 4))
+	kept := func(rel string) bool {
+		var k bool
+		s.readTree("M", func(ix *index) error {
+			d, _, err := ix.lookup(rel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k = d.order.Load() != nil
+			return nil
+		})
+		return k
+	}
+	root, _, _ := s.Children("M", ".", MediaFiles, 0, 0)
+	s.Walk("M", ".", MediaFiles, func(string, Entry) bool { return true })
+	page, _, err := s.children("M", "A", MediaFiles, 0, 0, false)
+	if err != nil || !slices.Equal(names(page), []string{"Film 2.mkv", "Film 10.mkv"}) {
+		t.Fatalf("A unkept: %q, %v", names(page), err)
+	}
+	if kept("A") || kept("B") || !kept(".") {
+		t.Errorf("orders kept: A %v, B %v, root %v; want only the root's", kept("A"), kept("B"), kept("."))
+	}
+	if root[0].Children != 2 || root[1].Children != 1 {
+		t.Errorf("counted: A %d, B %d; want 2, 1", root[0].Children, root[1].Children)
+	}
+	s.Children("M", "A", MediaFiles, 0, 1)
+	if !kept("A") {
+		t.Error("A browsed, but its order was not kept")
+	}
+	if e, _ := s.Entry("M", "A", MediaFiles); e.Children != 2 {
+		t.Errorf("A counted from its order: %d, want 2", e.Children)
+	}
+}

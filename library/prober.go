@@ -220,7 +220,7 @@ func (p *Prober) pass(ctx context.Context, share, dir string, jobs chan<- job, f
 	for len(stack) > 0 {
 		d := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		entries, _, err := p.Set.Children(share, d, MediaFiles, 0, 0)
+		entries, _, err := p.Set.children(share, d, MediaFiles, 0, 0, false)
 		if err != nil {
 			continue // removed meanwhile
 		}
