@@ -69,7 +69,9 @@
 //
 // bbolt maps the file read-only, so a walk of the whole store (the check
 // at [Open], [Store.EachDetails]) makes every page of it resident in the
-// process, where it counts in RSS and PSS. After such a walk the store
+// process, where it counts in RSS and PSS, and so does, for its part, a
+// read of the details of a big folder ([Store.DetailsMany] of a thousand
+// files or more). After such a walk the store
 // tells the kernel that the process does not need those pages now
 // (madvise MADV_DONTNEED, on Linux): they stay in the page cache, and the
 // few that later reads need are faulted in again. Small reads release

@@ -18,8 +18,13 @@ type Lookup struct {
 // transaction: a page of a listing costs one, not one per file. It calls
 // fn with the index in files of each file whose details are known for its
 // stamp, once each, in no set order. fn runs inside a read transaction:
-// it must not use the store.
+// it must not use the store. A read of at least releaseAfter files (a
+// whole big folder) is a walk: the pages it made resident are released
+// after it (see releaseMap).
 func (s *Store) DetailsMany(share string, files []Lookup, fn func(i int, d probe.Details)) {
+	if len(files) >= releaseAfter {
+		defer s.releaseMap()
+	}
 	// What is queued or being written wins over the file, as in Details.
 	queued := make([]bool, len(files))
 	var fresh []int // queued files whose details are the ones asked for
@@ -66,3 +71,8 @@ func (s *Store) DetailsMany(share string, files []Lookup, fn func(i int, d probe
 		return nil
 	})
 }
+
+// releaseAfter is how many files a DetailsMany reads for the pages it
+// made resident to be released after it: a DLNA Browse of a folder of
+// 10,000 songs left about 1 MB of the store's map resident (smaps).
+const releaseAfter = 1000

@@ -13,7 +13,7 @@ import (
 )
 
 // TestWalkReleasesMap: a walk of the whole store (the check at Open,
-// EachDetails) leaves little of the store's file resident in the
+// EachDetails) or of many files (DetailsMany) leaves little of the store's file resident in the
 // process, as /proc/self/smaps counts the Rss of bbolt's mapping of it,
 // though reading every entry one by one makes nearly all of it resident;
 // and reads after the release still find every entry's details.
@@ -91,6 +91,29 @@ func TestWalkReleasesMap(t *testing.T) {
 		t.Errorf("after EachDetails: %d bytes of the %d-byte store resident, want at most a quarter", rss, size)
 	} else {
 		t.Logf("after EachDetails: %d of %d bytes resident", rss, size)
+	}
+
+	// So does a read of many files' details at once (a big folder's
+	// page), after the store was made resident again.
+	lookups := make([]Lookup, files)
+	for n := range files {
+		if _, ok := s.Details("Music", rel(n), stamp(n)); !ok {
+			t.Fatalf("%s: no details", rel(n))
+		}
+		lookups[n] = Lookup{Rel: rel(n), Stamp: stamp(n)}
+	}
+	found := 0
+	s.DetailsMany("Music", lookups, func(i int, d probe.Details) {
+		if d != details(i) {
+			t.Errorf("DetailsMany %s: %+v", rel(i), d)
+		}
+		found++
+	})
+	if found != files {
+		t.Fatalf("DetailsMany found %d of %d", found, files)
+	}
+	if rss := mappedRss(t, s.Path()); rss > size/4 {
+		t.Errorf("after DetailsMany of %d files: %d bytes of the %d-byte store resident, want at most a quarter", files, rss, size)
 	}
 
 	// The pages come back as they are read.
