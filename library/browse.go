@@ -130,7 +130,7 @@ func (s *Set) Walk(share, rel string, v View, fn func(rel string, e Entry) bool)
 
 // walkTree is Walk below d, which is at rel. It reports false once fn has.
 func walkTree(d *dirNode, rel string, v View, fn func(rel string, e Entry) bool) bool {
-	for _, k := range d.orderOf(v, false) {
+	for _, k := range d.naturalOrder(v) {
 		e := d.entryAt(k, v)
 		crel := joinRel(rel, e.Name)
 		if !fn(crel, e) {

@@ -229,16 +229,17 @@ func TestWatcherBounded(t *testing.T) {
 }
 
 // TestOrdersKept checks which readers keep a folder's browsing order:
-// browsing it does; a listing of its parent, a walk and the prober's
-// reading do not, as an order takes 4 bytes per file for good. The
-// counts and entries are the same either way.
+// browsing it and walking it (a DLNA Search, which TVs repeat) do; a
+// listing of its parent and the prober's reading do not, as an order
+// takes 4 bytes per file for good. The counts and entries are the same
+// either way.
 func TestOrdersKept(t *testing.T) {
 	dir := t.TempDir()
-	for _, rel := range []string{"A/Film 10.mkv", "A/Film 2.mkv", "A/Film 2.srt", "B/x.mkv"} {
+	for _, rel := range []string{"A/Film 10.mkv", "A/Film 2.mkv", "A/Film 2.srt", "B/x.mkv", "C/y.mkv"} {
 		writeFile(t, dir, rel, 1)
 	}
 	s, _ := newRunningSet(t, Share{Name: "M", Path: dir})
-	awaitStatus(t, s, "M", "indexed", hasFiles(4, 4))
+	awaitStatus(t, s, "M", "indexed", hasFiles(5, 5))
 	kept := func(rel string) bool {
 		var k bool
 		s.readTree("M", func(ix *index) error {
@@ -252,7 +253,6 @@ func TestOrdersKept(t *testing.T) {
 		return k
 	}
 	root, _, _ := s.Children("M", ".", MediaFiles, 0, 0)
-	s.Walk("M", ".", MediaFiles, func(string, Entry) bool { return true })
 	page, _, err := s.children("M", "A", MediaFiles, 0, 0, false)
 	if err != nil || !slices.Equal(names(page), []string{"Film 2.mkv", "Film 10.mkv"}) {
 		t.Fatalf("A unkept: %q, %v", names(page), err)
@@ -269,5 +269,9 @@ func TestOrdersKept(t *testing.T) {
 	}
 	if e, _ := s.Entry("M", "A", MediaFiles); e.Children != 2 {
 		t.Errorf("A counted from its order: %d, want 2", e.Children)
+	}
+	s.Walk("M", "C", MediaFiles, func(string, Entry) bool { return true })
+	if !kept("C") || kept("B") {
+		t.Errorf("after a walk of C: C kept %v, B kept %v; want true, false", kept("C"), kept("B"))
 	}
 }
