@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 func TestParseMachineID(t *testing.T) {
@@ -39,12 +41,7 @@ func TestAppSpecificIDMatchesSystemd(t *testing.T) {
 	if err != nil {
 		t.Skipf("no machine ID: %v", err)
 	}
-	if _, err := exec.LookPath("systemd-id128"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("systemd-id128 is missing")
-		}
-		t.Skip("systemd-id128 is missing (package systemd)")
-	}
+	testtool.Need(t, "systemd-id128") // package systemd
 	mid, err := parseMachineID(b)
 	if err != nil {
 		t.Skipf("machine ID: %v", err)

@@ -14,13 +14,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 // clip makes a video with ffmpeg: 4 seconds of a test pattern, the extra
 // arguments applied to its output.
 func clip(t *testing.T, name string, size string, extra ...string) *os.File {
 	t.Helper()
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := testtool.Need(t, "ffmpeg")
 	p := filepath.Join(t.TempDir(), name)
 	args := append([]string{"-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=duration=4:rate=10:size=" + size}, extra...)
 	args = append(args, "-c:v", "mpeg4", "-g", "10", "-y", p)
@@ -50,7 +52,7 @@ func jpegSize(t *testing.T, p string) (int, int) {
 
 // TestFrameGrab grabs frames of generated clips with the real ffmpeg.
 func TestFrameGrab(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testtool.Need(t, "ffmpeg")
 	c := &Cache{Dir: t.TempDir(), FFmpeg: "ffmpeg"}
 	ctx := context.Background()
 	for _, tt := range []struct {
@@ -131,7 +133,7 @@ func TestFrameGrabOff(t *testing.T) {
 // fakeFFmpeg writes a shell script standing for ffmpeg.
 func fakeFFmpeg(t *testing.T, script string) string {
 	t.Helper()
-	needTool(t, "sh")
+	testtool.Need(t, "sh")
 	p := filepath.Join(t.TempDir(), "ffmpeg")
 	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script), 0o700); err != nil {
 		t.Fatal(err)
@@ -146,7 +148,7 @@ func TestFrameGrabPriority(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("priorities are set on Linux only")
 	}
-	needTool(t, "ionice")
+	testtool.Need(t, "ionice")
 	dir := t.TempDir()
 	png := filepath.Join(dir, "frame.png")
 	os.WriteFile(png, encodePNGTest(t, quadrants(400, 300)), 0o600)

@@ -13,21 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// needTool skips the test when the command is missing, but fails it when
-// CI=true: CI installs every tool the tests drive.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is needed under CI: %v", name, err)
-		}
-		t.Skipf("%s is not installed: %v", name, err)
-	}
-	return p
-}
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
+)
 
 // Colors of the quadrants of quadrants' pictures.
 var (
@@ -107,7 +95,7 @@ func encodeGIFTest(t testing.TB, img image.Image) []byte {
 // encodeWebPTest encodes img as WebP with ffmpeg (lossless or lossy).
 func encodeWebPTest(t testing.TB, img image.Image, lossless bool) []byte {
 	t.Helper()
-	ffmpeg := needTool(t, "ffmpeg")
+	ffmpeg := testtool.Need(t, "ffmpeg")
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.png"), filepath.Join(dir, "out.webp")
 	if err := os.WriteFile(in, encodePNGTest(t, img), 0o600); err != nil {
@@ -119,7 +107,7 @@ func encodeWebPTest(t testing.TB, img image.Image, lossless bool) []byte {
 	}
 	cmd := exec.Command(ffmpeg, "-nostdin", "-loglevel", "error", "-i", in, "-c:v", "libwebp", "-lossless", l, "-y", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "true" {
+		if !testtool.InCI() {
 			t.Skipf("ffmpeg cannot make WebP: %v: %s", err, b)
 		}
 		t.Fatalf("ffmpeg: %v: %s", err, b)
