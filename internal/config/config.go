@@ -22,6 +22,15 @@ type Config struct {
 	FTP FTP `yaml:"ftp,omitempty"`
 	// Shares are the folders served, each as /<name> on the FTP server.
 	Shares []Share `yaml:"shares,omitempty"`
+	// Users are the named accounts. A user logs in to FTP (and to the
+	// status page's /files) with a name and password and sees the public
+	// shares and the private shares whose Access lists them.
+	Users []User `yaml:"users,omitempty"`
+	// Anonymous allows anonymous FTP logins (USER anonymous or ftp); nil
+	// means allowed. Use [Config.AnonymousOn].
+	Anonymous *bool `yaml:"anonymous,omitempty"`
+	// TLS configures FTPS (and HTTPS for the status page with web.tls).
+	TLS TLS `yaml:"tls,omitempty"`
 	// Web configures the status page.
 	Web Web `yaml:"web,omitempty"`
 	// MDNS configures the mDNS/DNS-SD advertisement.
@@ -70,6 +79,10 @@ type Share struct {
 	// folder with inotify; a positive interval rescans it that often, for
 	// network mounts where inotify sees nothing.
 	RescanInterval time.Duration `yaml:"rescan_interval,omitempty"`
+	// Access says who sees the share: nil (written "public", the default)
+	// is everyone, anonymous clients included; a list of user names makes
+	// the share private to those users.
+	Access Access `yaml:"access,omitempty"`
 	// Line is the line of this share in the config file, for error
 	// messages. It is zero when the share did not come from a file.
 	Line int `yaml:"-"`
@@ -86,6 +99,9 @@ type Web struct {
 	// ShareRoots are the absolute folders under which the status page may
 	// create shares. Default: /media, /mnt and /srv.
 	ShareRoots []string `yaml:"share_roots,omitempty"`
+	// TLS serves the status page over HTTPS with the certificate of the
+	// tls section, and redirects plain HTTP requests to it.
+	TLS bool `yaml:"tls,omitempty"`
 }
 
 // MDNS configures the mDNS/DNS-SD advertisement.
@@ -207,6 +223,14 @@ func (c *Config) Validate() error {
 func (c Config) WithDefaults() Config {
 	d := c
 	d.Shares = slices.Clone(c.Shares)
+	for i := range d.Shares {
+		d.Shares[i].Access = slices.Clone(c.Shares[i].Access)
+	}
+	d.Users = slices.Clone(c.Users)
+	anon := c.AnonymousOn()
+	d.Anonymous = &anon
+	require := c.TLS.RequireOn()
+	d.TLS.RequireForUsers = &require
 	d.Web.ShareRoots = slices.Clone(c.Web.ShareRoots)
 	d.MDNS.Interfaces = slices.Clone(c.MDNS.Interfaces)
 	on := c.MDNS.On()

@@ -68,7 +68,7 @@ func TestLoadExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Shares) != 3 || c.Shares[2].RescanInterval != 10*time.Minute || c.FTP.PassivePorts != (PortRange{50000, 50100}) {
+	if len(c.Shares) != 4 || len(c.Users) != 2 || c.Shares[3].Access.Public() || c.Shares[2].RescanInterval != 10*time.Minute || c.FTP.PassivePorts != (PortRange{50000, 50100}) {
 		t.Errorf("example.yaml parsed as %+v", c)
 	}
 	for _, s := range c.Shares {
@@ -161,17 +161,17 @@ ftp:
   listn: ":21"
 `, []string{`config.yaml:7: unknown key "listn" in ftp (known keys: listen, passive_ports, max_clients, max_per_ip, idle_timeout)`}, ErrUnknownKey},
 		{"unknown top-level key", "name: x\nsharez: []\n",
-			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, web, mdns, dlna, state_dir, thumbnails)`}, ErrUnknownKey},
+			[]string{`config.yaml:2: unknown key "sharez" (known keys: name, ftp, shares, users, anonymous, tls, web, mdns, dlna, state_dir, thumbnails)`}, ErrUnknownKey},
 		{"unknown share key", "shares:\n  - name: a\n    pth: /a\n", []string{
 			`config.yaml:2: path: missing: every share needs the folder to share, like /media/usb/Movies`,
-			`config.yaml:3: unknown key "pth" in shares (known keys: name, path, rescan_interval)`,
+			`config.yaml:3: unknown key "pth" in shares (known keys: name, path, rescan_interval, access)`,
 		}, ErrUnknownKey},
 		{"key twice", "ftp:\n  listen: \":21\"\n  listen: \":2121\"\n",
 			[]string{`config.yaml:3: key "listen" appears twice in ftp (first at line 2)`}, ErrUnknownKey},
 		{"section is a value", "ftp: yes\n",
 			[]string{`config.yaml:1: ftp: must be a section with the keys listen, passive_ports, max_clients, max_per_ip, idle_timeout, not "yes"`}, ErrInvalid},
 		{"file is a list", "- a\n- b\n",
-			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, web, mdns, dlna, state_dir, thumbnails, not a list`}, ErrInvalid},
+			[]string{`config.yaml:1: the file must be a section with the keys name, ftp, shares, users, anonymous, tls, web, mdns, dlna, state_dir, thumbnails, not a list`}, ErrInvalid},
 		{"syntax error", "name: x\nftp:\n  listen: x\n  max_clients: 3\n    bad: 1\n",
 			[]string{`config.yaml:5: mapping values are not allowed in this context`}, ErrSyntax},
 		{"syntax error inside a block", "name: x\nftp:\n  listen: x\n  max_clients: 4\n  - x\nshares: []\n",
@@ -261,7 +261,7 @@ ftp:
 		{"share negative rescan", "shares:\n  - name: a\n    path: /a\n    rescan_interval: -1m\n",
 			[]string{`config.yaml:4: rescan_interval: -1m0s is negative (0 watches the folder for changes; an interval like 10m rescans it that often)`}, ErrInvalid},
 		{"share is a value", "shares:\n  - Movies\n",
-			[]string{`config.yaml:2: shares: must be a section with the keys name, path, rescan_interval, not "Movies"`}, ErrInvalid},
+			[]string{`config.yaml:2: shares: must be a section with the keys name, path, rescan_interval, access, not "Movies"`}, ErrInvalid},
 		{"shares is a value", "shares: /media\n",
 			[]string{`config.yaml:1: shares: must be a list (one "- item" per line, or [a, b]), not "/media"`}, ErrInvalid},
 		{"share root relative", "web:\n  share_roots:\n    - /media\n    - mnt\n",
@@ -429,10 +429,12 @@ func TestWithDefaults(t *testing.T) {
 			MaxPerIP:    16,
 			IdleTimeout: 5 * time.Minute,
 		},
-		Web:      Web{Listen: ":8021", ShareRoots: []string{"/media", "/mnt", "/srv"}},
-		MDNS:     MDNS{Enabled: ptr(true)},
-		DLNA:     DLNA{Enabled: ptr(true), Listen: ":8200", NotifyInterval: time.Minute},
-		StateDir: "/var/lib/mediaftpd",
+		Web:       Web{Listen: ":8021", ShareRoots: []string{"/media", "/mnt", "/srv"}},
+		MDNS:      MDNS{Enabled: ptr(true)},
+		DLNA:      DLNA{Enabled: ptr(true), Listen: ":8200", NotifyInterval: time.Minute},
+		StateDir:  "/var/lib/mediaftpd",
+		Anonymous: ptr(true),
+		TLS:       TLS{RequireForUsers: ptr(true)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("WithDefaults:\n got %+v\nwant %+v", got, want)
@@ -552,7 +554,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 }
 
 // equalIgnoringLines reports whether a and b are equal apart from
-// Share.Line, treating empty and nil slices alike.
+// Share.Line and User.Line, treating empty and nil slices alike.
 func equalIgnoringLines(a, b *Config) bool {
 	return reflect.DeepEqual(withoutLines(a), withoutLines(b))
 }
@@ -563,6 +565,11 @@ func withoutLines(c *Config) Config {
 	for _, s := range c.Shares {
 		s.Line = 0
 		d.Shares = append(d.Shares, s)
+	}
+	d.Users = nil
+	for _, u := range c.Users {
+		u.Line = 0
+		d.Users = append(d.Users, u)
 	}
 	d.Web.ShareRoots = append([]string(nil), c.Web.ShareRoots...)
 	d.MDNS.Interfaces = append([]string(nil), c.MDNS.Interfaces...)

@@ -21,6 +21,7 @@ const maxVisits = 100_000
 var (
 	durationType  = reflect.TypeFor[time.Duration]()
 	portRangeType = reflect.TypeFor[PortRange]()
+	accessType    = reflect.TypeFor[Access]()
 )
 
 // decoder checks a parsed YAML tree against the Config struct before it is
@@ -81,6 +82,9 @@ func decode(file string, data []byte) (*Config, map[string]int, []*problem) {
 	}
 	for i := range c.Shares {
 		c.Shares[i].Line = d.lines[fmt.Sprintf("shares[%d]", i)]
+	}
+	for i := range c.Users {
+		c.Users[i].Line = d.lines[fmt.Sprintf("users[%d]", i)]
 	}
 	return &c, d.lines, d.probs
 }
@@ -160,6 +164,13 @@ func (d *decoder) check(n *yaml.Node, t reflect.Type, path, key string) bool {
 	case portRangeType:
 		var r PortRange
 		if err := r.UnmarshalYAML(n); err != nil {
+			d.problem(n.Line, key, err)
+			return false
+		}
+		return true
+	case accessType:
+		var a Access
+		if err := a.UnmarshalYAML(n); err != nil {
 			d.problem(n.Line, key, err)
 			return false
 		}

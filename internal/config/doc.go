@@ -39,6 +39,56 @@
 //   - rescan_interval: how changes are noticed. 0 (the default) watches the
 //     folder with inotify. A duration like 10m rescans it that often
 //     instead, for network mounts (NFS, SMB) where inotify sees nothing.
+//   - access: who sees the share. "public" (the default) is everyone:
+//     anonymous FTP, every user, TVs over DLNA, the status page. A list of
+//     user names, like [alice, bob], makes the share private: only those
+//     users see it, after logging in to FTP or to the status page's file
+//     browser. DLNA and mDNS have no login, so they never show a private
+//     share; nor does the status page to anyone not allowed to see it. A
+//     private share's folder is not even reported as missing to others: a
+//     path into it gets the same answer as a path that does not exist.
+//
+// users: the named accounts, a list. Each has:
+//
+//   - name: the login name: 1 to 64 letters, digits and the marks . _ - @,
+//     starting with a letter or digit. Not "anonymous" or "ftp", which log
+//     in anonymously. Names must differ from each other ignoring case.
+//   - password_hash: the bcrypt hash of the password. Write it with
+//     `mediaftpd passwd --user NAME -config FILE` or from the status page,
+//     never by hand; the password itself is stored nowhere.
+//
+// Everything stays read-only for users too: an account only sees more.
+// When users exist, every FTP login name but "anonymous" and "ftp" is
+// checked as an account (without users, any name logs in anonymously, as
+// some players send the computer's login name). Wrong passwords are
+// throttled per address: each failure is answered after a delay, and after
+// 5 failures in a row the address is refused for a while (421), doubling
+// up to 15 minutes.
+//
+// anonymous: true or false. Default true. false refuses anonymous FTP logins
+// (530) and so leaves FTP to users; DLNA and the status page still show
+// the public shares.
+//
+// tls: the certificate and rules of FTPS (FTP over TLS, RFC 4217: AUTH TLS
+// on the FTP port), and of HTTPS for the status page with web.tls.
+//
+//   - cert, key: PEM files of the certificate (with its chain) and its
+//     private key, as absolute paths, read again on SIGHUP. Without them a
+//     self-signed certificate is made at the first start and kept in
+//     state_dir; its SHA-256 fingerprint is written to the log, shown on the
+//     status page and in /api/status. Compare it with the one your client
+//     shows the first time it connects.
+//   - require_for_users: true or false. Default true: a user (not anonymous)
+//     must switch the connection to TLS (AUTH TLS) before logging in; on a
+//     plain connection USER is answered 530, before the password is sent.
+//   - implicit_listen: the address of implicit FTPS, where connections are
+//     encrypted from the first byte, as host:port (port 990 by custom).
+//     Default: none.
+//
+// Only TLS 1.2 and 1.3 are spoken. The data connections of an encrypted
+// session are encrypted too once the client asks (PROT P), and must resume
+// the TLS session of their control connection, so a stolen data port gets
+// nothing.
 //
 // web: the status page.
 //
@@ -50,6 +100,9 @@
 //   - share_roots: the absolute folders under which the page may create
 //     shares; it cannot share anything outside them. Default
 //     [/media, /mnt, /srv].
+//   - tls: true serves the page over HTTPS with the certificate of the tls
+//     section, on the same address; plain HTTP requests there are
+//     redirected to HTTPS. Default false.
 //
 // mdns: the mDNS/DNS-SD advertisement (_ftp._tcp and _http._tcp) that lets
 // players find the server.
@@ -99,8 +152,13 @@
 // and, if it has no problem at all, applies shares and the ftp keys
 // passive_ports, max_clients, max_per_ip and idle_timeout, and
 // web.password_hash (logging every admin out), and dlna.allow, at once,
-// without ending sessions. name, ftp.listen, the other web and dlna keys,
-// every mdns key and state_dir take effect only after a restart. A file
+// without ending sessions. users, anonymous, shares' access,
+// tls.require_for_users, tls.cert and tls.key apply at once too: the next
+// command of every session sees the new access, new connections get the
+// new certificate, and the sessions of a user who was removed or whose
+// password changed end. name, ftp.listen, tls.implicit_listen, the other
+// web and dlna keys, every mdns key and state_dir take effect only after a
+// restart. A file
 // with a problem changes nothing. thumbnails takes effect after a restart
 // too.
 //

@@ -84,7 +84,7 @@ func RemoveShare(path, name string) (found bool, err error) {
 		if seq == nil || err != nil {
 			return false, err
 		}
-		i, _ := findShare(seq, name)
+		i, _ := findNamed(seq, name)
 		if i < 0 {
 			return false, nil
 		}
@@ -105,7 +105,7 @@ func RenameShare(path, old, new string) (found bool, err error) {
 		if seq == nil || err != nil {
 			return false, err
 		}
-		i, name := findShare(seq, old)
+		i, name := findNamed(seq, old)
 		if i < 0 {
 			return false, nil
 		}
@@ -491,23 +491,7 @@ func mappingValue(m *yaml.Node, key string, create bool) (*yaml.Node, error) {
 // sharesNode returns the sequence of shares in root. A missing or empty
 // key gets an empty sequence when create is set, else the result is nil.
 func sharesNode(root *yaml.Node, create bool) (*yaml.Node, error) {
-	_, v := lookup(root, "shares")
-	switch {
-	case v == nil && !create:
-		return nil, nil
-	case v == nil:
-		v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		root.Content = append(root.Content, str("shares"), v)
-	case v.Kind == yaml.AliasNode:
-		return nil, fmt.Errorf("%w: shares is written as an alias (*%s)", ErrCannotEdit, v.Value)
-	case isNull(v):
-		if !create {
-			return nil, nil
-		}
-		*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", HeadComment: v.HeadComment, LineComment: v.LineComment, FootComment: v.FootComment}
-		moveLineComment(root, "shares")
-	}
-	return v, nil
+	return listNode(root, "shares", create)
 }
 
 // moveLineComment moves the line comment of key's value in mapping m to
@@ -523,7 +507,7 @@ func moveLineComment(m *yaml.Node, key string) {
 // findShare returns the position in seq of the share named exactly name
 // (as the share set looks names up), and the node of its name; -1 if there
 // is none.
-func findShare(seq *yaml.Node, name string) (int, *yaml.Node) {
+func findNamed(seq *yaml.Node, name string) (int, *yaml.Node) {
 	for i, item := range seq.Content {
 		m := resolve(item)
 		if m.Kind != yaml.MappingNode {

@@ -160,7 +160,7 @@ func TestSaveKeepsEveryComment(t *testing.T) {
 	for _, s := range cfg.Shares {
 		names = append(names, s.Name)
 	}
-	if want := []string{"Movies", "Music", "NAS Photos", "Films"}; !slices.Equal(names, want) {
+	if want := []string{"Movies", "Music", "NAS Photos", "Home videos", "Films"}; !slices.Equal(names, want) {
 		t.Errorf("shares %q, want %q", names, want)
 	}
 }

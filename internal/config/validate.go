@@ -60,6 +60,7 @@ func (c *Config) validate(file string, lines map[string]int) []*problem {
 	for i := range c.Shares {
 		v.share(c.Shares, i)
 	}
+	v.accounts(c)
 
 	if c.Web.Listen != "" && c.Web.Listen != Off {
 		v.add("web.listen", "listen", checkListen(c.Web.Listen, DefaultWebListen, true))
