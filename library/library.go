@@ -140,12 +140,17 @@ func (s *Set) start(sh *share) {
 }
 
 // Status returns a snapshot of every share, in the order they were added.
-func (s *Set) Status() []ShareStatus {
+func (s *Set) Status() []ShareStatus { return s.status(nil) }
+
+// status returns a snapshot of the shares keep accepts; nil keeps all.
+func (s *Set) status(keep func(*share) bool) []ShareStatus {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]ShareStatus, len(s.shares))
-	for i, sh := range s.shares {
-		out[i] = sh.status()
+	out := make([]ShareStatus, 0, len(s.shares))
+	for _, sh := range s.shares {
+		if keep == nil || keep(sh) {
+			out = append(out, sh.status())
+		}
 	}
 	return out
 }
@@ -175,13 +180,19 @@ func (sh *share) status() ShareStatus {
 
 // Recent returns the at most n files most recently added across all
 // shares, newest first. Each share keeps its Set.RecentMax newest.
-func (s *Set) Recent(n int) []Addition {
+func (s *Set) Recent(n int) []Addition { return s.recent(n, nil) }
+
+// recent is Recent over the shares keep accepts; nil keeps all.
+func (s *Set) recent(n int, keep func(*share) bool) []Addition {
 	if n <= 0 {
 		return nil
 	}
 	var out []Addition
 	s.mu.RLock()
 	for _, sh := range s.shares {
+		if keep != nil && !keep(sh) {
+			continue
+		}
 		sh.pmu.Lock()
 		for _, f := range sh.recent {
 			out = append(out, Addition{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/mediaftpd/mediaftpd/internal/config"
@@ -44,7 +45,7 @@ type Manager struct {
 	mu sync.Mutex // serializes changes: check, save, apply (or reload)
 
 	// Test seams: called before saving and before applying a change with
-	// the change's name ("add", "remove", "rename"); an error they return
+	// the change's name ("add", "remove", "rename", "access"); an error they return
 	// fails that step. Nil in production.
 	beforeSave, beforeApply func(op string) error
 }
@@ -65,7 +66,7 @@ func (m *Manager) Add(sh Share) (saved bool, err error) {
 	}
 	saved, err = m.change("add",
 		func() (bool, error) {
-			return true, config.AddShare(m.ConfigPath, config.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval})
+			return true, config.AddShare(m.ConfigPath, config.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval, Access: sh.Access})
 		},
 		func() error { return m.Set.Add(sh) })
 	if err == nil {
@@ -109,6 +110,29 @@ func (m *Manager) Rename(old, new string) (saved bool, err error) {
 		func() error { return m.Set.Rename(old, new) })
 	if err == nil {
 		m.logger().Info("share renamed", "share", old, "to", new, "saved", saved)
+	}
+	return saved, err
+}
+
+// SetAccess makes the named share private to the users in access, or
+// public when access is empty. The users must be in the config file's
+// users (config.SetShareAccess checks it). It reports whether the config
+// file had the share.
+func (m *Manager) SetAccess(name string, access []string) (saved bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.Set.entry(name); err != nil {
+		return false, err
+	}
+	saved, err = m.change("access",
+		func() (bool, error) { return config.SetShareAccess(m.ConfigPath, name, access) },
+		func() error { return m.Set.SetAccess(name, access) })
+	if err == nil {
+		who := "public"
+		if len(access) > 0 {
+			who = strings.Join(access, ", ")
+		}
+		m.logger().Info("share access changed", "share", name, "access", who, "saved", saved)
 	}
 	return saved, err
 }

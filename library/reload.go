@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/mediaftpd/mediaftpd/internal/config"
 )
@@ -15,7 +16,7 @@ type Changes struct {
 	// Removed are the shares that were in the set and are no longer.
 	Removed []string
 	// Changed are the shares kept under their name (compared ignoring
-	// case) whose folder, rescan interval or name's case changed. A share
+	// case) whose folder, rescan interval, access or name's case changed. A share
 	// whose folder changed is replaced: its index starts afresh.
 	Changed []string
 }
@@ -28,7 +29,7 @@ func (c Changes) IsZero() bool {
 // Sync makes the set hold exactly the given shares, in their order, as
 // when the config file that lists them is read again. Shares are matched
 // by name without regard to case: a share whose folder is unchanged keeps
-// its index (and takes the new name's case and rescan interval, its
+// its index (and takes the new name's case, access and rescan interval, its
 // indexer restarting if the interval changed, as with SetRescanInterval);
 // a share whose folder changed is replaced, as by Remove and Add; shares
 // not listed are removed, new ones added.
@@ -80,11 +81,12 @@ func (s *Set) Sync(shares []Share) (Changes, error) {
 		}
 		kept[cur] = true
 		next = append(next, cur)
-		if cur.Name == want.Name && cur.RescanInterval == want.RescanInterval {
+		if cur.Name == want.Name && cur.RescanInterval == want.RescanInterval && slices.Equal(cur.Access, want.Access) {
 			continue
 		}
 		ch.Changed = append(ch.Changed, want.Name)
 		cur.Name = want.Name
+		cur.Access = slices.Clone(want.Access)
 		if cur.RescanInterval != want.RescanInterval {
 			cur.RescanInterval = want.RescanInterval
 			if cur.stop != nil {

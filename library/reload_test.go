@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -95,7 +96,7 @@ func TestSyncInvalid(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: Sync = %+v, nil; want an error", name, ch)
 		}
-		if got := s.List(); !slices.Equal(got, []Share{{Name: "A", Path: a}}) {
+		if got := s.List(); !reflect.DeepEqual(got, []Share{{Name: "A", Path: a}}) {
 			t.Errorf("%s: the set changed to %v", name, got)
 		}
 	}
@@ -130,7 +131,7 @@ func TestSyncAtomic(t *testing.T) {
 				return
 			default:
 			}
-			if got := s.List(); !slices.Equal(got, one) && !slices.Equal(got, two) {
+			if got := s.List(); !reflect.DeepEqual(got, one) && !reflect.DeepEqual(got, two) {
 				mixed = got
 				return
 			}

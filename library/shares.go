@@ -51,6 +51,9 @@ type Share struct {
 	// see changes made by other machines (rescan_interval in the config
 	// file). Zero, the default, watches the folder.
 	RescanInterval time.Duration
+	// Access lists the users who may see the share; empty makes it public
+	// (see Share.Allows, the one access rule).
+	Access []string
 }
 
 // Set is the set of shares and, while Run runs, their live index. It is
@@ -109,7 +112,7 @@ const (
 // files are not being read can be unmounted (an open folder would make
 // umount fail with EBUSY).
 type share struct {
-	Share // Name and RescanInterval are guarded by Set.mu
+	Share // Name, RescanInterval and Access are guarded by Set.mu
 
 	// Guarded by Set.mu:
 	stop context.CancelFunc // stops the indexer
@@ -240,6 +243,7 @@ func (s *Set) List() []Share {
 	out := make([]Share, len(s.shares))
 	for i, sh := range s.shares {
 		out[i] = sh.Share
+		out[i].Access = slices.Clone(sh.Access)
 	}
 	return out
 }

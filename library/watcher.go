@@ -16,6 +16,10 @@ const maxPendingChanges = 1024
 type Watcher struct {
 	set *Set
 	c   chan struct{}
+	// allows, when set (Scope.Watch), says which shares the watcher may
+	// be told about; Take reports the changes of any other share as one
+	// change of everything, nameless.
+	allows func(share string) bool
 
 	mu      sync.Mutex // guards the fields below
 	pending map[Change]struct{}
@@ -52,10 +56,21 @@ func (w *Watcher) Take() []Change {
 		return []Change{{}}
 	}
 	out := make([]Change, 0, len(w.pending))
+	hidden := false // a hidden share changed as a whole
 	for c := range w.pending {
+		if w.allows != nil && c.Share != "" && !w.allows(c.Share) {
+			// Changes inside a hidden share are dropped. One of the
+			// share itself may be that it has just become hidden (or
+			// was removed, or renamed): the list of shares changed.
+			hidden = hidden || c.Dir == "."
+			continue
+		}
 		out = append(out, c)
 	}
 	clear(w.pending)
+	if hidden {
+		return []Change{{}} // everything, naming no share
+	}
 	return out
 }
 

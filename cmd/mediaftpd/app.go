@@ -293,7 +293,7 @@ func (a *app) streaming() bool {
 func libraryShares(cfg config.Config) []library.Share {
 	out := make([]library.Share, len(cfg.Shares))
 	for i, sh := range cfg.Shares {
-		out[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval}
+		out[i] = library.Share{Name: sh.Name, Path: sh.Path, RescanInterval: sh.RescanInterval, Access: sh.Access}
 	}
 	return out
 }

@@ -345,10 +345,7 @@ func SetShareAccess(path, name string, access Access) (found bool, err error) {
 			m.Content = slices.Delete(m.Content, at, at+2)
 			return true, nil
 		}
-		list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
-		for _, u := range access {
-			list.Content = append(list.Content, str(u))
-		}
+		list := accessNode(access)
 		if v == nil {
 			m.Content = append(m.Content, str("access"), list)
 			return true, nil
@@ -358,6 +355,16 @@ func SetShareAccess(path, name string, access Access) (found bool, err error) {
 		return true, nil
 	})
 	return found, err
+}
+
+// accessNode returns the node of a private access list, written in flow
+// style: [alice, bob].
+func accessNode(access Access) *yaml.Node {
+	list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	for _, u := range access {
+		list.Content = append(list.Content, str(u))
+	}
+	return list
 }
 
 // listNode returns the sequence under key in root. A missing or empty key

@@ -66,6 +66,9 @@ func AddShare(path string, sh Share) error {
 		if sh.RescanInterval > 0 {
 			item.Content = append(item.Content, str("rescan_interval"), str(sh.RescanInterval.String()))
 		}
+		if !sh.Access.Public() {
+			item.Content = append(item.Content, str("access"), accessNode(sh.Access))
+		}
 		if seq.Style&yaml.FlowStyle != 0 { // "[]": make it a block list
 			seq.Style = 0
 			moveLineComment(root, "shares")
