@@ -123,8 +123,8 @@ func sha256Colons(der []byte) string {
 // pairSpec describes a certificate for writePair.
 type pairSpec struct {
 	rsa       bool      // an RSA 2048 key instead of ECDSA P-256
-	notBefore time.Time // zero: t0 - 1h
-	notAfter  time.Time // zero: t0 + 90 days
+	notBefore time.Time // zero: an hour before t0 or now, the earlier
+	notAfter  time.Time // zero: 90 days after t0 or now, the later
 }
 
 // writePair writes a self-signed certificate for localhost and 127.0.0.1
@@ -142,11 +142,17 @@ func writePair(t *testing.T, certPath, keyPath string, spec pairSpec) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// By default valid both at t0, the Sources' clock, and now, the
+	// clients' clock.
+	earlier, later := t0, time.Now()
+	if later.Before(earlier) {
+		earlier, later = later, earlier
+	}
 	if spec.notBefore.IsZero() {
-		spec.notBefore = t0.Add(-time.Hour)
+		spec.notBefore = earlier.Add(-time.Hour)
 	}
 	if spec.notAfter.IsZero() {
-		spec.notAfter = t0.Add(90 * 24 * time.Hour)
+		spec.notAfter = later.Add(90 * 24 * time.Hour)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
