@@ -8,10 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
+	"github.com/mediaftpd/mediaftpd/accounts"
 	"github.com/mediaftpd/mediaftpd/internal/config"
 )
 
@@ -19,13 +17,8 @@ import (
 // usage has been printed. It exits with status 2.
 var errUsage = errors.New("bad command line")
 
-// Password limits. bcrypt reads at most 72 bytes of a password.
-const (
-	minPasswordRunes = 8
-	maxPasswordBytes = 72
-)
-
-// passwd is `mediaftpd passwd -config FILE`; it returns the exit code.
+// passwd is `mediaftpd passwd [--user NAME] -config FILE`; it returns the
+// exit code.
 func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := runPasswd(args, stdin, stdout, stderr)
 	switch {
@@ -38,20 +31,24 @@ func passwd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitError
 }
 
-// runPasswd is the `mediaftpd passwd -config FILE` command: it reads the
-// admin password from stdin and stores its bcrypt hash as
-// web.password_hash in FILE (created if missing), keeping the rest of the
-// file as it is. On a terminal it asks twice, without echo; otherwise it
-// reads one line. It returns flag.ErrHelp for -h, an error matching
-// errUsage for a wrong command line, or what went wrong.
+// runPasswd is the `mediaftpd passwd [--user NAME] -config FILE` command:
+// it reads a password from stdin and stores its bcrypt hash in FILE
+// (created if missing), keeping the rest of the file as it is: as
+// web.password_hash, the admin's, or with --user as the password_hash of
+// that user in users, who is added if the file lacks them. On a terminal
+// it asks twice, without echo; otherwise it reads one line. It returns
+// flag.ErrHelp for -h, an error matching errUsage for a wrong command
+// line, or what went wrong.
 func runPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mediaftpd passwd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "the config `file` to store the password hash in (created if missing)")
+	user := fs.String("user", "", "set the password of the user `NAME` (added if new) instead of the admin's")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: mediaftpd passwd -config FILE\n\n"+
-			"Reads the admin password of the status page from stdin and stores its\n"+
-			"hash in FILE. Restart mediaftpd afterwards.\n\n")
+		fmt.Fprint(stderr, "Usage: mediaftpd passwd [--user NAME] -config FILE\n\n"+
+			"Reads a password from stdin and stores its hash in FILE: the admin\n"+
+			"password of the status page, or with --user the FTP password of that\n"+
+			"user, who is added if new. Reload mediaftpd afterwards (SIGHUP).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -62,15 +59,31 @@ func runPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if *path == "" || fs.NArg() > 0 {
 		fs.Usage()
-		return fmt.Errorf("%w: passwd needs -config FILE and nothing else", errUsage)
+		return fmt.Errorf("%w: passwd needs -config FILE, --user NAME if for a user, and nothing else", errUsage)
 	}
-	password, err := readPassword(stdin, stderr)
+	if *user != "" {
+		if err := config.CheckUserName(*user); err != nil {
+			return fmt.Errorf("user name: %w", err)
+		}
+	}
+	whose := "admin"
+	if *user != "" {
+		whose = *user + "'s"
+	}
+	password, err := readPassword(stdin, stderr, whose)
 	if err != nil {
 		return err
 	}
-	hash, err := hashPassword(password)
+	hash, err := accounts.Hash(password)
 	if err != nil {
 		return err
+	}
+	if *user != "" {
+		if err := config.SetUserPasswordHash(*path, *user, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "The password of user %s is stored in %s. Reload mediaftpd to use it (systemctl reload mediaftpd).\n", *user, *path)
+		return nil
 	}
 	if err := config.SetPasswordHash(*path, hash); err != nil {
 		return err
@@ -79,27 +92,11 @@ func runPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// hashPassword checks that a password is long enough and hashes it with
-// bcrypt, for web.password_hash.
-func hashPassword(password string) (string, error) {
-	switch {
-	case utf8.RuneCountInString(password) < minPasswordRunes:
-		return "", fmt.Errorf("the password is too short: use at least %d characters", minPasswordRunes)
-	case len(password) > maxPasswordBytes:
-		return "", fmt.Errorf("the password is too long: bcrypt uses at most %d bytes", maxPasswordBytes)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return "", err
-	}
-	return string(hash), nil
-}
-
 // readPassword reads the password: from a terminal twice, without echo;
 // from anything else, one line.
-func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+func readPassword(stdin io.Reader, stderr io.Writer, whose string) (string, error) {
 	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
-		fmt.Fprint(stderr, "New admin password: ")
+		fmt.Fprintf(stderr, "New %s password: ", whose)
 		p1, err := readNoEcho(f)
 		fmt.Fprintln(stderr)
 		if err != nil {

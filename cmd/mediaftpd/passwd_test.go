@@ -84,6 +84,9 @@ func TestPasswdErrors(t *testing.T) {
 		{"short", []string{"-config", path}, "short\n", nil, "too short"},
 		{"long", []string{"-config", path}, strings.Repeat("x", 73) + "\n", nil, "too long"},
 		{"missing folder", []string{"-config", filepath.Join(path, "nope", "c.yaml")}, "a long secret\n", nil, "saving config"},
+		{"reserved user", []string{"--user", "anonymous", "-config", path}, "a long secret\n", config.ErrInvalid, "logs in anonymously"},
+		{"bad user name", []string{"--user", "a b", "-config", path}, "a long secret\n", config.ErrInvalid, "user name"},
+		{"short user password", []string{"--user", "alice", "-config", path}, "short\n", nil, "too short"},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
@@ -101,5 +104,38 @@ func TestPasswdErrors(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(path); string(data) != "name: Box\n" {
 		t.Errorf("failed runs changed the file:\n%s", data)
+	}
+}
+
+// TestPasswdUser: --user adds the user, then changes their password,
+// keeping the admin's and the rest of the file.
+func TestPasswdUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	writeFile(t, path, "# My box.\nname: Box\nshares:\n  - name: Home\n    path: /srv/home\n")
+	var out, errOut bytes.Buffer
+	for _, pw := range []string{"alice's first", "alice's second"} {
+		if err := runPasswd([]string{"--user", "alice", "-config", path}, strings.NewReader(pw+"\n"), &out, &errOut); err != nil {
+			t.Fatalf("passwd --user: %v (%s)", err, errOut.String())
+		}
+	}
+	if err := runPasswd([]string{"-user", "bob", "-config", path}, strings.NewReader("bob's secret\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "The password of user alice is stored") {
+		t.Errorf("output %q", out.String())
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Users) != 2 || cfg.Users[0].Name != "alice" || cfg.Users[1].Name != "bob" || cfg.Web.PasswordHash != "" {
+		t.Fatalf("users %+v, admin hash %q", cfg.Users, cfg.Web.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cfg.Users[0].PasswordHash), []byte("alice's second")) != nil ||
+		bcrypt.CompareHashAndPassword([]byte(cfg.Users[1].PasswordHash), []byte("bob's secret")) != nil {
+		t.Error("stored hashes do not match the passwords")
+	}
+	if data, _ := os.ReadFile(path); !strings.HasPrefix(string(data), "# My box.\nname: Box\n") || strings.Contains(string(data), "secret") {
+		t.Errorf("file:\n%s", data)
 	}
 }
