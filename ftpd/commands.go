@@ -62,10 +62,13 @@ func init() {
 		"OPTS": {handler: (*session).cmdOPTS, open: true, needsArg: true},
 		"ALLO": {handler: (*session).cmdALLO},
 
-		// Security extensions, RFC 2228 and 4217: no TLS yet.
-		"AUTH": {handler: (*session).notImplemented, open: true},
-		"PBSZ": {handler: (*session).notImplemented, open: true},
-		"PROT": {handler: (*session).notImplemented, open: true},
+		// Security extensions, RFC 2228 and 4217 (tls.go): "502" without
+		// Server.TLSConfig. Their arguments are checked by the handlers,
+		// after that.
+		"AUTH": {handler: (*session).cmdAUTH, open: true},
+		"PBSZ": {handler: (*session).cmdPBSZ, open: true},
+		"PROT": {handler: (*session).cmdPROT, open: true},
+		"CCC":  {handler: (*session).cmdCCC, open: true},
 	}
 	// Everything that could change the disk gets the one refusal.
 	for _, verb := range writeCommands {
@@ -87,26 +90,6 @@ func (s *session) refuseWrite(string) error {
 
 func (s *session) notImplemented(string) error {
 	return s.reply.reply(codeNotImplemented, "Command not implemented.")
-}
-
-func (s *session) cmdUSER(arg string) error {
-	// Anonymous access for any name: macOS Fetch sends the login name.
-	s.mu.Lock() // info reads user from other goroutines
-	s.user, s.loggedIn = arg, false
-	s.mu.Unlock()
-	return s.reply.reply(codeNeedPassword, "Please specify the password.")
-}
-
-func (s *session) cmdPASS(string) error {
-	if s.user == "" {
-		return s.reply.reply(codeBadSequence, "Login with USER first.")
-	}
-	if s.loggedIn {
-		return s.reply.reply(codeLoggedIn, "Already logged in.")
-	}
-	s.loggedIn = true
-	s.log.Debug("logged in", "user", s.user)
-	return s.reply.reply(codeLoggedIn, "Login successful.")
 }
 
 func (s *session) cmdACCT(string) error {
@@ -195,18 +178,28 @@ func (s *session) cmdALLO(string) error {
 // cmdFEAT lists the extensions (RFC 2389 3.2): one per line, each with one
 // leading space, as gvfs matches whole lines. UTF8 must be listed or VLC
 // refuses non-ASCII paths.
+// AUTH TLS, PBSZ and PROT are listed only with TLS configured.
 func (s *session) cmdFEAT(string) error {
-	return s.reply.replyLines(codeSystemStatus, "Features:", []string{
+	tls := s.srv.TLSConfig != nil
+	lines := make([]string, 0, 12)
+	if tls {
+		lines = append(lines, " AUTH TLS")
+	}
+	lines = append(lines,
 		" EPRT",
 		" EPSV",
 		" MDTM",
-		" MLST " + s.facts.String(true),
-		" PASV",
+		" MLST "+s.facts.String(true),
+		" PASV")
+	if tls {
+		lines = append(lines, " PBSZ", " PROT")
+	}
+	lines = append(lines,
 		" REST STREAM",
 		" SIZE",
 		" TVFS",
-		" UTF8",
-	}, "End")
+		" UTF8")
+	return s.reply.replyLines(codeSystemStatus, "Features:", lines, "End")
 }
 
 func (s *session) cmdOPTS(arg string) error {
@@ -271,9 +264,10 @@ func (s *session) cmdSTAT(arg string) error {
 	if arg == "" {
 		lines := []string{
 			" Connected to " + s.local.String() + " from " + s.remote.String(),
-			" Logged in as " + s.user,
+			" " + s.loginStatus(),
 			" TYPE: BINARY, STRU: File, MODE: Stream",
 		}
+		lines = append(lines, s.tlsStatus()...)
 		if p := s.progress(); p != "" {
 			lines = append(lines, " "+p)
 		}
@@ -304,4 +298,28 @@ func (s *session) cmdMLST(arg string) error {
 	// the path in full.
 	line := " " + string(appendFacts(nil, entryOf(p.base(), fi), s.facts, string(p)))
 	return s.reply.replyLines(codeFileActionOK, "Listing "+string(p), []string{line}, "End.")
+}
+
+// loginStatus says who the session is logged in as, for STAT.
+func (s *session) loginStatus() string {
+	if s.account != "" {
+		return "Logged in as " + s.account
+	}
+	return "Logged in anonymously"
+}
+
+// tlsStatus says whether the control and data connections are encrypted,
+// for STAT.
+func (s *session) tlsStatus() []string {
+	s.mu.Lock()
+	version, protP := s.tlsVersion, s.protP
+	s.mu.Unlock()
+	control, data := " Control connection: clear text", " Data connections: clear text"
+	if version != "" {
+		control = " Control connection: encrypted (" + version + ")"
+	}
+	if protP && s.tlsConf != nil {
+		data = " Data connections: encrypted (PROT P)"
+	}
+	return []string{control, data}
 }

@@ -128,12 +128,13 @@ func (s *session) statEntry(n node, dirfd int, name string) entry {
 	return entry{}
 }
 
-// shareEntries lists the virtual root: one folder per share that is online.
-// Each share's root is opened for its stat and closed at once.
+// shareEntries lists the virtual root: one folder per share that is online
+// and that the session may see. Each share's root is opened for its stat
+// and closed at once.
 func (s *session) shareEntries() []entry {
 	var out []entry
 	for _, name := range s.srv.Shares.Names() {
-		if !s.srv.Shares.Visible(name) {
+		if !s.srv.Shares.Visible(name) || !s.allows(name) {
 			continue
 		}
 		root, err := s.srv.Shares.Root(name)

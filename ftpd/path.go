@@ -84,11 +84,15 @@ func (n node) close() {
 }
 
 // open resolves a virtual path to its share, opening the share's root,
-// which the caller closes with n.close. It does not touch the file.
+// which the caller closes with n.close. It does not touch the file. A
+// share the session may not see is as one that does not exist.
 func (s *session) open(p vpath) (node, error) {
 	name, rel := p.split()
 	if name == "" {
 		return node{rel: "."}, nil
+	}
+	if !s.allows(name) {
+		return node{}, errNoShare
 	}
 	root, err := s.srv.Shares.Root(name)
 	if err != nil {

@@ -19,6 +19,7 @@ const (
 	codeHelp              = 214 // RFC 959 4.2.1
 	codeSystemType        = 215 // RFC 959 4.2.1
 	codeReady             = 220 // RFC 959 4.2.1
+	codeAuthOK            = 234 // RFC 2228: AUTH accepted, TLS handshake follows
 	codeClosing           = 221 // RFC 959 4.2.1
 	codeNoTransfer        = 225 // RFC 959 4.2.1: data connection open, no transfer
 	codeTransferComplete  = 226 // RFC 959 4.2.1
@@ -38,8 +39,10 @@ const (
 	codeNotImplemented    = 502 // RFC 959 4.2.1
 	codeBadSequence       = 503 // RFC 959 4.2.1
 	codeParamNotSupported = 504 // RFC 959 4.2.1
-	codeBadProtocol       = 522 // RFC 2428 2: network protocol not supported
+	codeBadProtocol       = 522 // RFC 2428 2: network protocol not supported; also a data connection refused for its TLS (vsftpd)
 	codeNotLoggedIn       = 530 // RFC 959 4.2.1
+	codeProtDenied        = 533 // RFC 2228: command protection level denied for policy reasons (CCC)
+	codeProtNotSupported  = 536 // RFC 2228: PROT level not supported by the mechanism
 	codeFileUnavailable   = 550 // RFC 959 4.2.1
 	codeBadRestart        = 554 // RFC 3659 5.4: invalid REST parameter
 )
@@ -60,6 +63,15 @@ type replyWriter struct {
 
 func newReplyWriter(conn net.Conn, timeout time.Duration) *replyWriter {
 	return &replyWriter{conn: conn, timeout: timeout, w: bufio.NewWriterSize(conn, 4096)}
+}
+
+// setConn makes conn, the control connection now under TLS, the one
+// replies go to. Every reply is flushed whole, so nothing is pending.
+func (r *replyWriter) setConn(conn net.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conn = conn
+	r.w.Reset(conn)
 }
 
 // reply sends a single-line reply: "code text\r\n".

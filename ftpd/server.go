@@ -3,6 +3,7 @@ package ftpd
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -52,6 +53,13 @@ type Shares interface {
 	// OpenDirAt opens the folder rel of a share's root to read its
 	// entries, without ever blocking.
 	OpenDirAt(root *os.Root, rel string) (*os.File, error)
+
+	// Allows reports whether user may see the named share: the one
+	// access rule, user "" being anonymous. A session sees in "/" only
+	// the shares it allows, and a path into any other share gets the
+	// same reply as one into a share that does not exist. It is asked at
+	// every command.
+	Allows(share, user string) bool
 }
 
 // Defaults for the Server's zero-valued fields.
@@ -61,6 +69,9 @@ const (
 	DefaultIdleTimeout  = 5 * time.Minute
 	DefaultDataTimeout  = 30 * time.Second
 	DefaultStallTimeout = 10 * time.Minute
+	// DefaultHandshakeTimeout bounds a TLS handshake, on the control
+	// connection or a data connection.
+	DefaultHandshakeTimeout = 10 * time.Second
 	// maxLine bounds a command line, CRLF included. Longer lines cut the
 	// session: no client sends them.
 	maxLine = 8192
@@ -68,11 +79,12 @@ const (
 	replyTimeout = time.Minute
 )
 
-// Server is an anonymous, read-only FTP server. Its exported fields are its
-// configuration; set them before Serve and do not change them afterwards.
-// The zero value of each field but Shares means its documented default.
-// The limits among them can be changed while the server runs with
-// SetLimits.
+// Server is a read-only FTP server, anonymous unless Accounts is set, with
+// explicit FTPS (RFC 4217) when TLSConfig is set and implicit FTPS through
+// ServeTLS. Its exported fields are its configuration; set them before
+// Serve and do not change them afterwards. The zero value of each field but
+// Shares means its documented default. The limits among them can be
+// changed while the server runs with SetLimits.
 type Server struct {
 	// Shares is the set of folders served; required.
 	Shares Shares
@@ -99,6 +111,37 @@ type Server struct {
 	// this long. A paused player stops reading, so this is minutes
 	// (DefaultStallTimeout).
 	StallTimeout time.Duration
+
+	// Accounts checks named users; nil means anonymous-only, as before:
+	// any USER name and any PASS log in anonymously. See Accounts for the
+	// rules of names, and Shares.Allows for what each account sees.
+	Accounts Accounts
+	// RequireTLSForUsers refuses a named user on a control connection
+	// that is not encrypted: "USER <name>" gets "530 Non-anonymous
+	// sessions must use encryption (AUTH TLS)." at once, so the PASS line
+	// that follows gets 503 and its password is never checked (vsftpd's
+	// force_local_logins_ssl). Anonymous sessions may use TLS or not.
+	// With TLSConfig nil no named user can log in at all while it is set.
+	RequireTLSForUsers bool
+
+	// TLSConfig turns on FTPS: AUTH TLS (and AUTH SSL), PBSZ, PROT and
+	// CCC, listed by FEAT, and ServeTLS for implicit FTPS. It must hold a
+	// certificate (Certificates or GetCertificate); its MinVersion and
+	// MaxVersion are used as they are (the app allows TLS 1.2 and 1.3).
+	// Each session uses a clone of it with a session-ticket key of its
+	// own, SessionTicketsDisabled cleared: data connections under PROT P
+	// must resume the control connection's TLS session, so a stolen
+	// passive port gets nothing. nil means no TLS: AUTH, PBSZ, PROT and
+	// CCC get "502", as before.
+	TLSConfig *tls.Config
+	// HandshakeTimeout bounds each TLS handshake, on a control or data
+	// connection; a client that has not finished by then is cut off
+	// (DefaultHandshakeTimeout).
+	HandshakeTimeout time.Duration
+
+	// tlsBufferSize is the size of the reads of a file sent over TLS, which
+	// cannot use sendfile(2); zero means tlsBuffer. Benchmarks set it.
+	tlsBufferSize int
 
 	started  time.Time
 	nextID   atomic.Uint64
@@ -198,9 +241,31 @@ func (srv *Server) idleTimeout() time.Duration {
 
 // Serve accepts connections on l and serves each in its own goroutine. It
 // returns ErrServerClosed after Shutdown or Close, or the listener's error.
-// Serve closes l when it returns.
+// Serve closes l when it returns. Sessions start in clear text; with
+// TLSConfig set, a client may then switch to TLS with AUTH TLS.
 func (srv *Server) Serve(l net.Listener) error {
+	return srv.serve(l, false)
+}
+
+// ServeTLS is Serve for implicit FTPS (port 990 by custom): every
+// connection starts with the TLS handshake, within HandshakeTimeout,
+// before the greeting, and data connections are protected from the start
+// (PROT P without PBSZ or PROT, as clients of implicit FTPS expect).
+// Everything else is as for explicit FTPS. It needs TLSConfig. Serve and
+// ServeTLS may run at the same time, on different listeners, and share
+// the limits.
+func (srv *Server) ServeTLS(l net.Listener) error {
+	if srv.TLSConfig == nil {
+		l.Close()
+		return errors.New("ftpd: ServeTLS needs Server.TLSConfig")
+	}
+	return srv.serve(l, true)
+}
+
+// serve is Serve, with every session starting in TLS when implicit is set.
+func (srv *Server) serve(l net.Listener, implicit bool) error {
 	if srv.Shares == nil {
+		l.Close()
 		return errors.New("ftpd: Server.Shares is nil")
 	}
 	srv.mu.Lock()
@@ -241,7 +306,7 @@ func (srv *Server) Serve(l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		go srv.handle(c)
+		go srv.handle(c, implicit)
 	}
 }
 
@@ -255,8 +320,9 @@ func isTemporary(err error) bool {
 		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS)
 }
 
-// handle admits a connection within the limits and runs its session.
-func (srv *Server) handle(c net.Conn) {
+// handle admits a connection within the limits and runs its session, which
+// starts with a TLS handshake when implicit is set.
+func (srv *Server) handle(c net.Conn, implicit bool) {
 	remote := addrOf(c.RemoteAddr()).Addr()
 	limits := srv.Limits()
 	srv.mu.Lock()
@@ -272,13 +338,15 @@ func (srv *Server) handle(c net.Conn) {
 	if reason != "" {
 		srv.mu.Unlock()
 		srv.logger().Debug("connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
-		r := newReplyWriter(c, 5*time.Second)
-		r.reply(codeUnavailable, reason)
+		if !implicit { // an implicit FTPS client could not read a clear-text reply
+			r := newReplyWriter(c, 5*time.Second)
+			r.reply(codeUnavailable, reason)
+		}
 		c.Close()
 		return
 	}
 	setOOBInline(c)
-	s := newSession(srv, c)
+	s := newSession(srv, c, implicit)
 	srv.sessions[s] = struct{}{}
 	srv.perIP[remote]++
 	srv.mu.Unlock()
@@ -410,10 +478,15 @@ func (rootInfo) Sys() any             { return nil }
 // the status page shows and its API returns as it is (web/doc.go lists the
 // keys).
 type SessionInfo struct {
-	ID     uint64    `json:"id"`
-	Remote string    `json:"remote"` // the client's address, host:port
-	User   string    `json:"user"`   // as given to USER
-	Since  time.Time `json:"since"`
+	ID     uint64 `json:"id"`
+	Remote string `json:"remote"` // the client's address, host:port
+	User   string `json:"user"`   // as given to USER
+	// Account is the account the session is logged in as, or "" for an
+	// anonymous session or one not logged in.
+	Account string    `json:"account"`
+	TLS     bool      `json:"tls"`      // the control connection is encrypted
+	DataTLS bool      `json:"data_tls"` // data connections are encrypted (PROT P)
+	Since   time.Time `json:"since"`
 	// Transfer is the running transfer, or nil.
 	Transfer *TransferInfo `json:"transfer"`
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,49 +14,69 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
 // session is one control connection.
 type session struct {
-	srv    *Server
-	conn   net.Conn // the control connection, closed when serve returns
-	id     uint64
-	log    *slog.Logger
-	reply  *replyWriter
-	remote netip.AddrPort // the client, unmapped
-	local  netip.AddrPort // our end of the control connection, unmapped
-	start  time.Time
+	srv *Server
+	// raw is the TCP control connection. Deadlines are set on it and kill
+	// closes it, from any goroutine: it never changes, while conn does.
+	raw      net.Conn
+	implicit bool // implicit FTPS: TLS from the first byte
+	id       uint64
+	log      *slog.Logger
+	reply    *replyWriter
+	remote   netip.AddrPort // the client, unmapped
+	local    netip.AddrPort // our end of the control connection, unmapped
+	start    time.Time
+	// ctx is cancelled when the session is killed or the server shuts
+	// down, so that a login's penalty delay does not hold them up.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// The fields below belong to the command goroutine (serve).
+	conn     net.Conn // the control connection: raw, or TLS over it; closed when serve returns
 	r        *bufio.Reader
 	user     string // as given to USER; written under mu, which info holds to read it
 	loggedIn bool
+	named    bool // user is checked as an account (see Accounts)
 	cwd      vpath
 	rest     int64        // REST offset for the next transfer
 	epsvAll  bool         // EPSV ALL was sent: only EPSV may set up data
 	facts    facts        // MLST facts chosen with OPTS MLST
 	pasv     net.Listener // passive listener waiting for the next transfer
 	active   netip.AddrPort
+	tlsConf  *tls.Config // this session's TLS config, once the control connection is TLS
+	pbsz     bool        // PBSZ was accepted: PROT may follow
 
-	mu     sync.Mutex // guards xfer and killed
+	mu     sync.Mutex // guards xfer, killed and the fields below them
 	xfer   *transfer  // the running transfer, or nil
 	killed bool       // Close was called: end now
+	// Written by the command goroutine under mu, read by info and
+	// EndSessions under it.
+	account    string // the account logged in as; "" when anonymous or not logged in
+	tlsVersion string // the control connection's TLS version, "" in clear text
+	protP      bool   // PROT P: data connections are TLS
 }
 
-func newSession(srv *Server, c net.Conn) *session {
+func newSession(srv *Server, c net.Conn, implicit bool) *session {
 	s := &session{
-		srv:    srv,
-		conn:   c,
-		id:     srv.nextID.Add(1),
-		remote: addrOf(c.RemoteAddr()),
-		local:  addrOf(c.LocalAddr()),
-		start:  time.Now(),
-		r:      bufio.NewReaderSize(c, maxLine),
-		cwd:    "/",
-		facts:  allFacts,
+		srv:      srv,
+		raw:      c,
+		conn:     c,
+		implicit: implicit,
+		id:       srv.nextID.Add(1),
+		remote:   addrOf(c.RemoteAddr()),
+		local:    addrOf(c.LocalAddr()),
+		start:    time.Now(),
+		r:        bufio.NewReaderSize(c, maxLine),
+		cwd:      "/",
+		facts:    allFacts,
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.log = srv.logger().With("session", s.id, "remote", s.remote.String())
 	s.reply = newReplyWriter(c, replyTimeout)
 	return s
@@ -69,12 +90,22 @@ func (s *session) serve() {
 		if p := recover(); p != nil {
 			s.log.Error("session panic", "panic", p, "stack", string(debug.Stack()))
 		}
+		s.cancel()
 		s.abortTransfer()
 		s.closePassive()
 		s.conn.Close()
+		s.raw.Close() // when the TLS close above could not run
 		s.log.Info("session end", "user", s.user, "duration", time.Since(s.start).Round(time.Millisecond))
 	}()
 
+	if s.implicit {
+		if err := s.startTLS(); err != nil {
+			s.log.Debug("implicit TLS handshake failed", "err", err)
+			return
+		}
+		s.setProt(true) // data is protected from the start
+		s.pbsz = true
+	}
 	name := s.srv.Name
 	if name == "" {
 		name = "mediaftpd"
@@ -92,8 +123,10 @@ func (s *session) serve() {
 		if verb == "" {
 			continue // an empty line; some clients send CRLF keep-alives
 		}
-		if verb == "PASS" {
-			s.log.Debug("command", "verb", verb)
+		if strings.HasPrefix(verb, "PASS") {
+			// Never a password in the log, not even a mistyped PASS line
+			// ("PASS\tsecret" is the verb "PASS\tSEC").
+			s.log.Debug("command", "verb", "PASS")
 		} else {
 			s.log.Debug("command", "verb", verb, "arg", arg)
 		}
@@ -135,11 +168,12 @@ func (s *session) armIdle() {
 func (s *session) armIdleLocked() {
 	switch {
 	case s.killed || s.srv.shuttingDown():
-		s.conn.SetReadDeadline(time.Now())
+		s.raw.SetReadDeadline(time.Now())
+		s.cancel()
 	case s.xfer != nil:
-		s.conn.SetReadDeadline(time.Time{})
+		s.raw.SetReadDeadline(time.Time{})
 	default:
-		s.conn.SetReadDeadline(time.Now().Add(s.srv.idleTimeout()))
+		s.raw.SetReadDeadline(time.Now().Add(s.srv.idleTimeout()))
 	}
 }
 
@@ -178,7 +212,8 @@ func (s *session) kill() {
 		s.xfer.abort()
 	}
 	s.mu.Unlock()
-	s.conn.Close()
+	s.cancel()
+	s.raw.Close()
 }
 
 func (s *session) isKilled() bool {
@@ -334,6 +369,9 @@ type transfer struct {
 	offset int64     // REST offset of a file
 	size   int64     // bytes to send; -1 for a listing
 	src    io.Closer // what send reads, closed by finishTransfer; nil for listings
+	// tls is the session's TLS config when the data connection is to be
+	// TLS (PROT P), else nil.
+	tls *tls.Config
 
 	// Set by startTransfer.
 	done    chan struct{} // closed after the final reply
@@ -343,7 +381,7 @@ type transfer struct {
 	aborted bool
 	decided bool         // finishTransfer has chosen the final reply
 	ln      net.Listener // while waiting for a passive connection
-	data    *net.TCPConn // once connected
+	data    *net.TCPConn // once connected; the TCP connection under TLS
 	cancel  func()       // cancels an active-mode dial
 	sent    int64        // bytes sent so far, updated per chunk
 }
@@ -367,8 +405,9 @@ func (t *transfer) abort() {
 	}
 }
 
-// dataSender writes a transfer's payload to the data connection.
-type dataSender func(t *transfer, conn *net.TCPConn) (int64, error)
+// dataSender writes a transfer's payload to the data connection: a
+// *net.TCPConn, or a *tls.Conn over one under PROT P.
+type dataSender func(t *transfer, conn net.Conn) (int64, error)
 
 // startTransfer sends the 150 reply and runs send in a new goroutine once
 // the data connection is made. The goroutine sends the final reply (226 on
@@ -383,6 +422,7 @@ func (s *session) startTransfer(t *transfer, opening string, send dataSender) er
 		return s.reply.reply(codeCantOpenData, "Use PORT, PASV or EPSV first.")
 	}
 	t.done, t.started = make(chan struct{}), time.Now()
+	t.tls = s.dataTLS()
 	// The transfer owns the passive listener from here on: abort and
 	// finishTransfer close it, whatever happens.
 	ln, dst := s.pasv, s.active
@@ -409,13 +449,23 @@ func (s *session) startTransfer(t *transfer, opening string, send dataSender) er
 				s.finishTransfer(t, 0, fmt.Errorf("panic: %v", p))
 			}
 		}()
-		conn, err := connect()
+		raw, err := connect()
 		if err != nil {
 			s.finishTransfer(t, 0, fmt.Errorf("%w: %w", errDataConn, err))
 			return
 		}
+		var conn net.Conn = raw
+		if t.tls != nil {
+			tc, err := s.secureData(t, raw)
+			if err != nil {
+				raw.Close()
+				s.finishTransfer(t, 0, err)
+				return
+			}
+			conn = tc
+		}
 		n, err := send(t, conn)
-		if cerr := conn.Close(); err == nil && cerr != nil {
+		if cerr := s.closeData(conn, raw, err == nil); err == nil && cerr != nil {
 			err = fmt.Errorf("%w: %w", errDataWrite, cerr)
 		}
 		s.finishTransfer(t, n, err)
@@ -451,6 +501,15 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 	case errors.Is(err, errDataConn):
 		result = "no data connection"
 		s.reply.reply(codeCantOpenData, "Failed to establish data connection.")
+	case errors.Is(err, errNotResumed):
+		// 522, as vsftpd's require_ssl_reuse: a refusal under the TLS
+		// rules of RFC 4217, not a passing network failure (425), which
+		// clients would retry the same way.
+		result = "TLS session not resumed"
+		s.reply.reply(codeBadProtocol, "Data connections must resume the TLS session of the control connection.")
+	case errors.Is(err, errDataTLS):
+		result = "TLS handshake failed"
+		s.reply.reply(codeBadProtocol, "TLS handshake on the data connection failed.")
 	case errors.Is(err, errFileRead):
 		result = "read error"
 		s.problem(t.path, err)
@@ -559,7 +618,8 @@ func (s *session) info() SessionInfo {
 	si := SessionInfo{ID: s.id, Remote: s.remote.String(), Since: s.start}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	si.User = s.user
+	si.User, si.Account = s.user, s.account
+	si.TLS, si.DataTLS = s.tlsVersion != "", s.protP
 	if t := s.xfer; t != nil {
 		si.Transfer = &TransferInfo{Path: string(t.path), Listing: t.size < 0, Offset: t.offset, Size: max(t.size, 0),
 			Sent: t.sent, Started: t.started}

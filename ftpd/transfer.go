@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -43,8 +44,11 @@ func (s *session) cmdRETR(arg string) error {
 	remaining := size - offset
 	opening := fmt.Sprintf("Opening BINARY mode data connection for %s (%d bytes).", p.base(), remaining)
 	t := &transfer{path: p, offset: offset, size: remaining, src: f}
-	return s.startTransfer(t, opening, func(t *transfer, conn *net.TCPConn) (int64, error) {
-		return s.sendFile(t, conn, f, offset, remaining)
+	return s.startTransfer(t, opening, func(t *transfer, conn net.Conn) (int64, error) {
+		if tc, ok := conn.(*net.TCPConn); ok {
+			return s.sendFile(t, tc, f, offset, remaining)
+		}
+		return s.copyFile(t, conn, f, offset, remaining) // TLS
 	})
 }
 
@@ -144,6 +148,60 @@ func (s *session) sendFile(t *transfer, conn *net.TCPConn, f *os.File, offset, n
 // errStalled means the client took nothing for StallTimeout.
 var errStalled = errors.New("client took no data for the stall timeout")
 
+// tlsBuffer is the size of the reads of a file sent over TLS: the bytes
+// go through user space to be encrypted, so sendfile(2) cannot be used.
+// BenchmarkTLSRetr compares sizes.
+const tlsBuffer = 256 << 10
+
+// tlsBuffers holds the read buffers of TLS transfers, of the size in
+// force (*[]byte).
+var tlsBuffers sync.Pool
+
+// copyFile sends n bytes of f, from offset, to conn, a TLS data connection,
+// in reads of the Server's TLS buffer size. Each write must go through
+// within StallTimeout, so only a client that takes nothing for that long
+// is dropped; transfer.abort closes the TCP connection under conn, which
+// ends a write at once. Progress is recorded after each write.
+func (s *session) copyFile(t *transfer, conn net.Conn, f *os.File, offset, n int64) (int64, error) {
+	size := orDefault(s.srv.tlsBufferSize, tlsBuffer)
+	bp, _ := tlsBuffers.Get().(*[]byte)
+	if bp == nil || len(*bp) != size {
+		b := make([]byte, size)
+		bp = &b
+	}
+	defer tlsBuffers.Put(bp)
+	buf := *bp
+	stall := orDefault(s.srv.StallTimeout, DefaultStallTimeout)
+	var sent int64
+	for sent < n {
+		want := int(min(int64(len(buf)), n-sent))
+		r, rerr := f.ReadAt(buf[:want], offset+sent)
+		if r > 0 {
+			conn.SetWriteDeadline(time.Now().Add(stall))
+			w, werr := conn.Write(buf[:r])
+			sent += int64(w)
+			s.addSent(t, int64(w))
+			var ne net.Error
+			switch {
+			case errors.As(werr, &ne) && ne.Timeout():
+				return sent, fmt.Errorf("%w: %w", errDataWrite, errStalled)
+			case werr != nil:
+				return sent, fmt.Errorf("%w: %w", errDataWrite, werr)
+			}
+		}
+		switch {
+		case r == want:
+			// ReadAt may say io.EOF with the last bytes of the file.
+		case rerr == nil || errors.Is(rerr, io.EOF):
+			// The file shrank while being sent.
+			return sent, fmt.Errorf("%w: %w", errFileRead, io.ErrUnexpectedEOF)
+		default:
+			return sent, fmt.Errorf("%w: %w", errFileRead, rerr)
+		}
+	}
+	return sent, nil
+}
+
 // blockingSend puts the socket fd in blocking mode, with Nagle on and
 // timeout as SO_SNDTIMEO. Go's TCP connections start with TCP_NODELAY on
 // and O_NONBLOCK set; the runtime's poller is not used for this socket
@@ -185,7 +243,7 @@ func (s *session) list(arg string, format listFormat) error {
 		return s.errorReply(err, "Could not list the folder.")
 	}
 	t := &transfer{path: p, size: -1}
-	return s.startTransfer(t, "Here comes the directory listing.", func(t *transfer, conn *net.TCPConn) (int64, error) {
+	return s.startTransfer(t, "Here comes the directory listing.", func(t *transfer, conn net.Conn) (int64, error) {
 		w := &deadlineWriter{conn: conn, timeout: orDefault(s.srv.StallTimeout, DefaultStallTimeout)}
 		bw := bufio.NewWriterSize(w, 64<<10)
 		now := timeNow()
