@@ -25,10 +25,11 @@ var tls12CipherSuites = []uint16{
 //     The RSA ones serve an RSA certificate from tls.cert.
 //   - No renegotiation: a Go server never renegotiates and refuses a
 //     client's attempt.
-//   - Session tickets on (resumption). The ticket keys belong to the
-//     Config, and a Clone shares those made before it: a server whose
-//     data connections must resume the control connection's session
-//     uses one Config for both.
+//   - Session tickets on, for resumption (a Go server resumes only from
+//     tickets, keeps no session ID cache). Ticket keys are made per
+//     Config and rotated daily: a server whose data connections must
+//     resume the control connection's session serves both with one
+//     Config, not one from each ServerConfig call.
 func (s *Source) ServerConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:             tls.VersionTLS12,

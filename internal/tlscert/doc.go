@@ -18,7 +18,9 @@
 //     when fewer than 30 days are left. It is its own CA (basic constraints
 //     CA:TRUE, key usage certificate signing), so the file itself can be
 //     given to a client as its CA file: OpenSSL, GnuTLS and Go all accept a
-//     self-signed server certificate that way.
+//     self-signed server certificate that way. A browser that does not
+//     know it shows its usual warning, which a user can click through
+//     after comparing the fingerprint.
 //
 // Either way the log says which certificate is used, when it expires and
 // its SHA-256 fingerprint, in the form browsers and
