@@ -1,0 +1,213 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/library"
+)
+
+// Changing the users
+//
+// This file is the one place where users are added, removed or given a new
+// password, or given private shares, while the server runs. The status
+// page and SIGHUP both go through a Manager.
+
+// Errors of user changes.
+var (
+	// ErrNoUser means no user has the given name.
+	ErrNoUser = errors.New("no such user")
+	// ErrPublicShare means a share named for a user is public: everyone
+	// sees it already. Make it private first (library.Manager.SetAccess).
+	ErrPublicShare = errors.New("share is public")
+)
+
+// Manager owns the running user list: it checks a change, saves it to the
+// config file, then applies it to Users (and to the shares' access, through
+// the share Manager), one change at a time. Without a ConfigPath changes
+// are applied but not saved. Set the fields before the first call.
+type Manager struct {
+	// Users is the running user list; required.
+	Users *Users
+	// Shares changes the shares' access; required for Remove and SetShares.
+	Shares *library.Manager
+	// ConfigPath is the config file changes are saved to, keeping its
+	// comments; empty means changes last until the server stops.
+	ConfigPath string
+	// Logger receives each change at info level; nil means slog.Default().
+	Logger *slog.Logger
+	// OnEnded, if set, is called with the users whose sessions must end:
+	// removed, or with a new password. It is called after the change.
+	OnEnded func(names []string)
+
+	mu sync.Mutex // serializes changes
+}
+
+// SetPassword sets the password of the user name, adding the user if
+// new. The name must follow config.CheckUserName and differ ignoring case
+// from every other user's; the password must suit Hash. The user's
+// sessions end (OnEnded). It reports whether the change was saved.
+func (m *Manager) SetPassword(name, password string) (saved bool, err error) {
+	if err := config.CheckUserName(name); err != nil {
+		return false, fmt.Errorf("user name: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := m.list()
+	i := slices.IndexFunc(list, func(u User) bool { return u.Name == name })
+	if j := slices.IndexFunc(list, func(u User) bool { return config.SameUserName(u.Name, name) }); i < 0 && j >= 0 {
+		return false, fmt.Errorf("user name: %w", fmt.Errorf("%q is already a user (names are compared ignoring case): %w", list[j].Name, config.ErrInvalid))
+	}
+	hash, err := Hash(password)
+	if err != nil {
+		return false, err
+	}
+	if m.ConfigPath != "" {
+		if err := config.SetUserPasswordHash(m.ConfigPath, name, hash); err != nil {
+			return false, err
+		}
+		saved = true
+	}
+	if i < 0 {
+		list = append(list, User{Name: name, PasswordHash: hash})
+	} else {
+		list[i].PasswordHash = hash
+	}
+	m.apply(list)
+	if i < 0 {
+		m.logger().Info("user added", "user", name, "saved", saved)
+	} else {
+		m.logger().Info("user password changed", "user", name, "saved", saved)
+	}
+	return saved, nil
+}
+
+// Remove removes the user name and their name from every share's access.
+// It is refused with config.ErrOnlyUser when they are the only user of a
+// private share, which would become public. Their sessions end.
+func (m *Manager) Remove(name string) (saved bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := m.list()
+	i := slices.IndexFunc(list, func(u User) bool { return u.Name == name })
+	if i < 0 {
+		return false, fmt.Errorf("%w: %q", ErrNoUser, name)
+	}
+	shares := m.Shares.Set.List()
+	for _, sh := range shares {
+		if len(sh.Access) == 1 && sh.Access[0] == name {
+			return false, fmt.Errorf("%w: %q is the only user who may see share %q; make it public or give it to another user first",
+				config.ErrOnlyUser, name, sh.Name)
+		}
+	}
+	if m.ConfigPath != "" {
+		if saved, err = config.RemoveUser(m.ConfigPath, name); err != nil {
+			return false, err
+		}
+	}
+	// The config file has changed; the running shares follow. Access is
+	// only narrowed here, so a failure leaves no share more open.
+	for _, sh := range shares {
+		if slices.Contains(sh.Access, name) {
+			if err := m.Shares.Set.SetAccess(sh.Name, slices.DeleteFunc(slices.Clone(sh.Access), func(u string) bool { return u == name })); err != nil {
+				m.logger().Warn("removing a user from a share's access", "user", name, "share", sh.Name, "err", err)
+			}
+		}
+	}
+	m.apply(slices.Delete(list, i, i+1))
+	m.logger().Info("user removed", "user", name, "saved", saved)
+	return saved, nil
+}
+
+// SetShares makes the private shares in shares, and no other, list the
+// user name. A public share named there is refused (ErrPublicShare), as
+// is an unknown one (library.ErrNoShare); nothing changes then. A share
+// that only the user lists cannot be taken from them (config.ErrOnlyUser).
+func (m *Manager) SetShares(name string, shares []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.Users.Has(name) {
+		return fmt.Errorf("%w: %q", ErrNoUser, name)
+	}
+	all := m.Shares.Set.List()
+	for _, want := range shares {
+		i := slices.IndexFunc(all, func(sh library.Share) bool { return sh.Name == want })
+		switch {
+		case i < 0:
+			return fmt.Errorf("%w: %q", library.ErrNoShare, want)
+		case len(all[i].Access) == 0:
+			return fmt.Errorf("%w: %q is seen by everyone; make it private first", ErrPublicShare, want)
+		}
+	}
+	for _, sh := range all {
+		if len(sh.Access) == 0 {
+			continue
+		}
+		has, want := slices.Contains(sh.Access, name), slices.Contains(shares, sh.Name)
+		if has == want {
+			continue
+		}
+		access := slices.Clone(sh.Access)
+		if want {
+			access = append(access, name)
+		} else {
+			if len(access) == 1 {
+				return fmt.Errorf("%w: %q is the only user who may see share %q; make it public or give it to another user first",
+					config.ErrOnlyUser, name, sh.Name)
+			}
+			access = slices.DeleteFunc(access, func(u string) bool { return u == name })
+		}
+		if _, err := m.Shares.SetAccess(sh.Name, access); err != nil {
+			return err
+		}
+	}
+	m.logger().Info("user's shares changed", "user", name, "shares", shares)
+	return nil
+}
+
+// Reload makes the users and the anonymous setting those of a config file
+// read again (SIGHUP). The sessions of users removed or with a new password
+// end.
+func (m *Manager) Reload(users []User, anonymous bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ended := m.Users.Set(users, anonymous); len(ended) > 0 {
+		m.logger().Info("users changed; their sessions end", "users", ended)
+		if m.OnEnded != nil {
+			m.OnEnded(ended)
+		}
+	}
+}
+
+// list returns the running users, sorted by name.
+func (m *Manager) list() []User {
+	u := m.Users
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	out := make([]User, 0, len(u.hashes))
+	for name, hash := range u.hashes {
+		out = append(out, User{Name: name, PasswordHash: hash})
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// apply makes list the running users and ends the sessions of those
+// removed or with a new password. m.mu is held.
+func (m *Manager) apply(list []User) {
+	if ended := m.Users.Set(list, m.Users.Anonymous()); len(ended) > 0 && m.OnEnded != nil {
+		m.OnEnded(ended)
+	}
+}
+
+func (m *Manager) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.Default()
+}
