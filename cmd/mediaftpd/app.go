@@ -15,10 +15,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mediaftpd/mediaftpd/accounts"
 	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/dlna"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/internal/tlscert"
 	"github.com/mediaftpd/mediaftpd/library"
 	"github.com/mediaftpd/mediaftpd/library/store"
 	"github.com/mediaftpd/mediaftpd/library/thumb"
@@ -58,8 +60,12 @@ type app struct {
 	cfg     config.Config
 	set     *library.Set
 	shares  *library.Manager
+	users   *accounts.Users
+	userMgr *accounts.Manager
+	certs   *tlscert.Source // nil without a certificate: no TLS
 	ftp     *ftpd.Server
 	ftpL    net.Listener
+	ftpsL   net.Listener    // implicit FTPS (tls.implicit_listen), or nil
 	page    *statusPage     // nil when the page is off
 	dlna    *dlnaServer     // nil when DLNA is off
 	store   *store.Store    // nil when there is no state folder
@@ -94,15 +100,34 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 		a.closeStore()
 		return nil, err
 	}
+	if err := a.newAccounts(opts.configPath); err != nil {
+		a.ftpL.Close()
+		a.closeStore()
+		return nil, err
+	}
 	a.ftp = &ftpd.Server{
-		Shares:      set,
-		Name:        cfg.Name,
-		Logger:      log,
-		PasvMin:     cfg.FTP.PassivePorts.Lo,
-		PasvMax:     cfg.FTP.PassivePorts.Hi,
-		MaxClients:  cfg.FTP.MaxClients,
-		MaxPerIP:    cfg.FTP.MaxPerIP,
-		IdleTimeout: cfg.FTP.IdleTimeout,
+		Shares:             set,
+		Name:               cfg.Name,
+		Logger:             log,
+		PasvMin:            cfg.FTP.PassivePorts.Lo,
+		PasvMax:            cfg.FTP.PassivePorts.Hi,
+		MaxClients:         cfg.FTP.MaxClients,
+		MaxPerIP:           cfg.FTP.MaxPerIP,
+		IdleTimeout:        cfg.FTP.IdleTimeout,
+		Accounts:           ftpAccounts{a.users},
+		RequireTLSForUsers: cfg.TLS.RequireOn(),
+	}
+	if a.certs != nil {
+		a.ftp.TLSConfig = a.certs.ServerConfig()
+	}
+	if cfg.TLS.ImplicitListen != "" {
+		if a.certs == nil {
+			a.log.Warn("tls.implicit_listen is set, but there is no certificate: implicit FTPS is off")
+		} else if a.ftpsL, err = net.Listen("tcp", cfg.TLS.ImplicitListen); err != nil {
+			a.ftpL.Close()
+			a.closeStore()
+			return nil, fmt.Errorf("implicit FTPS: %w", err)
+		}
 	}
 	// mDNS/DNS-SD advertisement (nil when -mdns=false; its Status then
 	// says disabled).
@@ -115,12 +140,12 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 		}
 	}
 	if a.dlna, err = newDLNA(a); err != nil {
-		a.ftpL.Close()
+		a.closeListeners()
 		a.closeStore()
 		return nil, err
 	}
 	if a.page, err = newStatusPage(a); err != nil {
-		a.ftpL.Close()
+		a.closeListeners()
 		a.dlna.close()
 		a.closeStore()
 		return nil, err
@@ -128,8 +153,8 @@ func newApp(opts *options, cfg config.Config, log *slog.Logger) (*app, error) {
 	if port := a.page.port(); port != 0 && a.adv != nil {
 		a.adv.Services = append(a.adv.Services, discovery.HTTP(port))
 	}
-	a.reloads = &reloader{opts: opts, running: cfg, shares: a.shares, ftp: a.ftp, setPasswordHash: a.page.setPasswordHash,
-		setDLNAAllow: a.dlna.setAllow, log: log}
+	a.reloads = &reloader{opts: opts, running: cfg, shares: a.shares, users: a.userMgr, certs: a.certs, ftp: a.ftp,
+		setPasswordHash: a.page.setPasswordHash, setDLNAAllow: a.dlna.setAllow, log: log}
 	return a, nil
 }
 
@@ -154,6 +179,16 @@ func (a *app) Run(ctx context.Context) error {
 		a.log.Info("share", "name", sh.Name, "path", sh.Path)
 	}
 	g.Go(func() error { return served("FTP server", a.ftp.Serve(a.ftpL), ftpd.ErrServerClosed) })
+	if a.ftpsL != nil {
+		a.log.Info("implicit FTPS", "addr", a.ftpsL.Addr().String())
+		g.Go(func() error { return served("implicit FTPS server", a.ftp.ServeTLS(a.ftpsL), ftpd.ErrServerClosed) })
+	}
+	if a.certs != nil {
+		g.Go(func() error {
+			a.reloadCerts(gctx)
+			return nil
+		})
+	}
 	if a.page != nil {
 		g.Go(func() error { return served("status page", a.page.srv.Serve(a.page.l), http.ErrServerClosed) })
 	}
@@ -178,6 +213,14 @@ func (a *app) Run(ctx context.Context) error {
 		return nil
 	})
 	return g.Wait() // step 2 of the stop, the index, is deferred above
+}
+
+// closeListeners closes the FTP listeners of an app that will not run.
+func (a *app) closeListeners() {
+	a.ftpL.Close()
+	if a.ftpsL != nil {
+		a.ftpsL.Close()
+	}
 }
 
 // served turns what a server's Serve returned into the app's error: nil

@@ -11,6 +11,7 @@ import (
 	"github.com/mediaftpd/mediaftpd/dlna"
 	"github.com/mediaftpd/mediaftpd/dlna/access"
 	"github.com/mediaftpd/mediaftpd/dlna/ssdp"
+	"github.com/mediaftpd/mediaftpd/library"
 )
 
 // dlnaServer is the DLNA media server with its SSDP announcer, or a nil
@@ -43,7 +44,7 @@ func newDLNA(a *app) (*dlnaServer, error) {
 	d.allow.Store(&allow)
 	log := a.log.With("component", "dlna")
 	d.srv = &dlna.Server{
-		Content:  a.set,
+		Content:  a.set.Scope(library.Anonymous), // DLNA has no login: public shares only
 		Name:     cfg.Name,
 		Version:  versionString(),
 		StateDir: cfg.StateDir, // the files of versions before the store, taken over once

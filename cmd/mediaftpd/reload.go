@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mediaftpd/mediaftpd/accounts"
 	"github.com/mediaftpd/mediaftpd/dlna/access"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/config"
+	"github.com/mediaftpd/mediaftpd/internal/tlscert"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -24,6 +26,8 @@ type reloader struct {
 	// start-up values, so each reload warns about them until a restart.
 	running config.Config
 	shares  *library.Manager
+	users   *accounts.Manager
+	certs   *tlscert.Source // nil without TLS
 	ftp     *ftpd.Server
 	// setPasswordHash gives the status page the admin password's hash;
 	// see web.Server.SetPasswordHash.
@@ -85,6 +89,8 @@ func (r *reloader) reload() {
 			attrs = append(attrs, a.key, strings.Join(a.names, ", "))
 		}
 	}
+	attrs = append(attrs, r.applyUsers(cfg)...)
+	attrs = append(attrs, r.applyCert(cfg)...)
 	attrs = append(attrs, r.applyLimits(cfg)...)
 	attrs = append(attrs, r.applyPassword(cfg, path)...)
 	attrs = append(attrs, r.applyAllow(cfg, path)...)
@@ -97,6 +103,45 @@ func (r *reloader) reload() {
 		return
 	}
 	r.log.Info("config reloaded", append([]any{"file", path}, attrs...)...)
+}
+
+// applyUsers makes the users and the anonymous setting those of cfg; the
+// sessions of users removed or with a new password end. Shares' access
+// came with the shares. It returns what changed as log attributes.
+func (r *reloader) applyUsers(cfg config.Config) []any {
+	var attrs []any
+	if !slices.Equal(accountUsers(r.running), accountUsers(cfg)) || r.running.AnonymousOn() != cfg.AnonymousOn() {
+		r.users.Reload(accountUsers(cfg), cfg.AnonymousOn())
+		names := make([]string, len(cfg.Users))
+		for i, u := range cfg.Users {
+			names[i] = u.Name
+		}
+		attrs = append(attrs, "users", strings.Join(names, ", "), "anonymous", cfg.AnonymousOn())
+	}
+	r.running.Users, r.running.Anonymous = cfg.Users, cfg.Anonymous
+	return attrs
+}
+
+// applyCert reads the certificate files again (tls.cert and tls.key, which
+// may have been renewed in place) and returns its fingerprint as a log
+// attribute if it changed. A file that cannot be read keeps the
+// certificate in use.
+func (r *reloader) applyCert(cfg config.Config) []any {
+	if r.certs == nil {
+		return nil
+	}
+	if cfg.TLS.Cert != r.running.TLS.Cert || cfg.TLS.Key != r.running.TLS.Key {
+		return nil // other files: restartKeys says so
+	}
+	before := r.certs.Fingerprint()
+	if err := r.certs.Reload(); err != nil {
+		r.log.Error("the certificate could not be read again; the one in use stays", "err", err)
+		return nil
+	}
+	if after := r.certs.Fingerprint(); after != before {
+		return []any{"certificate_sha256", after}
+	}
+	return nil
 }
 
 // applyLimits gives the FTP server the limits of cfg, and returns what
@@ -205,6 +250,11 @@ func restartKeys(running, cfg config.Config) []string {
 	add("dlna.notify_interval", running.DLNA.NotifyInterval != cfg.DLNA.NotifyInterval)
 	add("dlna.interfaces", !slices.Equal(running.DLNA.Interfaces, cfg.DLNA.Interfaces))
 	add("state_dir", running.StateDir != cfg.StateDir)
+	add("tls.cert", running.TLS.Cert != cfg.TLS.Cert)
+	add("tls.key", running.TLS.Key != cfg.TLS.Key)
+	add("tls.require_for_users", running.TLS.RequireOn() != cfg.TLS.RequireOn())
+	add("tls.implicit_listen", running.TLS.ImplicitListen != cfg.TLS.ImplicitListen)
+	add("web.tls", running.Web.TLS != cfg.Web.TLS)
 	add("thumbnails", running.Thumbnails != cfg.Thumbnails)
 	return out
 }
