@@ -15,10 +15,11 @@
 //     for the box's names and addresses, and reused afterwards so that its
 //     fingerprint stays the same across restarts. It is valid for 825 days
 //     (Apple's limit for server certificates) and renewed by New or Reload
-//     when fewer than 30 days are left. It is its own CA (basic constraints
-//     CA:TRUE, key usage certificate signing), so the file itself can be
-//     given to a client as its CA file: OpenSSL, GnuTLS and Go all accept a
-//     self-signed server certificate that way. A browser that does not
+//     when fewer than 30 days are left. It is not a CA (basic constraints
+//     CA:FALSE), and yet the file itself can be given to a client as its CA
+//     file: OpenSSL, GnuTLS, curl, Go and Chromium all accept a self-signed
+//     server certificate that way (tested), while Firefox refuses a CA
+//     certificate used by a server. A browser that does not
 //     know it shows its usual warning, which a user can click through
 //     after comparing the fingerprint.
 //

@@ -211,14 +211,8 @@ func TestHandshakeSelfSigned(t *testing.T) {
 		conn.Close()
 	})
 
-	// gnutls-cli is in Debian's gnutls-bin, which .ci/run does not
-	// install (yet): without it the sub-test is skipped, even under CI;
-	// wget and lftp below cover GnuTLS there.
 	t.Run("gnutls-cli", func(t *testing.T) {
-		gnutls, err := exec.LookPath("gnutls-cli")
-		if err != nil {
-			t.Skipf("skipping: gnutls-cli (Debian package gnutls-bin) is not installed: %v", err)
-		}
+		gnutls := testtool.Need(t, "gnutls-cli")
 		for _, host := range []string{"localhost", "127.0.0.1"} {
 			// Success prints "- Status: The certificate is trusted."
 			// and "- Handshake was completed"; a failed verification

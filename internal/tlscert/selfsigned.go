@@ -51,8 +51,8 @@ type selfSigned struct {
 
 // newSelfSigned makes a self-signed ECDSA P-256 server certificate for
 // the names and addresses, valid from a minute before now for
-// selfSignedValidity. It is its own CA, so that clients can be given the
-// certificate itself as their CA file. Names that cannot be a DNS name in
+// selfSignedValidity. It is not a CA; clients can be given the certificate
+// itself as their CA file all the same. Names that cannot be a DNS name in
 // a certificate are left out and returned.
 func newSelfSigned(now time.Time, names []string, addrs []netip.Addr) (*selfSigned, []string, error) {
 	dnsNames, skipped := sanNames(names)
@@ -70,18 +70,19 @@ func newSelfSigned(now time.Time, names []string, addrs []netip.Addr) (*selfSign
 	}
 	start := now.Add(-backdate)
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"mediaftpd"}},
-		NotBefore:             start,
-		NotAfter:              start.Add(selfSignedValidity),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"mediaftpd"}},
+		NotBefore:    start,
+		NotAfter:     start.Add(selfSignedValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Not a CA (CA:FALSE): Go, OpenSSL, GnuTLS, curl and Chromium
+		// take the file itself as their CA file all the same, Firefox
+		// refuses a CA certificate used by a server, and a user who
+		// trusts this one trusts nothing else the box's key might sign.
 		BasicConstraintsValid: true,
-		IsCA:                  true,
-		// It signs nothing but itself: no intermediate below it.
-		MaxPathLenZero: true,
-		DNSNames:       dnsNames,
-		IPAddresses:    sanAddrs(addrs),
+		DNSNames:              dnsNames,
+		IPAddresses:           sanAddrs(addrs),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

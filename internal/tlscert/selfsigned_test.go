@@ -160,19 +160,19 @@ func checkSelfSignedLeaf(t *testing.T, leaf *x509.Certificate) {
 	if want := []string{"192.168.1.5", "127.0.0.1", "::1"}; !slices.Equal(ips, want) {
 		t.Errorf("IP addresses %v, want %v", ips, want)
 	}
-	if leaf.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageCertSign {
-		t.Errorf("key usage %b, want digital signature and cert sign", leaf.KeyUsage)
+	if leaf.KeyUsage != x509.KeyUsageDigitalSignature {
+		t.Errorf("key usage %b, want digital signature", leaf.KeyUsage)
 	}
 	if !slices.Equal(leaf.ExtKeyUsage, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}) {
 		t.Errorf("extended key usage %v, want server auth", leaf.ExtKeyUsage)
 	}
-	if !leaf.IsCA || !leaf.BasicConstraintsValid {
-		t.Errorf("IsCA %v, BasicConstraintsValid %v: want both", leaf.IsCA, leaf.BasicConstraintsValid)
+	if leaf.IsCA || !leaf.BasicConstraintsValid {
+		t.Errorf("IsCA %v, BasicConstraintsValid %v: want CA:FALSE written out", leaf.IsCA, leaf.BasicConstraintsValid)
 	}
 	if n := leaf.SerialNumber; n.Sign() <= 0 || n.BitLen() > 128 {
 		t.Errorf("serial %v: want positive, at most 128 bits", n)
 	}
-	if err := leaf.CheckSignatureFrom(leaf); err != nil {
+	if err := leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature); err != nil {
 		t.Errorf("not self-signed: %v", err)
 	}
 	pool := x509.NewCertPool()
