@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +165,7 @@ func FuzzAPIShares(f *testing.F) {
 			if !bytes.Equal(before, after) {
 				t.Errorf("%s %s %q: %d, yet the config file changed:\n%s", method, path, body, w.Code, after)
 			}
-			if got := set.List(); !slices.Equal(got, shares) {
+			if got := set.List(); !reflect.DeepEqual(got, shares) {
 				t.Errorf("%s %s %q: %d, yet the shares changed: %v, were %v", method, path, body, w.Code, got, shares)
 			}
 			return
@@ -187,7 +187,7 @@ func FuzzAPIShares(f *testing.F) {
 				t.Fatalf("renaming %q back: %d %s", resp.Name, w.Code, w.Body)
 			}
 		}
-		if got := set.List(); !slices.Equal(got, shares) {
+		if got := set.List(); !reflect.DeepEqual(got, shares) {
 			t.Fatalf("shares not restored: %v, were %v", got, shares)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ func TestAddShare(t *testing.T) {
 
 	// Saved: a restart would have it, and the file keeps its comments.
 	want := []config.Share{{Name: "Movies", Path: e.media + "/Movies"}, {Name: "Films", Path: films}}
-	if got := e.configShares(); !slices.Equal(got, want) {
+	if got := e.configShares(); !reflect.DeepEqual(got, want) {
 		t.Errorf("config shares %+v, want %+v", got, want)
 	}
 	data, _ := os.ReadFile(e.config)
