@@ -525,7 +525,7 @@ func (s *session) finishTransfer(t *transfer, n int64, err error) {
 		level = slog.LevelDebug // listings are protocol detail
 	}
 	attrs := []any{"path", string(t.path), "offset", t.offset, "bytes", n,
-		"duration", time.Since(t.started).Round(time.Millisecond), "result", result}
+		"duration", time.Since(t.started).Round(time.Millisecond), "tls", t.tls != nil, "result", result}
 	if err != nil && !aborted {
 		attrs = append(attrs, "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -345,4 +346,103 @@ func TestTLSSessionInfo(t *testing.T) {
 	if len(got) != 1 || !got[0].TLS || got[0].DataTLS || got[0].Account != "" {
 		t.Errorf("sessions %+v: want one TLS session without PROT P", got)
 	}
+}
+
+// TestTLSHostile sends what a hostile or broken client sends at the TLS
+// layer: garbage instead of a ClientHello, a handshake that never
+// finishes, clear text pipelined after AUTH, an implicit FTPS connection
+// that says nothing or garbage. Each ends its own session only, without
+// a panic; after each the server still serves a download over TLS.
+func TestTLSHostile(t *testing.T) {
+	logs := &logCapture{t: t}
+	ts, dir, cert := newTLSTestServer(t, func(s *Server) {
+		s.HandshakeTimeout = 300 * time.Millisecond
+		s.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	body := pattern(10, 100_000)
+	writeData(t, dir, "a.mkv", body)
+	implicit, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ts.ServeTLS(implicit)
+	conf := cert.clientConfig(tls.VersionTLS13, true)
+
+	// A real ClientHello's first bytes, for a handshake that stops midway.
+	hello := clientHelloBytes(t, conf)
+
+	for _, tc := range []struct {
+		name     string
+		implicit bool
+		send     []byte // after the 234 reply (explicit) or at once (implicit)
+	}{
+		{"garbage after AUTH TLS", false, []byte("GET / HTTP/1.0\r\n\r\n")},
+		{"binary garbage after AUTH TLS", false, pattern(11, 4096)},
+		{"silence after AUTH TLS", false, nil},
+		{"half a ClientHello", false, hello[:len(hello)/2]},
+		{"FTP commands instead of TLS", false, []byte("USER anonymous\r\nPASS x\r\n")},
+		{"implicit: silence", true, nil},
+		{"implicit: garbage", true, []byte("USER anonymous\r\n")},
+		{"implicit: half a ClientHello", true, hello[:len(hello)/2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var raw net.Conn
+			if tc.implicit {
+				raw = dialData(t, implicit.Addr().String())
+			} else {
+				c := dialCtrl(t, ts.Addr)
+				c.cmd("AUTH TLS", 234)
+				raw = c.c
+			}
+			if tc.send != nil {
+				raw.Write(tc.send)
+			}
+			// The server ends the session: at once for garbage, after the
+			// handshake timeout for silence. What it sends (an alert) is
+			// no FTP reply.
+			awaitClosed(t, raw)
+			waitFor(t, "the session to end", func() bool { return ts.sessionCount() == 0 })
+			c := loginTLS(t, ts.Addr, conf)
+			if got := c.transferTLS("RETR /Media/a.mkv", conf); got != string(body) {
+				t.Fatalf("RETR after it: got %d bytes, want %d", len(got), len(body))
+			}
+			c.cmd("QUIT", 221)
+			waitFor(t, "the checking session to end", func() bool { return ts.sessionCount() == 0 })
+		})
+	}
+
+	// Clear text pipelined after AUTH TLS could be taken as sent under TLS
+	// (CVE-2011-0411): the session ends instead.
+	c := dialCtrl(t, ts.Addr)
+	c.send("AUTH TLS\r\nUSER anonymous")
+	if got, want := c.expect(421), "421 Send nothing after AUTH until its reply.\r\n"; got != want {
+		t.Errorf("AUTH TLS with a command after it: got %q, want %q", got, want)
+	}
+	expectEOF(t, c)
+
+	if n := logs.count("panic"); n != 0 {
+		t.Errorf("%d log lines tell of a panic", n)
+	}
+	if n := logs.count("level=DEBUG", "TLS handshake failed"); n < 5 {
+		t.Errorf("%d failed TLS handshakes logged at debug level, want the 5 explicit ones", n)
+	}
+}
+
+// clientHelloBytes returns the first flight of a Go TLS client with conf:
+// a ClientHello record.
+func clientHelloBytes(t *testing.T, conf *tls.Config) []byte {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	go func() {
+		tls.Client(b, conf).Handshake() // fails once a is closed
+		b.Close()
+	}()
+	buf := make([]byte, 16<<10)
+	a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := a.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf[:n]
 }
