@@ -150,8 +150,11 @@ var errStalled = errors.New("client took no data for the stall timeout")
 
 // tlsBuffer is the size of the reads of a file sent over TLS: the bytes
 // go through user space to be encrypted, so sendfile(2) cannot be used.
-// BenchmarkTLSRetr compares sizes.
-const tlsBuffer = 256 << 10
+// BenchmarkTLSRetr, 16 alternating runs of each size on a 2-core amd64:
+// 1 MiB reads gave a median 1093 MB/s and 1413 ms of CPU per GiB, 256 KiB
+// reads 1017 MB/s and 1536 ms (1 MiB faster in 12 of the 16 pairs). Each
+// TLS transfer holds one such buffer, from a pool.
+const tlsBuffer = 1 << 20
 
 // tlsBuffers holds the read buffers of TLS transfers, of the size in
 // force (*[]byte).
