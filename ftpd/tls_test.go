@@ -2,6 +2,7 @@ package ftpd
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -168,6 +169,25 @@ func TestTLSTransfers(t *testing.T) {
 			if !info.TLS || !info.DataTLS || info.Account != "" || info.User != "anonymous" {
 				t.Errorf("session info %+v: want TLS, DataTLS, anonymous", info)
 			}
+
+			// Active mode: the server connects, and is the TLS server all
+			// the same (RFC 4217).
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			c.cmd("PORT "+portArg(t, ln.Addr()), 200)
+			c.cmd("RETR /Media/Films/film.mkv", 150)
+			tc := tlsData(t, acceptActive(t, ln), conf)
+			if !tc.ConnectionState().DidResume {
+				t.Error("active mode: the data connection did not resume the TLS session")
+			}
+			if got := readAll(t, tc); got != string(body) {
+				t.Errorf("RETR in active mode: got %d bytes, not the file's %d", len(got), len(body))
+			}
+			tc.Close()
+			c.expect(226)
 
 			// PROT C: clear data over the encrypted control connection.
 			c.cmd("PROT C", 200)
@@ -445,4 +465,29 @@ func clientHelloBytes(t *testing.T, conf *tls.Config) []byte {
 		t.Fatal(err)
 	}
 	return buf[:n]
+}
+
+// TestTLSIdleAndShutdown checks that the idle timeout and Shutdown end a
+// TLS session as they end a clear one: 421 over TLS, then the close.
+func TestTLSIdleAndShutdown(t *testing.T) {
+	ts, _, cert := newTLSTestServer(t, func(s *Server) { s.IdleTimeout = 300 * time.Millisecond })
+	conf := cert.clientConfig(tls.VersionTLS13, true)
+	c := loginTLS(t, ts.Addr, conf)
+	if got, want := c.expect(421), "421 Timeout: no command for too long.\r\n"; got != want {
+		t.Errorf("idle TLS session: got %q, want %q", got, want)
+	}
+	expectEOF(t, c)
+
+	ts.SetLimits(Limits{IdleTimeout: time.Hour})
+	c = loginTLS(t, ts.Addr, conf)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := shutdownAsync(ts.Server, ctx)
+	if got, want := c.expect(421), "421 Server shutting down.\r\n"; got != want {
+		t.Errorf("TLS session at Shutdown: got %q, want %q", got, want)
+	}
+	expectEOF(t, c)
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
 }
