@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -387,6 +388,12 @@ func TestTLSHostile(t *testing.T) {
 	}
 	go ts.ServeTLS(implicit)
 	conf := cert.clientConfig(tls.VersionTLS13, true)
+	waitFor(t, "the implicit listener", func() bool {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		return len(ts.listeners) == 2
+	})
+	baseGoroutines := runtime.NumGoroutine()
 
 	// A real ClientHello's first bytes, for a handshake that stops midway.
 	hello := clientHelloBytes(t, conf)
@@ -440,6 +447,9 @@ func TestTLSHostile(t *testing.T) {
 	}
 	expectEOF(t, c)
 
+	waitFor(t, "the goroutines to return to their baseline", func() bool {
+		return runtime.NumGoroutine() <= baseGoroutines+2
+	})
 	if n := logs.count("panic"); n != 0 {
 		t.Errorf("%d log lines tell of a panic", n)
 	}
