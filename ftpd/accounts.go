@@ -95,10 +95,18 @@ func (s *session) cmdPASS(password string) error {
 		s.log.Debug("logged in", "user", user)
 		return s.reply.reply(codeLoggedIn, "Login successful.")
 	}
+	gen := s.srv.endings()
 	switch s.srv.Accounts.Login(s.ctx, user, password, s.remote.Addr()) {
 	case LoginOK:
-		s.loggedIn = true
 		s.setUser(user, user)
+		if !s.srv.keptSince(gen, user) {
+			// A reload ended this account's sessions while Login checked
+			// the password it replaced.
+			s.setUser("", "")
+			s.log.Info("login refused: the account changed meanwhile", "user", user)
+			return s.reply.reply(codeNotLoggedIn, "Login incorrect.")
+		}
+		s.loggedIn = true
 		s.log.Info("logged in", "account", user)
 		return s.reply.reply(codeLoggedIn, "Login successful.")
 	case LoginLockedOut:
@@ -131,8 +139,15 @@ func (s *session) allows(share string) bool {
 // not logged in are kept. The app calls it after a reload, for the
 // accounts removed or whose password changed; new logins already use the
 // new Accounts.
+//
+// A login whose password check was under way during the call is held to
+// keep as well, so it cannot outlive the reload with the password the
+// reload replaced; during more than one call, such a login is refused
+// and the client asked to log in again.
 func (srv *Server) EndSessions(keep func(user string) bool) int {
 	srv.mu.Lock()
+	srv.endGen++
+	srv.lastKeep = keep
 	sessions := make([]*session, 0, len(srv.sessions))
 	for s := range srv.sessions {
 		sessions = append(sessions, s)
@@ -151,4 +166,27 @@ func (srv *Server) EndSessions(keep func(user string) bool) int {
 		n++
 	}
 	return n
+}
+
+// endings returns how many times EndSessions has been called.
+func (srv *Server) endings() uint64 {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.endGen
+}
+
+// keptSince reports whether the account user may stay logged in after the
+// calls of EndSessions since endings returned gen: none, or one whose keep
+// accepts user. The session has set its account before asking, so a call
+// that this one does not see will see the account and end the session.
+func (srv *Server) keptSince(gen uint64, user string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	switch srv.endGen - gen {
+	case 0:
+		return true
+	case 1:
+		return srv.lastKeep(user)
+	}
+	return false
 }

@@ -24,6 +24,10 @@ type fakeAccounts struct {
 	lockAfter int               // failures from one address before LoginLockedOut; 0: never
 	failures  map[netip.Addr]int
 	logins    []string // the names Login was asked about
+	// hold, when set, makes Login send on entered and then wait for a
+	// value on hold before it checks the password, as a slow bcrypt
+	// check does meanwhile.
+	hold, entered chan struct{}
 }
 
 func newFakeAccounts(users ...string) *fakeAccounts {
@@ -46,7 +50,17 @@ func (a *fakeAccounts) HasUsers() bool {
 	return len(a.users) > 0
 }
 
-func (a *fakeAccounts) Login(_ context.Context, name, password string, from netip.Addr) LoginResult {
+func (a *fakeAccounts) Login(ctx context.Context, name, password string, from netip.Addr) LoginResult {
+	a.mu.Lock()
+	hold, entered := a.hold, a.entered
+	a.mu.Unlock()
+	if hold != nil {
+		entered <- struct{}{}
+		select {
+		case <-hold:
+		case <-ctx.Done():
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.logins = append(a.logins, name)
@@ -453,4 +467,43 @@ func TestEndSessions(t *testing.T) {
 	expectEOF(t, bob)
 	anon.cmd("NOOP", 200)
 	waitFor(t, "the ended sessions to go", func() bool { return ts.sessionCount() == 1 })
+}
+
+// TestEndSessionsDuringLogin calls EndSessions while a login's password
+// check is under way: a login of an account that keep rejects is refused
+// though the password it checked was right then, one that keep accepts
+// goes through, and one during two calls is refused.
+func TestEndSessionsDuringLogin(t *testing.T) {
+	ts, accts, _ := accountsServer(t, nil)
+	hold, entered := make(chan struct{}), make(chan struct{})
+	accts.set(func(a *fakeAccounts) { a.hold, a.entered = hold, entered })
+	for _, tc := range []struct {
+		name  string
+		calls []func(string) bool
+		want  int
+	}{
+		{"rejected", []func(string) bool{func(u string) bool { return u != "alice" }}, 530},
+		{"kept", []func(string) bool{func(u string) bool { return u != "bob" }}, 230},
+		{"two calls", []func(string) bool{func(string) bool { return true }, func(string) bool { return true }}, 530},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialCtrl(t, ts.Addr)
+			c.cmd("USER alice", 331)
+			c.send("PASS " + alicePassword)
+			<-entered
+			for _, keep := range tc.calls {
+				ts.EndSessions(keep)
+			}
+			hold <- struct{}{}
+			c.expect(tc.want)
+			if tc.want == 530 {
+				c.cmd("NLST", 530)
+			} else {
+				c.cmd("NOOP", 200)
+				if n := ts.EndSessions(func(u string) bool { return u != "alice" }); n != 1 {
+					t.Errorf("EndSessions after the login ended %d sessions, want 1", n)
+				}
+			}
+		})
+	}
 }

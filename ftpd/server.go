@@ -114,7 +114,10 @@ type Server struct {
 
 	// Accounts checks named users; nil means anonymous-only, as before:
 	// any USER name and any PASS log in anonymously. See Accounts for the
-	// rules of names, and Shares.Allows for what each account sees.
+	// rules of names, and Shares.Allows for what each account sees. Like
+	// the other fields it is not replaced while the server runs: a reload
+	// changes what it answers, and EndSessions then ends the sessions of
+	// the accounts removed or changed.
 	Accounts Accounts
 	// RequireTLSForUsers refuses a named user on a control connection
 	// that is not encrypted: "USER <name>" gets "530 Non-anonymous
@@ -161,6 +164,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
 	perIP     map[netip.Addr]int
+	endGen    uint64                 // calls of EndSessions
+	lastKeep  func(user string) bool // the keep of the last one
 }
 
 func (srv *Server) logger() *slog.Logger {
