@@ -258,7 +258,8 @@ func (srv *Server) Serve(l net.Listener) error {
 // (PROT P without PBSZ or PROT, as clients of implicit FTPS expect).
 // Everything else is as for explicit FTPS. It needs TLSConfig. Serve and
 // ServeTLS may run at the same time, on different listeners, and share
-// the limits.
+// the limits; a connection beyond them is closed without the "421" that
+// Serve sends, which a TLS client could not read.
 func (srv *Server) ServeTLS(l net.Listener) error {
 	if srv.TLSConfig == nil {
 		l.Close()
