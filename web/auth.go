@@ -10,64 +10,55 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/mediaftpd/mediaftpd/accounts"
 )
 
-// Login sessions. Logging in with the admin password starts a session:
-// a random ID in an HttpOnly, SameSite=Strict cookie, and a CSRF token
-// that the page sends back in the X-CSRF-Token header of every change.
-// Sessions live in memory, so a restart logs everyone out.
+// Login sessions. Logging in starts a session: the admin's, with the
+// admin password, or a user's, with their name and password (Server.Users).
+// A session is a random ID in an HttpOnly, SameSite=Strict cookie (Secure
+// when the page is served over HTTPS), and a CSRF token that the page
+// sends back in the X-CSRF-Token header of every change. Sessions live in
+// memory, so a restart logs everyone out. The admin's sessions end when
+// the admin password changes (SetPasswordHash); a user's when the user is
+// removed or gets a new password (EndUserSessions), and a session whose
+// user is no longer in Users is not honoured even before that.
 //
-// Wrong passwords are counted per client address (per /64 for IPv6).
-// After maxFailures in a row, logins from that address are refused with
-// 429 and Retry-After for a time that doubles with each further failure,
-// up to maxLockout. Checks run one at a time (bcrypt is slow on purpose,
-// and slower still on a Pi), and the count is checked again after
-// waiting for one's turn, so parallel guesses do not slip through.
+// Every password, the admin's and the users', is checked through
+// accounts.Users.Verify: one check at a time (bcrypt is slow on purpose,
+// and slower still on a Pi), a delay after a wrong one, and after
+// accounts.MaxFailures in a row from one address (per /64 for IPv6) the
+// address is refused for a while, answered with 429 and Retry-After. The
+// app gives the page the Users that FTP checks its logins with, so the
+// page and FTP count one address's wrong guesses together.
 const (
 	sessionCookie = "mediaftpd_session"
 	csrfHeader    = "X-CSRF-Token"
 	// sessionIdle ends a session not used for this long.
 	sessionIdle = 7 * 24 * time.Hour
-	// maxSessions bounds the sessions kept; the least recently used goes.
-	maxSessions = 32
-	// maxFailures is how many wrong passwords in a row are let through
-	// before logins are refused for a while.
-	maxFailures = 5
-	// maxLockout bounds the time logins are refused.
-	maxLockout = 15 * time.Minute
-	// failureMemory is how long wrong passwords are remembered.
-	failureMemory = time.Hour
-	// maxTracked bounds the client addresses whose failures are counted.
-	maxTracked = 4096
+	// maxSessions bounds the sessions kept, the admin's and users'
+	// together; the least recently used goes.
+	maxSessions = 64
 )
 
-// authState holds the login sessions and failure counts.
+// authState holds the login sessions.
 type authState struct {
-	check chan struct{} // a token to check a password; one at a time
-
-	mu       sync.Mutex // guards the maps
-	sessions map[string]*adminSession
-	failures map[netip.Prefix]*failures
+	mu       sync.Mutex // guards sessions
+	sessions map[string]*session
 }
 
-// adminSession is one login.
-type adminSession struct {
-	csrf     string
+// session is one login.
+type session struct {
+	csrf string
+	// user is the name of the user logged in; "" for the admin.
+	user     string
 	lastUsed time.Time // guarded by authState.mu
 }
 
-// failures counts the wrong passwords from one client.
-type failures struct {
-	n     int
-	last  time.Time
-	until time.Time // logins are refused until then
-}
+// admin reports whether the session is the admin's.
+func (sess *session) admin() bool { return sess.user == "" }
 
 func (a *authState) init() {
-	a.check = make(chan struct{}, 1)
-	a.sessions = make(map[string]*adminSession)
-	a.failures = make(map[netip.Prefix]*failures)
+	a.sessions = make(map[string]*session)
 }
 
 // randomToken returns a random string of 130 bits.
@@ -75,7 +66,7 @@ func randomToken() string { return rand.Text() }
 
 // session returns the live session named by r's cookie, or nil, and marks
 // it used.
-func (a *authState) session(r *http.Request) *adminSession {
+func (a *authState) session(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
@@ -96,12 +87,13 @@ func (a *authState) session(r *http.Request) *adminSession {
 }
 
 // checkCSRF reports whether token is the session's CSRF token.
-func (sess *adminSession) checkCSRF(token string) bool {
+func (sess *session) checkCSRF(token string) bool {
 	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(sess.csrf)) == 1
 }
 
-// start starts a session and returns its ID and CSRF token.
-func (a *authState) start() (id string, sess *adminSession) {
+// start starts a session of user ("" for the admin) and returns its ID
+// and the session.
+func (a *authState) start(user string) (id string, sess *session) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.sessions) >= maxSessions {
@@ -114,16 +106,24 @@ func (a *authState) start() (id string, sess *adminSession) {
 		delete(a.sessions, oldest)
 	}
 	id = randomToken()
-	sess = &adminSession{csrf: randomToken(), lastUsed: time.Now()}
+	sess = &session{csrf: randomToken(), user: user, lastUsed: time.Now()}
 	a.sessions[id] = sess
 	return id, sess
 }
 
-// endAll ends every session.
-func (a *authState) endAll() {
+// endWhere ends the sessions for which end is true, and returns how many
+// it ended.
+func (a *authState) endWhere(end func(*session) bool) int {
 	a.mu.Lock()
-	clear(a.sessions)
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	n := 0
+	for id, sess := range a.sessions {
+		if end(sess) {
+			delete(a.sessions, id)
+			n++
+		}
+	}
+	return n
 }
 
 // end ends the session named by r's cookie.
@@ -135,132 +135,117 @@ func (a *authState) end(r *http.Request) {
 	}
 }
 
-// clientKey is what failures are counted by: the client's address, or
-// its /64 for IPv6, where one machine easily has many addresses.
-func clientKey(r *http.Request) netip.Prefix {
+// EndUserSessions ends at once every page session of the named users:
+// their next request is anonymous, and their open pages' live updates
+// show only public shares. The app calls it from accounts.Manager.OnEnded,
+// with the users removed or given a new password.
+func (s *Server) EndUserSessions(names []string) {
+	s.once.Do(s.init)
+	s.endUserSessions(names)
+}
+
+// endUserSessions is EndUserSessions, for handlers.
+func (s *Server) endUserSessions(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	ended := make(map[string]bool, len(names))
+	for _, n := range names {
+		ended[n] = true
+	}
+	n := s.auth.endWhere(func(sess *session) bool { return !sess.admin() && ended[sess.user] })
+	if n > 0 {
+		s.logger().Info("page sessions of users ended", "users", names, "sessions", n)
+	}
+	s.wake.notify() // the admin's page lists the users
+}
+
+// clientAddr is the address failures are counted by (accounts.Throttle
+// counts IPv6 addresses by their /64).
+func clientAddr(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return netip.Prefix{}
+		return netip.Addr{}
 	}
-	addr := ap.Addr().Unmap().WithZone("")
-	if addr.Is4() {
-		return netip.PrefixFrom(addr, 32)
-	}
-	p, _ := addr.Prefix(64)
-	return p
+	return ap.Addr().Unmap().WithZone("")
 }
 
-// refused returns how long logins from key stay refused; zero if not.
-func (a *authState) refused(key netip.Prefix, now time.Time) time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	f := a.failures[key]
-	if f == nil || !now.Before(f.until) {
-		return 0
+// users returns the Users that passwords are checked through: Server.Users,
+// or without it one of the page's own, with no user, for the admin's.
+func (s *Server) users() *accounts.Users {
+	if s.Users != nil {
+		return s.Users
 	}
-	return f.until.Sub(now)
+	return s.ownUsers
 }
 
-// failed records a wrong password from key.
-func (a *authState) failed(key netip.Prefix, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.failures) >= maxTracked {
-		for k, f := range a.failures {
-			if now.Sub(f.last) > failureMemory {
-				delete(a.failures, k)
-			}
-		}
-	}
-	f := a.failures[key]
-	if f == nil || now.Sub(f.last) > failureMemory {
-		if len(a.failures) >= maxTracked {
-			return // a flood from many addresses; bcrypt still bounds the rate
-		}
-		f = &failures{}
-		a.failures[key] = f
-	}
-	f.n++
-	f.last = now
-	if f.n >= maxFailures {
-		f.until = now.Add(lockout(f.n))
-	}
-}
-
-// lockout is how long logins are refused after n wrong passwords in a
-// row: 1 s after the fifth, doubling with each further one, at most
-// maxLockout.
-func lockout(n int) time.Duration {
-	shift := n - maxFailures
-	if shift > 20 {
-		return maxLockout
-	}
-	return min(time.Second<<shift, maxLockout)
-}
-
-// succeeded forgets the failures from key.
-func (a *authState) succeeded(key netip.Prefix) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	delete(a.failures, key)
-}
-
-// loginRequest is the body of POST /api/login.
+// loginRequest is the body of POST /api/login: a password alone for the
+// admin, a user name and password for a user.
 type loginRequest struct {
-	Password string `json:"password"`
+	User     *string `json:"user"`
+	Password string  `json:"password"`
 }
 
 // sessionResponse is the answer of a login and of GET /api/session.
 type sessionResponse struct {
+	// Admin is set for the admin's session; User is the name of a user
+	// logged in.
 	Admin     bool   `json:"admin"`
+	User      string `json:"user,omitempty"`
 	CSRFToken string `json:"csrf_token,omitempty"`
-	// Management and Persistent are as in Status.Management.
+	// Management, Persistent and Users are as in Status.Management.
 	Management bool `json:"management"`
 	Persistent bool `json:"persistent"`
+	Users      bool `json:"users"`
 }
 
 // login is POST /api/login.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	hash := s.passwordHash()
-	if hash == "" {
-		writeError(w, http.StatusForbidden, "management is off: no admin password is set (run mediaftpd passwd -config FILE)")
-		return
-	}
 	var req loginRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	key := clientKey(r)
-	if tooSoon(w, s.auth.refused(key, time.Now())) {
-		return
-	}
-	// One check at a time; look at the count again once it is our turn.
-	select {
-	case s.auth.check <- struct{}{}:
-	case <-r.Context().Done():
-		return
-	}
-	wait := s.auth.refused(key, time.Now())
-	ok := false
-	if wait == 0 {
-		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) == nil
-		if ok {
-			s.auth.succeeded(key)
-		} else {
-			s.auth.failed(key, time.Now())
-		}
-	}
-	<-s.auth.check
-	if tooSoon(w, wait) {
-		return
-	}
+	from := clientAddr(r)
 	log := s.logger().With("remote", r.RemoteAddr)
-	if !ok {
-		log.Warn("admin login failed: wrong password")
-		writeError(w, http.StatusUnauthorized, "wrong password")
+	var user string
+	var res accounts.Result
+	if req.User == nil {
+		hash := s.passwordHash()
+		if hash == "" {
+			writeError(w, http.StatusForbidden, "management is off: no admin password is set (run mediaftpd passwd -config FILE)")
+			return
+		}
+		res = s.users().Verify(r.Context(), from, "admin of the status page", func() bool {
+			return accounts.Matches(hash, req.Password)
+		})
+	} else {
+		user = *req.User
+		switch {
+		case user == "":
+			writeError(w, http.StatusBadRequest, "user: empty; leave it out to log in as the admin")
+			return
+		case s.Users == nil:
+			writeError(w, http.StatusForbidden, "there are no user accounts on this server")
+			return
+		}
+		res = s.Users.Login(r.Context(), user, req.Password, from)
+	}
+	switch res {
+	case accounts.LockedOut:
+		retry, _ := s.users().Throttle.LockedOut(from)
+		tooSoon(w, max(retry, time.Second))
+		return
+	case accounts.Failed:
+		// Users.Verify has logged it, with the address.
+		if user == "" {
+			writeError(w, http.StatusUnauthorized, "wrong password")
+		} else {
+			writeError(w, http.StatusUnauthorized, "wrong user name or password")
+		}
 		return
 	}
-	id, sess := s.auth.start()
+	s.auth.end(r) // a session this browser had before
+	id, sess := s.auth.start(user)
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    id,
@@ -270,9 +255,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		Secure:   r.TLS != nil,
 		SameSite: http.SameSiteStrictMode,
 	})
-	log.Info("admin logged in")
-	writeJSON(w, http.StatusOK, sessionResponse{Admin: true, CSRFToken: sess.csrf,
-		Management: true, Persistent: s.Manager.ConfigPath != ""})
+	resp := s.sessionState()
+	resp.CSRFToken = sess.csrf
+	if user == "" {
+		log.Info("admin logged in")
+		resp.Admin = true
+	} else {
+		log.Info("user logged in to the status page", "user", user)
+		resp.User = user
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // tooSoon answers 429 with Retry-After if wait is positive.
@@ -286,21 +278,36 @@ func tooSoon(w http.ResponseWriter, wait time.Duration) bool {
 	return true
 }
 
-// logout is POST /api/logout.
+// logout is POST /api/logout: it ends the admin's or the user's session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	v := s.viewer(r)
 	s.auth.end(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
-	s.logger().Info("admin logged out", "remote", r.RemoteAddr)
+	if v.admin {
+		s.logger().Info("admin logged out", "remote", r.RemoteAddr)
+	} else {
+		s.logger().Info("user logged out of the status page", "user", v.user, "remote", r.RemoteAddr)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// sessionState is the part of a sessionResponse that is the same for
+// everyone.
+func (s *Server) sessionState() sessionResponse {
+	return sessionResponse{Management: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != "", Users: s.userLogins()}
+}
+
 // serveSession is GET /api/session: whether the caller is logged in and,
-// if so, the CSRF token of its session, for a page that was reloaded.
+// if so, as whom and the CSRF token of its session, for a page that was
+// reloaded.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	resp := sessionResponse{Management: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != ""}
-	if sess := s.auth.session(r); sess != nil {
-		resp.Admin, resp.CSRFToken = true, sess.csrf
+	resp := s.sessionState()
+	if v := s.viewer(r); v.sess != nil {
+		resp.Admin, resp.User, resp.CSRFToken = v.admin, v.user, v.sess.csrf
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// userLogins reports whether users can log in: there are named accounts.
+func (s *Server) userLogins() bool { return s.Users != nil && s.Users.HasUsers() }

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mediaftpd/mediaftpd/accounts"
 )
 
 func TestLogin(t *testing.T) {
@@ -89,7 +90,8 @@ func TestLoginBadRequests(t *testing.T) {
 		code       int
 	}{
 		{"not JSON", "password=x", http.StatusBadRequest},
-		{"unknown key", `{"password": "x", "user": "admin"}`, http.StatusBadRequest},
+		{"unknown key", `{"password": "x", "name": "admin"}`, http.StatusBadRequest},
+		{"empty user", `{"password": "x", "user": ""}`, http.StatusBadRequest},
 		{"two values", `{"password": "x"} {}`, http.StatusBadRequest},
 		{"too large", `{"password": "` + strings.Repeat("x", 5000) + `"}`, http.StatusRequestEntityTooLarge},
 	}
@@ -103,15 +105,21 @@ func TestLoginBadRequests(t *testing.T) {
 
 func TestLoginThrottled(t *testing.T) {
 	e := newTestServer(t)
-	for i := range maxFailures {
-		if resp, _ := e.do("POST", "/api/login", `{"password": "guess `+strconv.Itoa(i)+`"}`); resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("failure %d: %s", i+1, resp.Status)
+	clock := e.clock()
+	for i := range accounts.MaxFailures {
+		// The last failure locks the address out, and says so.
+		want := http.StatusUnauthorized
+		if i == accounts.MaxFailures-1 {
+			want = http.StatusTooManyRequests
+		}
+		if resp, _ := e.do("POST", "/api/login", `{"password": "guess `+strconv.Itoa(i)+`"}`); resp.StatusCode != want {
+			t.Fatalf("failure %d: %s, want %d", i+1, resp.Status, want)
 		}
 	}
 	// Now even the right password is refused, with a time to wait.
 	resp, body := e.do("POST", "/api/login", `{"password": "`+testPassword+`"}`)
 	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures: %s %s, want 429", maxFailures, resp.Status, body)
+		t.Fatalf("after %d failures: %s %s, want 429", accounts.MaxFailures, resp.Status, body)
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
 		t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
@@ -126,65 +134,10 @@ func TestLoginThrottled(t *testing.T) {
 		t.Errorf("login from another address: %d %s", rec.Code, rec.Body)
 	}
 	// After the wait, the right password works and clears the count.
-	time.Sleep(lockout(maxFailures) + 50*time.Millisecond)
+	clock.add(accounts.FirstLockout + time.Second)
 	e.login()
 	if resp, _ := e.do("POST", "/api/login", `{"password": "guess"}`); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a failure after a login: %s, want 401", resp.Status)
-	}
-}
-
-func TestLockout(t *testing.T) {
-	var a authState
-	a.init()
-	key := netip.MustParsePrefix("192.168.1.9/32")
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range maxFailures - 1 {
-		a.failed(key, t0)
-		if w := a.refused(key, t0); w != 0 {
-			t.Fatalf("refused after %d failures", i+1)
-		}
-	}
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
-	for i, w := range want {
-		a.failed(key, t0)
-		if got := a.refused(key, t0); got != w {
-			t.Errorf("after %d failures refused for %v, want %v", maxFailures+i, got, w)
-		}
-	}
-	for range 30 {
-		a.failed(key, t0)
-	}
-	if got := a.refused(key, t0); got != maxLockout {
-		t.Errorf("after many failures refused for %v, want %v", got, maxLockout)
-	}
-	if got := a.refused(key, t0.Add(maxLockout)); got != 0 {
-		t.Errorf("still refused after the lockout: %v", got)
-	}
-	// Failures are forgotten after a quiet hour.
-	later := t0.Add(failureMemory + time.Minute)
-	a.failed(key, later)
-	if got := a.refused(key, later); got != 0 {
-		t.Errorf("one failure after a quiet hour refused for %v", got)
-	}
-	a.succeeded(key)
-	if len(a.failures) != 0 {
-		t.Error("success did not clear the count")
-	}
-}
-
-func TestClientKey(t *testing.T) {
-	tests := []struct{ remote, want string }{
-		{"192.168.1.9:5000", "192.168.1.9/32"},
-		{"[::ffff:192.168.1.9]:5000", "192.168.1.9/32"},
-		{"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:5000", "2001:db8:1:2::/64"},
-		{"[fe80::1%eth0]:5000", "fe80::/64"},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = tt.remote
-		if got := clientKey(r).String(); got != tt.want {
-			t.Errorf("clientKey(%s) = %s, want %s", tt.remote, got, tt.want)
-		}
 	}
 }
 
@@ -240,9 +193,9 @@ func TestAdminRoutesGuarded(t *testing.T) {
 func TestSessionLimit(t *testing.T) {
 	var a authState
 	a.init()
-	first, _ := a.start()
+	first, _ := a.start("")
 	for range maxSessions {
-		a.start()
+		a.start("alice")
 	}
 	if len(a.sessions) != maxSessions {
 		t.Errorf("%d sessions, want %d", len(a.sessions), maxSessions)
@@ -251,7 +204,7 @@ func TestSessionLimit(t *testing.T) {
 		t.Error("the oldest session was kept")
 	}
 	// An idle session ends.
-	id, sess := a.start()
+	id, sess := a.start("")
 	sess.lastUsed = time.Now().Add(-sessionIdle - time.Minute)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: id})

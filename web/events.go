@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,13 @@ import (
 // while a transfer runs or details are read; uptime and "5 min ago"
 // every idleTick otherwise. An event identical to the last one is not
 // sent again; a comment line keeps idle connections alive.
+//
+// Each event is made for the stream's viewer, looked at again for every
+// event: a stream opened by a user whose session has ended (logged out,
+// removed, given a new password) goes on with what a visitor sees, at
+// once, since ending sessions wakes the streams; so does a change of the
+// users, which the admin's page lists. A page that logs in or
+// out opens its stream again, with its new cookie.
 //
 // Server-Sent Events rather than polling: a change on disk reaches every
 // open page at once, and an idle page costs one quiet connection. The
@@ -47,13 +55,18 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
+	// Told of every change, including those in shares the viewer may not
+	// see: what is sent is made for the viewer, and an event identical
+	// to the last is not sent.
 	changed, cancel := s.Shares.Subscribe()
 	defer cancel()
 
 	var last []byte
 	lastSent := time.Now()
+	var woken <-chan struct{} // closed by a change after the viewer was looked at
 	send := func(now time.Time) (busy bool, err error) {
-		data := s.pageData(now)
+		woken = s.wake.wait()
+		data := s.pageData(now, s.viewer(r))
 		for _, ss := range data.Sessions {
 			busy = busy || ss.Transfer != nil
 		}
@@ -90,6 +103,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-s.closed:
 			return
+		case <-woken:
 		case <-changed:
 			// Let a burst of changes settle into one event.
 			select {
@@ -104,6 +118,34 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		if busy, err = send(time.Now()); err != nil {
 			return
 		}
+	}
+}
+
+// broadcast wakes every goroutine waiting on it: live update streams are
+// woken by what library.Set.Subscribe does not tell, sessions that ended
+// and users that changed. The zero broadcast is ready to use.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{} // closed by notify; nil until someone waits
+}
+
+// wait returns a channel closed by the next notify.
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+// notify wakes those waiting.
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
 	}
 }
 

@@ -71,9 +71,10 @@ func splitFilesPath(p string) (share, rel string, dir bool, err error) {
 
 // serveFiles is GET /files/{path...}.
 func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
+	sv := s.sharesFor(r)
 	p := r.PathValue("path")
 	if p == "" {
-		s.serveShareList(w)
+		s.serveShareList(w, sv)
 		return
 	}
 	share, rel, wantDir, err := splitFilesPath(p)
@@ -81,7 +82,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, err)
 		return
 	}
-	root, err := s.Shares.Root(share)
+	root, err := sv.Root(share)
 	if errors.Is(err, library.ErrOffline) {
 		http.Error(w, "This share is offline (is its disk plugged in?).", http.StatusServiceUnavailable)
 		return
@@ -102,7 +103,7 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 	case fi.IsDir() && !wantDir:
 		http.Redirect(w, r, (&url.URL{Path: r.URL.Path + "/"}).String(), http.StatusMovedPermanently)
 	case fi.IsDir():
-		s.serveFolder(w, r, root, share, rel)
+		s.serveFolder(w, r, sv, root, share, rel)
 	case fi.Mode().IsRegular() && !wantDir:
 		f, fi, err := library.Open(root, rel)
 		root.Close() // closing twice is harmless
@@ -117,6 +118,9 @@ func (s *Server) serveFiles(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", ctype)
 		w.Header().Set("Content-Security-Policy", filePolicy(ctype))
+		if s.private(share) {
+			w.Header().Set("Cache-Control", "private")
+		}
 		s.sending.Add(1)
 		defer s.sending.Add(-1)
 		http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
@@ -198,9 +202,9 @@ func listedOf(it *Item, href string) listed {
 }
 
 // serveShareList is GET /files/: the shares.
-func (s *Server) serveShareList(w http.ResponseWriter) {
+func (s *Server) serveShareList(w http.ResponseWriter, sv shareView) {
 	pg := &folderPage{pageData: s.basePage(), Title: "Files", Root: true}
-	for _, name := range s.Shares.Names() {
+	for _, name := range sv.Names() {
 		it := &Item{Share: name, Path: ".", Name: name, Kind: "folder"}
 		pg.Entries = append(pg.Entries, listedOf(it, "./"+url.PathEscape(name)+"/"))
 	}
@@ -210,8 +214,8 @@ func (s *Server) serveShareList(w http.ResponseWriter) {
 // serveFolder lists the folder rel of a share: from the index, with each
 // file's details, picture and subtitles, when the index has the folder;
 // from the disk otherwise.
-func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, root *os.Root, share, rel string) {
-	f, err := s.readFolder(root, share, rel)
+func (s *Server) serveFolder(w http.ResponseWriter, r *http.Request, sv shareView, root *os.Root, share, rel string) {
+	f, err := s.readFolder(sv, root, share, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return

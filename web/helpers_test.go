@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/mediaftpd/mediaftpd/accounts"
 	"github.com/mediaftpd/mediaftpd/ftpd"
 	"github.com/mediaftpd/mediaftpd/internal/testtool"
 	"github.com/mediaftpd/mediaftpd/library"
@@ -71,6 +72,59 @@ type testEnv struct {
 	mu       sync.Mutex
 	sessions []ftpd.SessionInfo
 	ftp      *ftpd.Server // when set, sessions come from it
+
+	users *accounts.Users // the server's Users, with no user until addUsers
+	logs  *logBuffer      // everything the server logged, at debug level
+	now   *testClock      // the throttle's clock
+}
+
+// testClock is a clock that tests move forward.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// clock returns the clock of the server's login throttle.
+func (e *testEnv) clock() *testClock { return e.now }
+
+// logBuffer collects a log for the test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// capturingLogger logs at debug level into lb, and to the test's output
+// with -v.
+func capturingLogger(lb *logBuffer) *slog.Logger {
+	var w io.Writer = lb
+	if testing.Verbose() {
+		w = io.MultiWriter(lb, os.Stderr)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // filmData is the contents of media/Movies/film.mkv.
@@ -119,17 +173,29 @@ func newTestServer(t *testing.T, configure ...func(*Server)) *testEnv {
 		close(ran)
 	}()
 
+	e.logs, e.now = &logBuffer{}, &testClock{}
+	log := capturingLogger(e.logs)
+	// The users, none yet, with a throttle that answers a wrong password
+	// at once and whose clock the test moves.
+	e.users = accounts.New(nil, true)
+	e.users.Throttle.Delay = time.Millisecond
+	e.users.Throttle.Now = e.now.Now
+	e.users.Logger = log
+	shares := &library.Manager{Set: set, ConfigPath: e.config, Logger: log}
 	e.srv = &Server{
 		Shares:       set,
 		Sessions:     e.snapshot,
 		FTPAddr:      "127.0.0.1:2121",
 		Name:         "Test Box",
 		Version:      "1.2.3",
-		Manager:      &library.Manager{Set: set, ConfigPath: e.config},
+		Manager:      shares,
 		PasswordHash: testHash,
 		ShareRoots:   []string{e.media},
-		Logger:       quietLogger(),
+		Users:        e.users,
+		Logger:       log,
 	}
+	e.srv.Accounts = &accounts.Manager{Users: e.users, Shares: shares, ConfigPath: e.config, Logger: log,
+		OnEnded: e.srv.EndUserSessions}
 	for _, f := range configure {
 		f(e.srv)
 	}

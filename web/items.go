@@ -46,7 +46,8 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p string, api b
 	if err != nil {
 		return fail(http.StatusNotFound, "Not found.", err)
 	}
-	root, err := s.Shares.Root(share)
+	sv := s.sharesFor(r)
+	root, err := sv.Root(share)
 	if errors.Is(err, library.ErrOffline) {
 		return fail(http.StatusServiceUnavailable, "This share is offline (is its disk plugged in?).", err)
 	}
@@ -63,7 +64,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, p string, api b
 	if rel == "." {
 		dir = "."
 	}
-	if res.folder, err = s.readFolder(root, share, dir); err != nil {
+	if res.folder, err = s.readFolder(sv, root, share, dir); err != nil {
 		return fail(http.StatusNotFound, "Not found.", err)
 	}
 	if rel == "." {

@@ -84,7 +84,8 @@ var thumbSizes = []int{thumb.SizeTN, thumb.SizeSmall, thumb.SizeLarge}
 
 // folderView is one folder of a share as the page shows it.
 type folderView struct {
-	share, rel string // rel is "." for the share's own folder
+	sv         shareView // the shares as the viewer sees them
+	share, rel string    // rel is "." for the share's own folder
 	// entries are the folder's visible entries, folders first, each part
 	// in natural order of their names.
 	entries []library.Entry
@@ -124,12 +125,12 @@ const (
 // maxSubsEntries bounds what is read of a subtitle folder.
 const maxSubsEntries = 2000
 
-// readFolder reads the folder rel of a share: from the index when it has
-// the folder, else from the disk through root. root is the share's open
-// root; rel has been checked with library.Stat.
-func (s *Server) readFolder(root *os.Root, share, rel string) (*folderView, error) {
-	f := &folderView{share: share, rel: rel}
-	entries, err := s.listFolder(root, share, rel, &f.indexed)
+// readFolder reads the folder rel of a share as sv sees it: from the index
+// when it has the folder, else from the disk through root. root is the
+// share's open root, from sv; rel has been checked with library.Stat.
+func (s *Server) readFolder(sv shareView, root *os.Root, share, rel string) (*folderView, error) {
+	f := &folderView{sv: sv, share: share, rel: rel}
+	entries, err := s.listFolder(sv, root, share, rel, &f.indexed)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (s *Server) readFolder(root *os.Root, share, rel string) (*folderView, erro
 	if subsDir != "" && f.videos {
 		var indexed bool
 		subRel := path.Join(rel, subsDir)
-		subEntries, _ := s.listFolder(root, share, subRel, &indexed)
+		subEntries, _ := s.listFolder(sv, root, share, subRel, &indexed)
 		for _, e := range subEntries {
 			if len(f.subs) >= maxSubsEntries {
 				break
@@ -162,7 +163,7 @@ func (s *Server) readFolder(root *os.Root, share, rel string) (*folderView, erro
 				f.subs = append(f.subs, subsDir+"/"+e.Name)
 				continue
 			}
-			deeper, _ := s.listFolder(root, share, path.Join(subRel, e.Name), &indexed)
+			deeper, _ := s.listFolder(sv, root, share, path.Join(subRel, e.Name), &indexed)
 			for _, d := range deeper {
 				if !d.Dir && len(f.subs) < maxSubsEntries {
 					f.subs = append(f.subs, subsDir+"/"+e.Name+"/"+d.Name)
@@ -231,8 +232,8 @@ func (f *folderView) subsNear(stem string) []string {
 
 // listFolder returns the visible entries of the folder rel, from the
 // index when it has the folder (and sets *indexed), else from the disk.
-func (s *Server) listFolder(root *os.Root, share, rel string, indexed *bool) ([]library.Entry, error) {
-	if entries, _, err := s.Shares.Children(share, rel, library.AllFiles, 0, 0); err == nil {
+func (s *Server) listFolder(sv shareView, root *os.Root, share, rel string, indexed *bool) ([]library.Entry, error) {
+	if entries, _, err := sv.Children(share, rel, library.AllFiles, 0, 0); err == nil {
 		*indexed = true
 		return entries, nil
 	}
@@ -479,7 +480,7 @@ func (s *Server) folderArt(f *folderView, e library.Entry) (string, library.Entr
 		return "", library.Entry{}, false
 	}
 	rel := path.Join(f.rel, e.Name)
-	children, _, err := s.Shares.Children(f.share, rel, library.AllFiles, 0, 0)
+	children, _, err := f.sv.Children(f.share, rel, library.AllFiles, 0, 0)
 	if err != nil {
 		return "", library.Entry{}, false
 	}

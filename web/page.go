@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,13 +109,35 @@ func (p *pageData) Ago(t time.Time) string { return ago(t, p.Now) }
 // Since says how long ago t was, as a duration.
 func (p *pageData) Since(t time.Time) string { return humanDuration(p.Now.Sub(t)) }
 
-func (s *Server) pageData(now time.Time) *pageData {
-	return &pageData{Status: s.status(now), s: s, Now: now, ConfigPath: s.Manager.ConfigPath}
+func (s *Server) pageData(now time.Time, v viewer) *pageData {
+	return &pageData{Status: s.status(now, v), s: s, Now: now, ConfigPath: s.Manager.ConfigPath}
 }
 
-// serveIndex is GET /: the status page.
+// serveIndex is GET /: the status page, as its viewer may see it.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "index", s.pageData(time.Now()))
+	s.render(w, http.StatusOK, "index", s.pageData(time.Now(), s.viewer(r)))
+}
+
+// PrivateShares returns the names of the private shares shown, for the
+// admin's checkboxes of each user's shares.
+func (p *pageData) PrivateShares() []string {
+	var out []string
+	for _, sh := range p.Shares {
+		if sh.Private {
+			out = append(out, sh.Name)
+		}
+	}
+	return out
+}
+
+// UserNames returns the names of the users, for the admin's checkboxes of
+// each share's access.
+func (p *pageData) UserNames() []string {
+	out := make([]string, len(p.Users))
+	for i, u := range p.Users {
+		out[i] = u.Name
+	}
+	return out
 }
 
 var templateFuncs = template.FuncMap{
@@ -135,6 +158,8 @@ var templateFuncs = template.FuncMap{
 		return strings.Join(parts, "/")
 	},
 	"stateLabel": stateLabel,
+	"contains":   slices.Contains[[]string],
+	"join":       strings.Join,
 }
 
 // stateLabel says in a word or two what a share's index is doing.

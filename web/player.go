@@ -144,7 +144,7 @@ func (s *Server) putPosition(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 		return
 	}
-	root, err := s.Shares.Root(share)
+	root, err := s.sharesFor(r).Root(share)
 	if err != nil {
 		writeError(w, http.StatusNotFound, "not found")
 		return
@@ -185,7 +185,7 @@ func (s *Server) serveSubtitles(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, err)
 		return
 	}
-	f, fi, err := s.Shares.Open(share, rel)
+	f, fi, err := s.sharesFor(r).Open(share, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return

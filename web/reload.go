@@ -9,7 +9,7 @@ import (
 // SetPasswordHash replaces the admin password's bcrypt hash, as when the
 // config file is reloaded after `mediaftpd passwd`; "" turns management
 // off. Every admin is logged out: whoever knew the old password must log
-// in with the new one. A value that is not a bcrypt hash is refused and
+// in with the new one. Users stay logged in. A value that is not a bcrypt hash is refused and
 // changes nothing.
 func (s *Server) SetPasswordHash(hash string) error {
 	s.once.Do(s.init)
@@ -20,7 +20,8 @@ func (s *Server) SetPasswordHash(hash string) error {
 		return nil
 	}
 	s.hash.Store(&hash)
-	s.auth.endAll()
+	s.auth.endWhere((*session).admin)
+	s.wake.notify()
 	s.logger().Info("admin password changed; admins were logged out", "management", hash != "")
 	return nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/accounts"
 	"github.com/mediaftpd/mediaftpd/discovery"
 	"github.com/mediaftpd/mediaftpd/dlna"
 	"github.com/mediaftpd/mediaftpd/dlna/ssdp"
@@ -88,8 +90,31 @@ type Server struct {
 	// DLNA server keeps Samsung TVs' bookmarks too). Nil: the player
 	// starts at the beginning and keeps nothing.
 	Positions Positions
+	// Users are the named accounts (*accounts.Users, the one FTP checks
+	// its logins with): a user logs in on the page with their name and
+	// password and then sees the private shares they may. The admin
+	// password's wrong guesses are counted by its Throttle too, so an
+	// address guessing on the page and over FTP is slowed down once. Nil
+	// means no user logins; the admin's are then throttled by a Users of
+	// the page's own.
+	Users *accounts.Users
+	// Accounts changes the users from the page (add, remove, set a
+	// password, pick a user's private shares), saving each change to the
+	// config file; its Users must be Users and its Shares Manager. Nil
+	// turns user management off (its routes answer 404).
+	Accounts *accounts.Manager
+	// Fingerprint returns the SHA-256 fingerprint of the TLS certificate
+	// of FTPS and HTTPS (tlscert.Source.Fingerprint), shown to everyone on
+	// the page and in /api/status so that a person can compare it with
+	// what their client asks them to accept. Nil shows none.
+	Fingerprint func() string
+	// TLSConfig serves the page over HTTPS (tlscert.Source.ServerConfig):
+	// Listener then wraps the page's listener so that its one port answers
+	// TLS, and redirects plain HTTP requests to https:// on the same host
+	// and port. Nil serves plain HTTP.
+	TLSConfig *tls.Config
 	// Logger receives admin actions at info level and refused requests at
-	// debug level; nil means slog.Default().
+	// debug level; nil means slog.Default(). Passwords are never logged.
 	Logger *slog.Logger
 
 	once      sync.Once
@@ -101,6 +126,8 @@ type Server struct {
 	tmpl      *template.Template
 	assets    map[string]*asset
 	auth      authState
+	wake      broadcast       // wakes live update streams: sessions ended, users changed
+	ownUsers  *accounts.Users // checks the admin password when Users is nil
 	rates     rateTracker
 	addrs     addrCache
 
@@ -123,13 +150,17 @@ const (
 type access int
 
 const (
-	// public routes are open to anyone who can reach the server.
+	// public routes are open to anyone who can reach the server; what
+	// they answer is what the viewer may see (see viewer).
 	public access = iota
-	// admin routes need a login session; those with an unsafe method
-	// (POST, PUT, PATCH, DELETE) also need the session's CSRF token in the
-	// X-CSRF-Token header.
+	// loggedIn routes need a login session, the admin's or a user's.
+	loggedIn
+	// admin routes need the admin's login session.
 	admin
 )
+
+// Routes that need a session and have an unsafe method (POST, PUT, PATCH,
+// DELETE) also need the session's CSRF token in the X-CSRF-Token header.
 
 // route is one entry of the route table.
 type route struct {
@@ -153,11 +184,17 @@ var routes = []route{
 	{"GET /api/status", public, (*Server).serveStatus},
 	{"GET /api/session", public, (*Server).serveSession},
 	{"POST /api/login", public, (*Server).login},
-	{"POST /api/logout", admin, (*Server).logout},
+	{"POST /api/logout", loggedIn, (*Server).logout},
 	{"GET /api/folders", admin, (*Server).listFolders},
 	{"POST /api/shares", admin, (*Server).addShare},
 	{"PATCH /api/shares/{name}", admin, (*Server).renameShare},
 	{"DELETE /api/shares/{name}", admin, (*Server).removeShare},
+	{"PUT /api/shares/{name}/access", admin, (*Server).setShareAccess},
+	{"GET /api/users", admin, (*Server).listUsers},
+	{"POST /api/users", admin, (*Server).addUser},
+	{"PUT /api/users/{name}/password", admin, (*Server).setUserPassword},
+	{"PUT /api/users/{name}/shares", admin, (*Server).setUserShares},
+	{"DELETE /api/users/{name}", admin, (*Server).removeUser},
 }
 
 // Handler returns the server's HTTP handler. Every response carries
@@ -203,6 +240,10 @@ func (s *Server) init() {
 	s.tmpl = parseTemplates()
 	s.assets = loadAssets()
 	s.auth.init()
+	if s.Users == nil {
+		s.ownUsers = accounts.New(nil, false)
+		s.ownUsers.Logger = s.logger()
+	}
 	s.closed = make(chan struct{})
 
 	mux := http.NewServeMux()
@@ -215,7 +256,7 @@ func (s *Server) init() {
 			"origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
-	s.handler = s.headers(s.checkHost(cop.Handler(mux)))
+	s.handler = s.headers(s.checkHost(s.toHTTPS(cop.Handler(mux))))
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -235,13 +276,17 @@ func (s *Server) logger() *slog.Logger {
 // guard wraps a route's handler in its access check.
 func (s *Server) guard(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if rt.access == admin {
-			sess := s.auth.session(r)
-			if sess == nil {
+		if rt.access != public {
+			v := s.viewer(r)
+			switch {
+			case v.sess == nil:
 				writeError(w, http.StatusUnauthorized, "log in first")
 				return
+			case rt.access == admin && !v.admin:
+				writeError(w, http.StatusForbidden, "only the admin may do this; log in with the admin password")
+				return
 			}
-			if unsafeMethod(r.Method) && !sess.checkCSRF(r.Header.Get(csrfHeader)) {
+			if unsafeMethod(r.Method) && !v.sess.checkCSRF(r.Header.Get(csrfHeader)) {
 				s.logger().Debug("request without a valid CSRF token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
 				writeError(w, http.StatusForbidden, "missing or wrong "+csrfHeader+" header")
 				return

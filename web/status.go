@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
@@ -22,7 +23,8 @@ import (
 // package documentation lists its JSON keys. Each part is the status
 // model of the package it comes from, shown as it is: the shares and
 // recent additions are library's, the sessions ftpd's (with the rate the
-// page measures), the mDNS state discovery's.
+// page measures), the mDNS state discovery's. It is made for one viewer
+// and holds only what they may see (see viewer).
 type Status struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
@@ -31,13 +33,21 @@ type Status struct {
 	// UptimeSeconds is how long the server has run.
 	UptimeSeconds int64 `json:"uptime_seconds"`
 	// FTPURLs are the addresses to type into a player.
-	FTPURLs    []string              `json:"ftp_urls"`
-	MDNS       discovery.Status      `json:"mdns"`
-	Management ManagementState       `json:"management"`
-	Shares     []library.ShareStatus `json:"shares"`
-	Sessions   []SessionStatus       `json:"sessions"`
-	DLNA       DLNAStatus            `json:"dlna"`
-	Recent     []library.Addition    `json:"recent"`
+	FTPURLs []string `json:"ftp_urls"`
+	// TLSFingerprint is the SHA-256 fingerprint of the certificate of
+	// FTPS and HTTPS, for a person to compare with what their client
+	// shows; "" when there is none.
+	TLSFingerprint string           `json:"tls_fingerprint"`
+	MDNS           discovery.Status `json:"mdns"`
+	Management     ManagementState  `json:"management"`
+	// Viewer is who the status was made for.
+	Viewer   ViewerStatus       `json:"viewer"`
+	Shares   []ShareStatus      `json:"shares"`
+	Sessions []SessionStatus    `json:"sessions"`
+	DLNA     DLNAStatus         `json:"dlna"`
+	Recent   []library.Addition `json:"recent"`
+	// Users are the named users, for the admin only (absent for others).
+	Users []UserStatus `json:"users,omitzero"`
 	// Details is how far reading the media details of the files is.
 	Details DetailsStatus `json:"details"`
 	// Process is the server's own health, for whoever looks after it.
@@ -69,6 +79,61 @@ type ManagementState struct {
 	Enabled bool `json:"enabled"`
 	// Persistent is set when changes are saved to a config file.
 	Persistent bool `json:"persistent"`
+	// Users is set when users can log in: there are named accounts.
+	Users bool `json:"users"`
+}
+
+// ViewerStatus is who a status was made for.
+type ViewerStatus struct {
+	// Admin is set for the admin.
+	Admin bool `json:"admin"`
+	// User is the user logged in, "" for the admin and for visitors.
+	User string `json:"user"`
+}
+
+// ShareStatus is a share as library reports it, with who may see it.
+type ShareStatus struct {
+	library.ShareStatus
+	// Private is set when the share is not public: only the users it
+	// lists see it.
+	Private bool
+	// Access lists those users; it is told to the admin only.
+	Access []string
+}
+
+// MarshalJSON encodes the share as library.ShareStatus does, with
+// "private" and, for the admin, "access" added.
+func (s ShareStatus) MarshalJSON() ([]byte, error) {
+	base, err := json.Marshal(s.ShareStatus)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := json.Marshal(struct {
+		Private bool     `json:"private"`
+		Access  []string `json:"access,omitempty"`
+	}{s.Private, s.Access})
+	if err != nil {
+		return nil, err
+	}
+	// Both are objects: join their members.
+	out := append(base[:len(base)-1:len(base)-1], ',')
+	return append(out, extra[1:]...), nil
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (s *ShareStatus) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, &s.ShareStatus); err != nil {
+		return err
+	}
+	var extra struct {
+		Private bool     `json:"private"`
+		Access  []string `json:"access"`
+	}
+	if err := json.Unmarshal(data, &extra); err != nil {
+		return err
+	}
+	s.Private, s.Access = extra.Private, extra.Access
+	return nil
 }
 
 // SessionStatus is an FTP session as ftpd reports it, with the rate of
@@ -84,6 +149,9 @@ type TransferStatus struct {
 	*ftpd.TransferInfo
 	// Rate is the bytes sent per second over the last few seconds.
 	Rate int64 `json:"rate"`
+	// Hidden is set for a transfer in a share the viewer may not see:
+	// all its other fields are then zero.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // DLNAStatus is the DLNA server as dlna reports it, with the rate of each
@@ -106,23 +174,31 @@ type StreamStatus struct {
 
 // serveStatus is GET /api/status.
 func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.status(time.Now()))
+	writeJSON(w, http.StatusOK, s.status(time.Now(), s.viewer(r)))
 }
 
-// status takes a snapshot of everything the page shows.
-func (s *Server) status(now time.Time) *Status {
+// status takes a snapshot of everything the page shows to v.
+func (s *Server) status(now time.Time, v viewer) *Status {
 	up := now.Sub(s.started)
+	sv := s.shares(v)
 	st := &Status{
 		Name:          s.name(),
 		Version:       s.Version,
 		Started:       now.Add(-up).Round(time.Second),
 		UptimeSeconds: int64(up / time.Second),
 		FTPURLs:       s.ftpURLs(now),
-		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != ""},
-		Shares:        s.Shares.Status(),
+		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != "", Users: s.userLogins()},
+		Viewer:        ViewerStatus{Admin: v.admin, User: v.user},
+		Shares:        s.shareStatus(v, sv),
 		Sessions:      []SessionStatus{},
-		Recent:        s.Shares.Recent(recentShown),
+		Recent:        sv.Recent(recentShown),
 		Process:       processStatus(),
+	}
+	if s.Fingerprint != nil {
+		st.TLSFingerprint = s.Fingerprint()
+	}
+	if v.admin {
+		st.Users = s.userStatus()
 	}
 	if st.FTPURLs == nil {
 		st.FTPURLs = []string{}
@@ -139,27 +215,71 @@ func (s *Server) status(now time.Time) *Status {
 	}
 	rates := s.rates.sample(now, sessions)
 	for _, si := range sessions {
-		ss := SessionStatus{SessionInfo: si}
-		if si.Transfer != nil {
-			ss.Transfer = &TransferStatus{TransferInfo: si.Transfer, Rate: rates[si.ID]}
-		}
-		st.Sessions = append(st.Sessions, ss)
+		st.Sessions = append(st.Sessions, s.sessionFor(v, si, rates[si.ID]))
 	}
 	st.DLNA.Streams = []StreamStatus{}
 	if s.DLNA != nil {
 		st.DLNA.Enabled = true
 		st.DLNA.Status, st.DLNA.SSDP = s.DLNA()
-		for i, r := range s.rates.sampleStreams(now, st.DLNA.Status.Streams) {
-			st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: st.DLNA.Status.Streams[i], Rate: r})
+		all := st.DLNA.Status.Streams
+		st.DLNA.Status.Streams = nil // shown as st.DLNA.Streams, those v may see
+		for i, r := range s.rates.sampleStreams(now, all) {
+			if s.allows(v, all[i].Share) {
+				st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: all[i], Rate: r})
+			}
 		}
 	}
 	if s.Details != nil {
-		st.Details = DetailsStatus{Enabled: true, DetailsProgress: s.Details.Progress()}
+		st.Details = DetailsStatus{Enabled: true}
+		// The figures count the files of every share: shown to those who
+		// see every share.
+		if s.seesAll(v) {
+			st.Details.DetailsProgress = s.Details.Progress()
+		}
 	}
 	if st.DLNA.Players == nil {
 		st.DLNA.Players = []dlna.Player{}
 	}
 	return st
+}
+
+// shareStatus returns the shares v sees, through sv, with who may see
+// each: whether it is private to everyone, and to whom to the admin.
+func (s *Server) shareStatus(v viewer, sv shareView) []ShareStatus {
+	access := make(map[string][]string)
+	for _, sh := range s.Shares.List() {
+		access[sh.Name] = sh.Access
+	}
+	list := sv.Status()
+	out := make([]ShareStatus, len(list))
+	for i, sh := range list {
+		out[i] = ShareStatus{ShareStatus: sh, Private: len(access[sh.Name]) > 0}
+		if v.admin {
+			out[i].Access = access[sh.Name]
+		}
+	}
+	return out
+}
+
+// sessionFor returns an FTP session as v may see it. The admin sees it
+// whole. Others see a transfer only in a share they may see, one
+// elsewhere as Hidden, and the session's user and account names only when
+// it is their own.
+func (s *Server) sessionFor(v viewer, si ftpd.SessionInfo, rate int64) SessionStatus {
+	t := si.Transfer
+	si.Transfer = nil // shown as SessionStatus.Transfer
+	ss := SessionStatus{SessionInfo: si}
+	if !v.admin && (v.user == "" || si.Account != v.user) {
+		ss.User, ss.Account = "", ""
+	}
+	switch {
+	case t == nil:
+	case s.allows(v, ftpShare(t.Path)) || ftpShare(t.Path) == "":
+		ss.Transfer = &TransferStatus{TransferInfo: t, Rate: rate}
+	default:
+		ss.Transfer = &TransferStatus{TransferInfo: &ftpd.TransferInfo{}, Hidden: true}
+	}
+	return ss
 }
 
 // rateWindow is the span over which transfer rates are measured. Sent

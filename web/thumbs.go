@@ -49,7 +49,8 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, errRefused)
 		return
 	}
-	f, fi, err := s.Shares.Open(share, rel)
+	sv := s.sharesFor(r)
+	f, fi, err := sv.Open(share, rel)
 	if err != nil {
 		s.notFound(w, r, err)
 		return
@@ -60,10 +61,14 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 	etag := `"` + version + "-" + strconv.Itoa(size) + `"`
 	h := w.Header()
 	h.Set("ETag", etag)
+	cache := ""
+	if s.private(share) {
+		cache = "private, " // not for shared caches
+	}
 	if r.URL.Query().Get("v") == version {
-		h.Set("Cache-Control", "max-age=31536000, immutable")
+		h.Set("Cache-Control", cache+"max-age=31536000, immutable")
 	} else {
-		h.Set("Cache-Control", "no-cache")
+		h.Set("Cache-Control", cache+"no-cache")
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -87,7 +92,7 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 			err = thumb.ErrNoFFmpeg
 			break
 		}
-		p, err = s.Thumbs.VideoFrame(r.Context(), key, size, f, s.runningTime(share, rel, e))
+		p, err = s.Thumbs.VideoFrame(r.Context(), key, size, f, s.runningTime(sv, share, rel, e))
 	default:
 		err = thumb.ErrFormat
 	}
@@ -108,11 +113,11 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request) {
 // runningTime returns the running time of the video rel, whose open file
 // is e, for Thumbs.VideoFrame (which decides when to grab its frame): 0
 // when its details are not known for that version of the file.
-func (s *Server) runningTime(share, rel string, e library.Entry) time.Duration {
+func (s *Server) runningTime(sv shareView, share, rel string, e library.Entry) time.Duration {
 	if s.Details == nil {
 		return 0
 	}
-	ie, err := s.Shares.Entry(share, rel, library.AllFiles)
+	ie, err := sv.Entry(share, rel, library.AllFiles)
 	if err != nil || ie.Size != e.Size || !ie.ModTime.Equal(e.ModTime) {
 		return 0
 	}

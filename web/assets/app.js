@@ -1,16 +1,29 @@
-// mediaftpd status page: live updates, login and share management.
+// mediaftpd status page: live updates, logins, share and user management.
 // No framework and no build step. The server renders the status section
-// (escaped by html/template) and pushes it again over Server-Sent Events
-// whenever something changes; this script swaps it in and drives the
-// JSON API for the admin forms.
+// (escaped by html/template) for whoever is looking, and pushes it again
+// over Server-Sent Events whenever something changes; this script swaps it
+// in and drives the JSON API for the login and the admin's forms.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   let csrf = "";
+  let who = { admin: false, user: "" };
 
-  function setAdmin(on, token) {
-    csrf = on ? token : "";
-    document.body.classList.toggle("admin", on);
+  // setSession shows the page for the admin, a user, or a visitor (s
+  // null), and reopens the live stream when that changed: the server
+  // makes its events for the session whose cookie opened it.
+  function setSession(s) {
+    const next = s ? { admin: !!s.admin, user: s.user || "" } : { admin: false, user: "" };
+    csrf = s ? s.csrf_token || "" : "";
+    const changed = next.admin !== who.admin || next.user !== who.user;
+    who = next;
+    const body = document.body.classList;
+    body.toggle("admin", who.admin);
+    body.toggle("user", who.user !== "");
+    body.toggle("in", who.admin || who.user !== "");
+    const whoami = $("whoami");
+    if (whoami) whoami.textContent = who.user;
+    if (changed) reconnect();
   }
 
   // api calls the JSON API and returns {ok, status, data, retryAfter}.
@@ -26,25 +39,35 @@
     if (r.status !== 204) {
       try { data = await r.json(); } catch (_) { data = null; }
     }
-    if (r.status === 401 && url !== "/api/login") setAdmin(false);
+    if (r.status === 401 && url !== "/api/login") setSession(null);
     return { ok: r.ok, status: r.status, data, retryAfter: r.headers.get("Retry-After") };
   }
   const errorText = (res) => (res.data && res.data.error) || "The server answered " + res.status + ".";
 
   // Live updates.
   const live = $("live");
-  let armed = null, armTimer = 0; // the share whose Remove button was pressed once
+  // armed is the share ("share:Name") or user ("user:Name") whose Remove
+  // button was pressed once; opened is a share whose "everyone" box was
+  // unticked, whose users can now be ticked.
+  let armed = null, armTimer = 0, opened = null;
   function showArmed() {
-    for (const li of document.querySelectorAll("#status [data-share]")) {
-      const b = li.querySelector("button[data-action=remove]");
-      if (!b) continue;
-      const on = li.dataset.share === armed;
+    for (const b of document.querySelectorAll("#status button[data-action=remove], #status button[data-action=remove-user]")) {
+      const key = b.dataset.action === "remove" ? "share:" + b.closest("[data-share]").dataset.share : "user:" + b.closest("[data-user]").dataset.user;
+      const on = key === armed;
       b.classList.toggle("armed", on);
       b.textContent = on ? "Really remove?" : "Remove";
     }
+    for (const li of document.querySelectorAll("#status [data-share]")) {
+      if (li.dataset.share !== opened) continue;
+      const pub = li.querySelector("input[data-action=public]");
+      if (!pub || !pub.checked) continue;
+      pub.checked = false;
+      for (const box of li.querySelectorAll("input[data-action=access]")) box.disabled = false;
+    }
   }
+  let es = null;
   function connect() {
-    const es = new EventSource("/events");
+    es = new EventSource("/events");
     es.addEventListener("status", (e) => {
       $("status").innerHTML = e.data;
       showArmed();
@@ -56,10 +79,15 @@
       live.classList.add("down");
     });
   }
+  function reconnect() {
+    if (!window.EventSource) return;
+    if (es) es.close();
+    connect();
+  }
   if (window.EventSource) connect();
 
   api("GET", "/api/session").then((res) => {
-    if (res.ok && res.data.admin) setAdmin(true, res.data.csrf_token);
+    if (res.ok) setSession(res.data.admin || res.data.user ? res.data : null);
   }, () => {});
 
   const loginForm = $("login-form");
@@ -71,14 +99,16 @@
     err.textContent = "";
     btn.disabled = true;
     try {
-      const res = await api("POST", "/api/login", { password: $("password").value });
+      const userIn = $("login-user"), user = userIn ? userIn.value.trim() : "";
+      const body = user ? { user, password: $("password").value } : { password: $("password").value };
+      const res = await api("POST", "/api/login", body);
       if (res.ok) {
         $("password").value = "";
-        setAdmin(true, res.data.csrf_token);
+        setSession(res.data);
       } else if (res.status === 429) {
         err.textContent = "Too many wrong passwords. Try again in " + (res.retryAfter || "a few") + " seconds.";
       } else if (res.status === 401) {
-        err.textContent = "Wrong password.";
+        err.textContent = user ? "Wrong name or password." : "Wrong password.";
       } else {
         err.textContent = errorText(res);
       }
@@ -91,8 +121,11 @@
 
   $("logout").addEventListener("click", async () => {
     await api("POST", "/api/logout").catch(() => {});
-    setAdmin(false);
+    setSession(null);
   });
+
+  const addForm = $("add-form");
+  if (!addForm) return; // user logins only: management is off
 
   // Adding a share. The name follows the folder's until it is typed in.
   const pathIn = $("share-path"), nameIn = $("share-name");
@@ -101,7 +134,7 @@
   nameIn.addEventListener("input", () => { nameTyped = nameIn.value !== ""; });
   pathIn.addEventListener("input", () => { if (!nameTyped) nameIn.value = baseName(pathIn.value); });
 
-  $("add-form").addEventListener("submit", async (e) => {
+  addForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     const err = $("add-error"), ok = $("add-ok"), btn = $("add");
     err.textContent = ok.textContent = "";
@@ -178,24 +211,111 @@
     nameIn.focus();
   });
 
-  // Remove (pressed twice) and rename, on the share cards.
+  // Adding a user, or setting a user's password: a name already listed
+  // gets a new password.
+  $("user-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const err = $("user-error"), ok = $("user-ok"), btn = $("user-save");
+    const name = $("user-name").value.trim(), password = $("user-password").value;
+    err.textContent = ok.textContent = "";
+    btn.disabled = true;
+    try {
+      const known = [...document.querySelectorAll("#status [data-user]")].some((li) => li.dataset.user === name);
+      const res = known
+        ? await api("PUT", "/api/users/" + encodeURIComponent(name) + "/password", { password })
+        : await api("POST", "/api/users", { name, password });
+      if (res.ok) {
+        ok.textContent = known ? "New password set for “" + name + "”; they log in again with it." : "Added “" + name + "”.";
+        $("user-name").value = $("user-password").value = "";
+      } else {
+        err.textContent = errorText(res);
+      }
+    } catch (_) {
+      err.textContent = "The server cannot be reached.";
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
+  // arm asks for a second press of a Remove button: it returns true when
+  // key was armed already.
+  function arm(key) {
+    clearTimeout(armTimer);
+    if (armed !== key) {
+      armed = key;
+      armTimer = setTimeout(() => { armed = null; showArmed(); }, 5000);
+      showArmed();
+      return false;
+    }
+    armed = null;
+    showArmed();
+    return true;
+  }
+
+  // Who sees which share: the "everyone" box and the users' boxes on a
+  // share's card, the private shares' boxes on a user's.
+  $("status").addEventListener("change", async (e) => {
+    const box = e.target;
+    const act = box.dataset && box.dataset.action;
+    if (!act) return;
+    let res = null;
+    if (act === "public" || act === "access") {
+      const li = box.closest("[data-share]"), name = li.dataset.share;
+      const users = [...li.querySelectorAll("input[data-action=access]:checked")].map((b) => b.value);
+      if (act === "public" && !box.checked) {
+        // Private to whom? Let the users be ticked first.
+        opened = name;
+        for (const b of li.querySelectorAll("input[data-action=access]")) b.disabled = false;
+        if (!li.querySelector("input[data-action=access]")) {
+          alert("Add a user first: a private share is seen only by the users it lists.");
+          box.checked = true;
+          opened = null;
+        }
+        return;
+      }
+      if (act === "access" && !users.length) {
+        alert("Tick “everyone” to make “" + name + "” public: a private share needs at least one user.");
+        box.checked = true;
+        return;
+      }
+      opened = null;
+      res = await api("PUT", "/api/shares/" + encodeURIComponent(name) + "/access", { access: act === "public" ? "public" : users });
+    } else if (act === "user-share") {
+      const li = box.closest("[data-user]");
+      const shares = [...li.querySelectorAll("input[data-action=user-share]:checked")].map((b) => b.value);
+      res = await api("PUT", "/api/users/" + encodeURIComponent(li.dataset.user) + "/shares", { shares });
+    }
+    if (res && !res.ok) {
+      box.checked = !box.checked;
+      alert(errorText(res));
+    }
+  });
+
+  // Remove (pressed twice) and rename, on the share and user cards.
   $("status").addEventListener("click", async (e) => {
     const btn = e.target.closest("button[data-action]");
     if (!btn) return;
-    const name = btn.closest("[data-share]").dataset.share;
-    if (btn.dataset.action === "remove") {
-      clearTimeout(armTimer);
-      if (armed !== name) {
-        armed = name;
-        armTimer = setTimeout(() => { armed = null; showArmed(); }, 5000);
-        showArmed();
+    const act = btn.dataset.action;
+    if (act === "password" || act === "remove-user") {
+      const name = btn.closest("[data-user]").dataset.user;
+      if (act === "password") {
+        $("user-name").value = name;
+        $("user-password").value = "";
+        $("user-form").scrollIntoView({ block: "center" });
+        $("user-password").focus();
         return;
       }
-      armed = null;
-      showArmed();
+      if (!arm("user:" + name)) return;
+      const res = await api("DELETE", "/api/users/" + encodeURIComponent(name));
+      if (!res.ok) alert(errorText(res));
+      return;
+    }
+    const name = btn.closest("[data-share]").dataset.share;
+    if (act === "remove") {
+      if (!arm("share:" + name)) return;
       const res = await api("DELETE", "/api/shares/" + encodeURIComponent(name));
       if (!res.ok) alert(errorText(res));
-    } else if (btn.dataset.action === "rename") {
+    } else if (act === "rename") {
       const next = prompt("New name for “" + name + "”:", name);
       if (!next || next === name) return;
       const res = await api("PATCH", "/api/shares/" + encodeURIComponent(name), { name: next });
