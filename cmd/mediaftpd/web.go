@@ -44,6 +44,22 @@ func newStatusPage(a *app) (*statusPage, error) {
 		Logger:       a.log.With("component", "web"),
 		MDNS:         a.adv.Status, // a nil *Advertiser says mDNS is off
 		DLNA:         a.dlna.statusFunc(),
+		// Users log in on the page as over FTP, with one throttle of wrong
+		// passwords (the admin's included), and the admin manages them.
+		Users:    a.users,
+		Accounts: a.userMgr,
+	}
+	// The certificate's fingerprint is shown to everyone, so that a
+	// person can check what their FTPS client or browser asks them to
+	// accept; with web.tls the page itself is served over HTTPS with it,
+	// plain HTTP on the same port being redirected.
+	if a.certs != nil {
+		page.Fingerprint = a.certs.Fingerprint
+		if cfg.Web.TLS {
+			page.TLSConfig = a.certs.ServerConfig()
+		}
+	} else if cfg.Web.TLS {
+		a.log.Warn("web.tls is set, but there is no certificate: the status page is served over plain HTTP")
 	}
 	// Media details, pictures and resume positions live in the state
 	// folder: without one (a nil store) the page shows files as before.
@@ -58,7 +74,7 @@ func newStatusPage(a *app) (*statusPage, error) {
 	}
 	p := &statusPage{
 		page: page,
-		l:    l,
+		l:    page.Listener(l),
 		srv: &http.Server{
 			Handler:           page.Handler(),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -71,7 +87,7 @@ func newStatusPage(a *app) (*statusPage, error) {
 		},
 	}
 	p.srv.RegisterOnShutdown(page.CloseStreams)
-	a.log.Info("status page", "addr", l.Addr().String())
+	a.log.Info("status page", "addr", l.Addr().String(), "https", page.TLSConfig != nil)
 	return p, nil
 }
 
@@ -90,6 +106,16 @@ func (p *statusPage) setPasswordHash(hash string) error {
 		return nil
 	}
 	return p.page.SetPasswordHash(hash)
+}
+
+// endUserSessions ends the page sessions of the named users (removed, or
+// given a new password); see web.Server.EndUserSessions. Without a page
+// there is nothing to do.
+func (p *statusPage) endUserSessions(names []string) {
+	if p == nil {
+		return
+	}
+	p.page.EndUserSessions(names)
 }
 
 // shutdown stops the page: its live streams end at once, and file
