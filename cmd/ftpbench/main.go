@@ -1,6 +1,7 @@
 // Command ftpbench measures mediaftpd against vsftpd, the C server Linux
 // distributions ship, on this machine, and prints a table of both figures,
-// their ratio and the targets of issue 7.
+// their ratio and the targets of issue 7; then the same over FTPS, with
+// logins and a flood of wrong passwords, for issue 15 (ftps.go).
 //
 // It builds mediaftpd from the checkout it runs in, makes a media tree
 // once (a 1 GiB file, a folder of 20,000 files, a few small files), starts
@@ -10,10 +11,12 @@
 // the median of the runs. It installs nothing: vsftpd comes from the
 // distribution (apt-get install vsftpd), and needs root.
 //
-//	sudo go run ./cmd/ftpbench            # 5 runs of each workload, about 2 minutes
+//	sudo go run ./cmd/ftpbench            # 5 runs of each workload, about 8 minutes
 //	sudo go run ./cmd/ftpbench -quick     # 1 run, shorter workloads
+//	sudo go run ./cmd/ftpbench -only ftps-single,ftps-parallel,logins,flood
 //
-// See docs/performance.md for what each figure measures and how.
+// See docs/performance.md and docs/ftps-performance.md for what each
+// figure measures and how.
 package main
 
 import (
@@ -59,17 +62,19 @@ type options struct {
 	pprofDir   string
 	keep       bool
 	noCgroup   bool
-	args       []string // as given, for the report
+	window     time.Duration // of the flood workloads' streams
+	floodRate  int           // wrong passwords per second the flood offers; 0: unpaced
+	args       []string      // as given, for the report
 }
 
-// stepNames are what -only accepts: the workloads, and the library
-// benchmark.
+// stepNames are what -only accepts: the workloads, the library
+// benchmark, and the FTPS workloads (ftps.go).
 func stepNames() []string {
 	var names []string
 	for _, w := range workloads {
 		names = append(names, w.name)
 	}
-	return append(names, "index")
+	return append(append(names, "index"), ftpsStepNames()...)
 }
 
 const usageText = `Usage: ftpbench [flags]
@@ -106,6 +111,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	only := fs.String("only", "", "comma-separated `steps` to run, of "+strings.Join(stepNames(), ","))
 	fs.StringVar(&o.pprofDir, "pprof", "", "build mediaftpd with profiling endpoints and write CPU and heap profiles of every run into `dir` (figures then are not the reference)")
 	fs.BoolVar(&o.noCgroup, "no-cgroup", false, "account server CPU from /proc instead of a cgroup v2 per server (see docs/performance.md)")
+	fs.DurationVar(&o.window, "window", defaultWindow, "how long each stream of the flood workloads runs (-quick: "+quickWindow.String()+")")
+	fs.IntVar(&o.floodRate, "flood-rate", 0, "wrong passwords per `second` the flood sends in all (0: as fast as the server answers)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (configs, logs, binary) and print where it is")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -113,10 +120,22 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	runsGiven := false
-	fs.Visit(func(f *flag.Flag) { runsGiven = runsGiven || f.Name == "runs" })
+	runsGiven, windowGiven := false, false
+	fs.Visit(func(f *flag.Flag) {
+		runsGiven = runsGiven || f.Name == "runs"
+		windowGiven = windowGiven || f.Name == "window"
+	})
 	if o.quick && !runsGiven {
 		o.runs = 1
+	}
+	if o.quick && !windowGiven {
+		o.window = quickWindow
+	}
+	if o.floodRate < 0 {
+		return nil, errors.New("-flood-rate must be 0 or more")
+	}
+	if o.window < 500*time.Millisecond {
+		return nil, errors.New("-window must be 500ms or more")
 	}
 	if o.runs < 1 {
 		return nil, errors.New("-runs must be 1 or more")
@@ -184,9 +203,9 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if runtime.GOOS != "linux" {
 		return errors.New("the bench reads /proc and runs vsftpd: it needs Linux")
 	}
-	ws := o.selected()
+	ws, tlsSteps := o.selected(), o.selectedFTPS()
 	vsftpdBin := ""
-	if len(ws) > 0 {
+	if len(ws) > 0 || len(tlsSteps) > 0 {
 		var err error
 		if vsftpdBin, err = findVsftpd(); err != nil {
 			return err
@@ -225,7 +244,13 @@ func measure(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			b.res.add(nameMediaftpd, ss)
 		}
 	}
-	writeReport(stdout, o, m, acct, others, b.res, time.Since(start))
+	var ftps *ftpsInfo
+	if len(tlsSteps) > 0 {
+		if ftps, err = b.compareFTPS(ctx, o, tlsSteps, moduleRoot, vsftpdBin); err != nil {
+			return err
+		}
+	}
+	writeReport(stdout, o, m, acct, others, b.res, ftps, time.Since(start))
 	return nil
 }
 
@@ -275,7 +300,7 @@ func (b *bench) compare(ctx context.Context, o *options, ws []workload, moduleRo
 		}
 	}
 
-	mcg, vcg, acct := cgroups(o.noCgroup, b.progress)
+	mcg, vcg, acct := cgroups(o.noCgroup, "", b.progress)
 	if mcg != nil {
 		// Deferred first, so run last: after the servers have stopped.
 		defer mcg.remove()
@@ -325,16 +350,16 @@ func (b *bench) compare(ctx context.Context, o *options, ws []workload, moduleRo
 	return acct, others, errors.Join(ms.exitErr(), vs.exitErr())
 }
 
-// cgroups makes a cgroup for each server, or returns none, and says
-// which accounting the report uses.
-func cgroups(off bool, stderr io.Writer) (m, v *cgroup, acct string) {
+// cgroups makes a cgroup for each server, named after it and suffix, or
+// returns none, and says which accounting the report uses.
+func cgroups(off bool, suffix string, stderr io.Writer) (m, v *cgroup, acct string) {
 	const procAcct = "/proc (utime+stime+cutime+cstime of the server and its live processes)"
 	if off {
 		return nil, nil, procAcct
 	}
-	m, err := newCgroup(nameMediaftpd)
+	m, err := newCgroup(nameMediaftpd + suffix)
 	if err == nil {
-		if v, err = newCgroup(nameVsftpd); err != nil {
+		if v, err = newCgroup(nameVsftpd + suffix); err != nil {
 			m.remove()
 		}
 	}
@@ -391,7 +416,7 @@ func formatSamples(ss []sample) string {
 }
 
 // writeReport prints the header, the table and every run.
-func writeReport(w io.Writer, o *options, m machine, acct string, others float64, res results, took time.Duration) {
+func writeReport(w io.Writer, o *options, m machine, acct string, others float64, res results, ftps *ftpsInfo, took time.Duration) {
 	fmt.Fprintf(w, "mediaftpd %s against vsftpd %s: %d run(s) of each workload, alternating mediaftpd and vsftpd; medians.\n",
 		m.Revision, m.Vsftpd, o.runs)
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s RAM, %s, %s.\n", m.CPU, m.CPUs, m.Memory, m.Kernel, m.Go)
@@ -407,6 +432,11 @@ func writeReport(w io.Writer, o *options, m machine, acct string, others float64
 	}
 	fmt.Fprintf(w, "Command: %s (took %v)\n\n", strings.Join(append([]string{"ftpbench"}, o.args...), " "), took.Round(time.Second))
 	judged, missed := writeTable(w, res)
+	if ftps != nil {
+		j, m := writeFTPSReport(w, ftps, res)
+		judged, missed = judged+j, missed+m
+	}
 	fmt.Fprintf(w, "\n%d of %d targets met.\n\nEvery run, in the order run:\n\n", judged-missed, judged)
 	writeRuns(w, res)
+	writeFTPSRuns(w, res)
 }

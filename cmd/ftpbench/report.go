@@ -66,6 +66,9 @@ func writeTable(w io.Writer, res results) (judged, missed int) {
 		}
 		table = append(table, benchreport.Row{Label: r.label, Unit: r.unit, Measured: ms, Compared: vs, Target: r.target})
 	}
+	if len(table) == 0 {
+		return 0, 0
+	}
 	return benchreport.WriteTable(w, [3]string{"workload", nameMediaftpd, nameVsftpd}, table)
 }
 

@@ -173,10 +173,18 @@ func startVsftpd(ctx context.Context, bin, work string, t tree, p ports, extra [
 // sessions of the memory workload, and waits until its index is built.
 func startMediaftpd(ctx context.Context, bin, work string, t tree, p ports, prof *profiler, cg *cgroup) (*server, error) {
 	conf := filepath.Join(work, "mediaftpd.yaml")
-	yaml := "# written by ftpbench\nftp:\n  max_clients: 1000\n  max_per_ip: 1000\n"
-	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(mediaftpdConfig), 0o600); err != nil {
 		return nil, err
 	}
+	return startMediaftpdWith(ctx, bin, conf, work, t, p, prof, cg)
+}
+
+// mediaftpdConfig is the config file of the plain workloads.
+const mediaftpdConfig = "# written by ftpbench\nftp:\n  max_clients: 1000\n  max_per_ip: 1000\n"
+
+// startMediaftpdWith starts mediaftpd as startMediaftpd does, with the
+// config file conf.
+func startMediaftpdWith(ctx context.Context, bin, conf, work string, t tree, p ports, prof *profiler, cg *cgroup) (*server, error) {
 	cmd := exec.Command(bin,
 		"-config", conf,
 		"-listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(p.control)),

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/procstat"
+)
+
+// The flood workloads: does a flood of wrong passwords slow a film that
+// is being streamed? Each run streams big.bin anonymously (over and over,
+// on one session) for the window, once alone and once while
+// floodAddrs*floodPerAddr connections from floodAddrs loopback addresses,
+// new ones for each run, guess benchUser's password as fast as the server
+// answers: AUTH TLS (mediaftpd refuses a named user's USER in clear),
+// then USER and a wrong PASS again and again on the connection until it
+// is answered 421, then a new connection. Each address gets its first
+// wrong passwords checked with bcrypt (one check at a time server-wide,
+// each answered after the throttle's delay) and is locked out after a
+// few: from then on its guesses get 421 at once, unchecked. The flooders
+// run in the bench's process, on the same CPUs as the server and the
+// stream: their own CPU is reported beside the figures.
+
+// floodResult counts the replies to the flood's guesses.
+type floodResult struct {
+	wrong, locked, conns, errs int64
+	elapsed                    time.Duration
+	lastWrong                  time.Duration // from the start to the last 530: the checking phase
+}
+
+// flood is one run of a flood workload: the stream alone, then with the
+// flood (or the other way round in odd runs, so that neither always
+// comes first).
+func (p *ftpsBench) flood(ctx context.Context, s *server, name string, run int, overTLS bool) ([]sample, error) {
+	mAlone, mWith, mCPUAlone, mCPUWith, mSelfAlone, mSelfWith := mStreamPlain, mStreamPlainFlood, mStreamCPUPlain, mStreamCPUPlainFlood, mSelfCPUPlain, mSelfCPUPlainFlood
+	mChecking, mLockedOut := mStreamPlainChecking, mStreamPlainLocked
+	if overTLS {
+		mAlone, mWith, mCPUAlone, mCPUWith, mSelfAlone, mSelfWith = mStreamTLS, mStreamTLSFlood, mStreamCPUTLS, mStreamCPUTLSFlood, mSelfCPUTLS, mSelfCPUTLSFlood
+		mChecking, mLockedOut = mStreamTLSChecking, mStreamTLSLocked
+	}
+	var ss []sample
+	for _, withFlood := range []bool{run%2 == 1, run%2 == 0} {
+		if err := s.awaitIdle(ctx); err != nil {
+			return nil, err
+		}
+		prof := profName(name+"-alone", run)
+		if withFlood {
+			prof = profName(name+"-flooded", run)
+		}
+		if err := s.begin(ctx, prof); err != nil {
+			return nil, err
+		}
+		cpu0, err := s.cpuTime()
+		if err != nil {
+			return nil, err
+		}
+		self0 := procstat.SelfCPU()
+		var stopFlood func() floodResult
+		pr := &progress{origin: time.Now()}
+		if withFlood {
+			p.floods++
+			p.info.Flood = true
+			stopFlood = p.startFlood(ctx, s, p.floods)
+		}
+		n, elapsed, err := p.stream(ctx, s, overTLS, pr)
+		var fr floodResult
+		if stopFlood != nil {
+			fr = stopFlood()
+		}
+		if err != nil {
+			return nil, err
+		}
+		cpu1, err := s.cpuTime()
+		if err != nil {
+			return nil, err
+		}
+		self1 := procstat.SelfCPU()
+		if err := s.end(ctx, prof); err != nil {
+			return nil, err
+		}
+		rate := float64(n) / mib / elapsed.Seconds()
+		cpu := 100 * (cpu1 - cpu0).Seconds() / elapsed.Seconds()
+		self := 100 * (self1 - self0).Seconds() / elapsed.Seconds()
+		if !withFlood {
+			ss = append(ss, sample{mAlone, rate}, sample{mCPUAlone, cpu}, sample{mSelfAlone, self})
+			continue
+		}
+		if fr.wrong+fr.locked == 0 {
+			return nil, fmt.Errorf("the flood got no answer in %v (%d connections, %d errors)", elapsed, fr.conns, fr.errs)
+		}
+		secs := fr.elapsed.Seconds()
+		ss = append(ss, sample{mWith, rate}, sample{mCPUWith, cpu}, sample{mSelfWith, self},
+			sample{mFloodWrong, float64(fr.wrong) / secs}, sample{mFloodLocked, float64(fr.locked) / secs},
+			sample{mFloodConns, float64(fr.conns) / secs}, sample{mFloodChecking, fr.lastWrong.Seconds()})
+		// The stream during the checking phase and after it, when every
+		// guess is answered 421 unchecked.
+		if r, ok := pr.rate(0, fr.lastWrong); ok {
+			ss = append(ss, sample{mChecking, r / mib})
+		}
+		if r, ok := pr.rate(fr.lastWrong, fr.elapsed); ok {
+			ss = append(ss, sample{mLockedOut, r / mib})
+		}
+		p.logf("    flood: %d wrong passwords answered 530 (the last after %v), %d answered 421, %d connections, %d failed, in %v",
+			fr.wrong, fr.lastWrong.Round(time.Millisecond), fr.locked, fr.conns, fr.errs, fr.elapsed.Round(time.Millisecond))
+	}
+	return ss, nil
+}
+
+// awaitIdle waits until the server has used under 2% of a CPU over
+// 200 ms: after a flood, mediaftpd may still check passwords that
+// flooders sent before they hung up, and that must not be counted against
+// the next stream. It gives up, saying so, after idleTimeout.
+func (s *server) awaitIdle(ctx context.Context) error {
+	if err := s.awaitQuiet(ctx); err != nil {
+		return err
+	}
+	const (
+		interval    = 200 * time.Millisecond
+		idleTimeout = 30 * time.Second
+	)
+	prev, err := s.cpuTime()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(idleTimeout)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(interval):
+		}
+		now, err := s.cpuTime()
+		if err != nil {
+			return errors.Join(err, s.Exited())
+		}
+		if now-prev < interval/50 {
+			return nil
+		}
+		prev = now
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s was still busy %v after the flood", s.Name, idleTimeout)
+		}
+	}
+}
+
+// startFlood starts the flooders of flood run n and returns the function
+// that stops them and counts their answers. With -flood-rate, the
+// flooders together send at most that many passwords per second.
+func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) (stop func() floodResult) {
+	fctx, cancel := context.WithCancel(ctx)
+	var (
+		wg                         sync.WaitGroup
+		wrong, locked, conns, errs atomic.Int64
+		lastWrong                  atomic.Int64 // nanoseconds from start
+	)
+	start := time.Now()
+	conf := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: p.cert.roots, ServerName: certHost}
+	var pace <-chan time.Time // nil: as fast as answered
+	stopPace := func() {}
+	if p.floodRate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(p.floodRate))
+		pace, stopPace = t.C, t.Stop
+	}
+	for a := range floodAddrs {
+		for range floodPerAddr {
+			wg.Go(func() {
+				for fctx.Err() == nil {
+					conns.Add(1)
+					if err := guess(fctx, s.addr, floodAddr(n, a), conf, pace, start, &wrong, &locked, &lastWrong); err != nil && fctx.Err() == nil {
+						errs.Add(1)
+						time.Sleep(10 * time.Millisecond) // no spinning on a refusal
+					}
+				}
+			})
+		}
+	}
+	return func() floodResult {
+		cancel()
+		elapsed := time.Since(start)
+		wg.Wait()
+		stopPace()
+		return floodResult{wrong: wrong.Load(), locked: locked.Load(), conns: conns.Load(), errs: errs.Load(),
+			elapsed: elapsed, lastWrong: time.Duration(lastWrong.Load())}
+	}
+}
+
+// guess is one flood connection: AUTH TLS, then USER and a wrong PASS
+// until the server answers 421 (and ends the session) or ctx ends. With
+// pace, each PASS waits for a tick of it.
+func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, pace <-chan time.Time, start time.Time, wrong, locked, lastWrong *atomic.Int64) error {
+	f, err := dialFTPS(ctx, addr, from, conf)
+	if err != nil {
+		return err
+	}
+	defer context.AfterFunc(ctx, func() { f.Close() })()
+	defer f.Close()
+	for ctx.Err() == nil {
+		if _, err := f.cmdExpect("USER "+benchUser, 331); err != nil {
+			return err
+		}
+		if pace != nil {
+			select {
+			case <-pace:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		code, text, err := f.cmd("PASS " + wrongPassword)
+		switch {
+		case err != nil:
+			return err
+		case code == 530:
+			wrong.Add(1)
+			t := int64(time.Since(start))
+			for old := lastWrong.Load(); t > old && !lastWrong.CompareAndSwap(old, t); old = lastWrong.Load() {
+			}
+		case code == 421:
+			locked.Add(1)
+			return nil
+		default:
+			return fmt.Errorf("PASS with a wrong password: %q", text)
+		}
+	}
+	return nil
+}
+
+// stream downloads big.bin anonymously for the window, again and again on
+// one session, and returns the bytes received and the time taken, from
+// the first RETR to the end of the window. The transfer running at the
+// window's end is cut: data connection closed, ABOR, as a player does.
+func (p *ftpsBench) stream(ctx context.Context, s *server, overTLS bool, pr *progress) (int64, time.Duration, error) {
+	if overTLS {
+		return p.streamTLS(ctx, s, pr)
+	}
+	c, err := login(ctx, s.addr)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	if _, err := c.CmdExpect("TYPE I", 200); err != nil {
+		return 0, 0, err
+	}
+	buf := make([]byte, 1<<20)
+	var total int64
+	start := time.Now()
+	end := start.Add(p.window)
+	pr.add(0)
+	for {
+		d, err := c.OpenData(ctx)
+		if err != nil {
+			return total, 0, err
+		}
+		if err := c.TransferStart("RETR " + bigName); err != nil {
+			d.Close()
+			return total, 0, err
+		}
+		d.SetReadDeadline(end)
+		n, cut, err := readUntil(d, buf, total, pr)
+		d.Close()
+		total += n
+		if err != nil {
+			return total, 0, err
+		}
+		if cut {
+			elapsed := time.Since(start)
+			if err := c.abortAfterClose(); err != nil {
+				return total, 0, err
+			}
+			return total, elapsed, c.Quit()
+		}
+		if _, err := c.Expect(226); err != nil {
+			return total, 0, err
+		}
+	}
+}
+
+// streamTLS is stream over FTPS, PROT P.
+func (p *ftpsBench) streamTLS(ctx context.Context, s *server, pr *progress) (int64, time.Duration, error) {
+	f, err := p.anonLogin(ctx, s, netip.Addr{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	if err := f.protect(); err != nil {
+		return 0, 0, err
+	}
+	if _, err := f.cmdExpect("TYPE I", 200); err != nil {
+		return 0, 0, err
+	}
+	buf := make([]byte, 1<<20)
+	var total int64
+	start := time.Now()
+	end := start.Add(p.window)
+	pr.add(0)
+	for {
+		d, err := f.openData(ctx)
+		if err != nil {
+			return total, 0, err
+		}
+		tc, err := f.startRetr(ctx, "RETR "+bigName, d)
+		if err != nil {
+			d.Close()
+			return total, 0, err
+		}
+		tc.SetReadDeadline(end)
+		n, cut, err := readUntil(tc, buf, total, pr)
+		if cut {
+			d.Close() // with data unread, as a player that stops
+		} else {
+			tc.Close()
+		}
+		total += n
+		if err != nil {
+			return total, 0, err
+		}
+		if cut {
+			elapsed := time.Since(start)
+			if err := f.send("ABOR"); err != nil {
+				return total, 0, err
+			}
+			if err := f.abortReplies(); err != nil {
+				return total, 0, err
+			}
+			return total, elapsed, f.quit()
+		}
+		if _, err := f.expect(226); err != nil {
+			return total, 0, err
+		}
+	}
+}
+
+// readUntil reads conn to its end or to its read deadline, and reports
+// whether the deadline cut it. It records the stream's progress after
+// each read, counting from before, the bytes of the stream so far.
+func readUntil(conn net.Conn, buf []byte, before int64, pr *progress) (n int64, cut bool, err error) {
+	for {
+		k, err := conn.Read(buf)
+		n += int64(k)
+		pr.add(before + n)
+		var ne net.Error
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return n, false, nil
+		case errors.As(err, &ne) && ne.Timeout():
+			return n, true, nil
+		default:
+			return n, false, err
+		}
+	}
+}
+
+// progress records how many bytes a stream had received when, from an
+// origin: the start of the flood, or of the stream alone.
+type progress struct {
+	origin time.Time
+	at     []time.Duration
+	bytes  []int64
+}
+
+// add records that n bytes had arrived by now.
+func (p *progress) add(n int64) {
+	p.at = append(p.at, time.Since(p.origin))
+	p.bytes = append(p.bytes, n)
+}
+
+// minPhase is the shortest part of a stream whose rate is reported.
+const minPhase = 500 * time.Millisecond
+
+// rate returns the stream's rate in bytes per second between from and to
+// (after the origin), clipped to the stream's first and last records,
+// with the bytes at each end interpolated between records. ok is false
+// if less than minPhase is left.
+func (p *progress) rate(from, to time.Duration) (r float64, ok bool) {
+	if len(p.at) < 2 {
+		return 0, false
+	}
+	from, to = max(from, p.at[0]), min(to, p.at[len(p.at)-1])
+	if to-from < minPhase {
+		return 0, false
+	}
+	return (p.bytesAt(to) - p.bytesAt(from)) / (to - from).Seconds(), true
+}
+
+// bytesAt interpolates the bytes received at t, within the records.
+func (p *progress) bytesAt(t time.Duration) float64 {
+	i, _ := slices.BinarySearch(p.at, t)
+	if i == 0 {
+		return float64(p.bytes[0])
+	}
+	if i == len(p.at) {
+		return float64(p.bytes[len(p.bytes)-1])
+	}
+	t0, t1 := p.at[i-1], p.at[i]
+	b0, b1 := float64(p.bytes[i-1]), float64(p.bytes[i])
+	if t1 == t0 {
+		return b1
+	}
+	return b0 + (b1-b0)*float64(t-t0)/float64(t1-t0)
+}
