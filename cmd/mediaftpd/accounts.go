@@ -68,11 +68,7 @@ func accountUsers(cfg config.Config) []accounts.User {
 // removed or given a new password.
 func (a *app) endSessions(names []string) {
 	n := a.ftp.EndSessions(func(user string) bool { return !slices.Contains(names, user) })
-	if a.page != nil {
-		if p, ok := any(a.page.page).(interface{ EndUserSessions([]string) }); ok {
-			p.EndUserSessions(names)
-		}
-	}
+	a.page.endUserSessions(names)
 	a.log.Info("sessions of changed users ended", "users", strings.Join(names, ", "), "ftp_sessions", n)
 }
 
