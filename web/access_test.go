@@ -81,7 +81,8 @@ func newAccountsServer(t *testing.T, configure ...func(*Server)) *testEnv {
 		}
 	}
 	e.users.Set(users, true)
-	for share, user := range map[string]string{"Family": "alice", "Diary": "bob"} {
+	for _, p := range [][2]string{{"Family", "alice"}, {"Diary", "bob"}} {
+		share, user := p[0], p[1]
 		dir := filepath.Join(e.media, share)
 		mustWrite(t, filepath.Join(dir, "home.mkv"), homeData)
 		mustWrite(t, filepath.Join(dir, "home.en.srt"), "1\n00:00:01,000 --> 00:00:02,000\nHello\n")
@@ -412,12 +413,22 @@ func TestUserLogin(t *testing.T) {
 	if resp, _ := e.do("GET", "/files/Family/", "", alice.cookieHeader()...); resp.StatusCode != http.StatusOK {
 		t.Errorf("alice's /files/Family/: %s", resp.Status)
 	}
-	// A user is not the admin.
-	for _, req := range [][2]string{{"GET", "/api/users"}, {"GET", "/api/folders"}, {"DELETE", "/api/shares/Movies"}, {"PUT", "/api/users/alice/shares"}} {
-		resp, body := e.do(req[0], req[1], `{"shares": ["Family"]}`, alice.auth(e)...)
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "admin") {
-			t.Errorf("alice's %s %s: %s %s, want 403", req[0], req[1], resp.Status, body)
+	// A user is not the admin: every admin route refuses her, with her
+	// CSRF token and all, and changes nothing.
+	before := readFile(t, e.config)
+	for _, rt := range routes {
+		if rt.access != admin {
+			continue
 		}
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		path = strings.ReplaceAll(path, "{name}", "alice")
+		resp, body := e.do(method, path, `{"shares": ["Family"], "password": "a long password"}`, alice.auth(e)...)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "admin") {
+			t.Errorf("alice's %s: %s %s, want 403", rt.pattern, resp.Status, body)
+		}
+	}
+	if readFile(t, e.config) != before {
+		t.Error("a user's request to an admin route changed the config file")
 	}
 	// Logging out needs the CSRF token, then ends the session.
 	if resp, _ := e.do("POST", "/api/logout", "", alice.cookieHeader()...); resp.StatusCode != http.StatusForbidden {

@@ -66,7 +66,13 @@ func randomToken() string { return rand.Text() }
 
 // session returns the live session named by r's cookie, or nil, and marks
 // it used.
-func (a *authState) session(r *http.Request) *session {
+func (a *authState) session(r *http.Request) *session { return a.lookup(r, true) }
+
+// lookup returns the live session named by r's cookie, or nil; touch
+// marks it used. An open page's live updates look their session up
+// without touching it, so that a page left open does not keep its login
+// from ending after sessionIdle.
+func (a *authState) lookup(r *http.Request, touch bool) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return nil
@@ -82,7 +88,9 @@ func (a *authState) session(r *http.Request) *session {
 		delete(a.sessions, c.Value)
 		return nil
 	}
-	sess.lastUsed = now
+	if touch {
+		sess.lastUsed = now
+	}
 	return sess
 }
 

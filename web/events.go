@@ -66,7 +66,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	var woken <-chan struct{} // closed by a change after the viewer was looked at
 	send := func(now time.Time) (busy bool, err error) {
 		woken = s.wake.wait()
-		data := s.pageData(now, s.viewer(r))
+		data := s.pageData(now, s.viewerOf(r, false))
 		for _, ss := range data.Sessions {
 			busy = busy || ss.Transfer != nil
 		}

@@ -29,7 +29,7 @@ const (
 	sniffTimeout = 10 * time.Second
 	// maxSniffing bounds the connections waiting for their first byte;
 	// more wait to be accepted.
-	maxSniffing = 64
+	maxSniffing = 256
 	// tlsHandshakeRecord is the first byte of a TLS connection: a
 	// handshake record (RFC 8446, section 5.1).
 	tlsHandshakeRecord = 0x16

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +49,8 @@ func newHTTPSServer(t *testing.T) *httpsEnv {
 		t.Fatal(err)
 	}
 	_, h.port, _ = net.SplitHostPort(l.Addr().String())
-	srv := &http.Server{Handler: h.srv, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h.srv, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(quietLogger().Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(h.srv.Listener(l)) }()
 	t.Cleanup(func() {

@@ -34,8 +34,11 @@ type viewer struct {
 // viewer returns who r is answered for. A user's session whose user is no
 // longer in Users ends here, so a removed user is a visitor at once even
 // if the app did not call EndUserSessions.
-func (s *Server) viewer(r *http.Request) viewer {
-	sess := s.auth.session(r)
+func (s *Server) viewer(r *http.Request) viewer { return s.viewerOf(r, true) }
+
+// viewerOf is viewer; touch marks the session used (see authState.lookup).
+func (s *Server) viewerOf(r *http.Request, touch bool) viewer {
+	sess := s.auth.lookup(r, touch)
 	switch {
 	case sess == nil:
 		return viewer{}

@@ -7,7 +7,11 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   let csrf = "";
-  let who = { admin: false, user: "" };
+  // who is looking, as the server rendered the page for.
+  let who = {
+    admin: document.body.classList.contains("admin"),
+    user: document.body.classList.contains("user") && $("whoami") ? $("whoami").textContent : "",
+  };
 
   // setSession shows the page for the admin, a user, or a visitor (s
   // null), and reopens the live stream when that changed: the server
