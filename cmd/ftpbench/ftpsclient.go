@@ -106,16 +106,38 @@ func (f *ftpsConn) reply() (int, string, error) {
 	return readReply(f.r)
 }
 
-// expect reads a reply and fails unless it has the code.
+// expect reads a reply and fails unless it has the code, with a
+// *replyError if the reply has another.
 func (f *ftpsConn) expect(code int) (string, error) {
 	got, text, err := f.reply()
 	if err != nil {
 		return text, err
 	}
 	if got != code {
-		return text, fmt.Errorf("%w %q, want %d", rawftp.ErrReply, text, code)
+		return text, &replyError{code: got, text: text, want: code}
 	}
 	return text, nil
+}
+
+// replyError is a reply with a code the client did not expect.
+type replyError struct {
+	code, want int
+	text       string
+}
+
+func (e *replyError) Error() string {
+	return fmt.Sprintf("%v %q, want %d", rawftp.ErrReply, e.text, e.want)
+}
+
+func (e *replyError) Unwrap() error { return rawftp.ErrReply }
+
+// replyCode returns the code of the unexpected reply err reports, or 0.
+func replyCode(err error) int {
+	var re *replyError
+	if errors.As(err, &re) {
+		return re.code
+	}
+	return 0
 }
 
 // cmd sends a command and reads its reply.

@@ -13,6 +13,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mediaftpd/mediaftpd/internal/rawftp"
 )
 
 func TestReadReply(t *testing.T) {
@@ -48,6 +51,25 @@ func TestReadReply(t *testing.T) {
 		}
 	}
 }
+
+func TestReplyError(t *testing.T) {
+	r := bufio.NewReader(strings.NewReader("421 Too many failed logins.\r\n"))
+	f := &ftpsConn{conn: nopConn{}, r: r}
+	_, err := f.expect(220)
+	if replyCode(err) != 421 || !errors.Is(err, rawftp.ErrReply) {
+		t.Errorf("got %v (code %d), want a 421 wrapping rawftp.ErrReply", err, replyCode(err))
+	}
+	if replyCode(errors.New("other")) != 0 {
+		t.Error("a code for an error without a reply")
+	}
+}
+
+// nopConn is a net.Conn whose deadlines do nothing, for reading replies
+// from a buffer.
+type nopConn struct{ net.Conn }
+
+func (nopConn) SetReadDeadline(time.Time) error  { return nil }
+func (nopConn) SetWriteDeadline(time.Time) error { return nil }
 
 func TestParsePASV(t *testing.T) {
 	ip, port, err := parsePASV("227 Entering Passive Mode (127,0,0,1,82,8).")

@@ -194,10 +194,16 @@ func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) (stop func
 }
 
 // guess is one flood connection: AUTH TLS, then USER and a wrong PASS
-// until the server answers 421 (and ends the session) or ctx ends. With
+// until the server answers 421 (and ends the session) or ctx ends. A 421
+// before the TLS handshake counts as a locked-out answer too. With
 // pace, each PASS waits for a tick of it.
 func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, pace <-chan time.Time, start time.Time, wrong, locked, lastWrong *atomic.Int64) error {
 	f, err := dialFTPS(ctx, addr, from, conf)
+	if replyCode(err) == 421 {
+		// Refused before the TLS handshake, at the greeting or at AUTH.
+		locked.Add(1)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
