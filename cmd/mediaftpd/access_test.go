@@ -4,14 +4,21 @@ package main
 // on, in a network namespace of its own (lo only: SSDP finds no interface
 // to announce on, and multicast never leaves the namespace); anonymous,
 // alice and bob each look through FTP (curl, lftp, and a Go FTPS client for
-// the bytes of each reply) and DLNA (ContentDirectory over SOAP with
-// curl).
+// the bytes of each reply), DLNA (ContentDirectory over SOAP with curl)
+// and HTTP (curl, logged in to the status page with a user's name and
+// password).
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,7 +120,7 @@ func (c *ftpsConn) refusal(verb, arg string) string {
 }
 
 // TestAccessMatrix: anonymous, alice and bob each see exactly their shares
-// through FTP and DLNA (public shares only: it has no login), and a
+// through FTP, DLNA (public shares only: it has no login) and HTTP, and a
 // path guessed into a share they may not see is answered as a missing
 // one, byte for byte.
 func TestAccessMatrix(t *testing.T) {
@@ -311,6 +318,17 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("HTTP", func(t *testing.T) {
+		// bob is logged in over FTP meanwhile: only he (and the admin)
+		// may see his session's names on the page.
+		bob := dialFTPS(t, lab.DialIn(t, ns), matrixFTP, ca)
+		bob.login("bob", bobPW)
+		for _, w := range who {
+			testHTTPAccess(t, ns, box, w.user, w.password, w.see)
+		}
+		bob.cmd(221, "QUIT")
+	})
+
 	// A clean stop, and no race or panic in the server.
 	if !p.Stop(syscall.SIGTERM) || p.Cmd.ProcessState.ExitCode() != 0 {
 		t.Errorf("mediaftpd after SIGTERM: %v", p.Cmd.ProcessState)
@@ -326,4 +344,131 @@ func titlesOf(objs []cdsObject) []string {
 		out[i] = o.Title
 	}
 	return out
+}
+
+// pageStatus is what the access matrix reads of /api/status.
+type pageStatus struct {
+	TLSFingerprint string `json:"tls_fingerprint"`
+	Viewer         struct {
+		Admin bool   `json:"admin"`
+		User  string `json:"user"`
+	} `json:"viewer"`
+	Shares []struct {
+		Name    string `json:"name"`
+		Private bool   `json:"private"`
+	} `json:"shares"`
+	Sessions []pageSession `json:"sessions"`
+	Recent   []struct {
+		Share string `json:"share"`
+	} `json:"recent"`
+}
+
+// pageSession is an FTP session in /api/status.
+type pageSession struct {
+	User    string `json:"user"`
+	Account string `json:"account"`
+	TLS     bool   `json:"tls"`
+}
+
+// testHTTPAccess checks the status page for one viewer, logged in with
+// user's name and password (a visitor when user is ""): the page and
+// /api/status show the shares in see and nothing of the others, and a
+// path into another's share, through /files, /play and /api/items, gets
+// what a path into a missing share gets.
+func testHTTPAccess(t *testing.T, ns string, box *acctBox, user, password string, see []string) {
+	t.Helper()
+	base := "http://" + matrixWeb
+	who := cmp.Or(user, "anonymous")
+	jar := filepath.Join(t.TempDir(), "cookies")
+	session := []string{"-b", jar, "-c", jar}
+	if user != "" {
+		body, _ := json.Marshal(map[string]string{"user": user, "password": password})
+		login := nsHTTP(t, ns, base+"/api/login", append(session, "-H", "Content-Type: application/json", "--data-binary", string(body))...)
+		if login.status != 200 {
+			t.Fatalf("POST /api/login as %s: %d %q", user, login.status, login.body)
+		}
+	}
+	st := nsHTTP(t, ns, base+"/api/status", session...)
+	var status pageStatus
+	if err := json.Unmarshal([]byte(st.body), &status); err != nil || st.status != 200 {
+		t.Fatalf("GET /api/status as %s: %d %v", who, st.status, err)
+	}
+	var names []string
+	for _, sh := range status.Shares {
+		names = append(names, sh.Name)
+		if sh.Private != (sh.Name != "Public") {
+			t.Errorf("GET /api/status as %s: share %s private=%v", who, sh.Name, sh.Private)
+		}
+	}
+	slices.Sort(names)
+	t.Logf("GET /api/status as %s: viewer %+v, shares %q, %d sessions", who, status.Viewer, names, len(status.Sessions))
+	if !slices.Equal(names, see) || status.Viewer.User != user || status.Viewer.Admin {
+		t.Errorf("GET /api/status as %s: viewer %+v, shares %q; want user %q and %q", who, status.Viewer, names, user, see)
+	}
+	for _, r := range status.Recent {
+		if !slices.Contains(see, r.Share) {
+			t.Errorf("GET /api/status as %s: a recent file of %s", who, r.Share)
+		}
+	}
+	for _, se := range status.Sessions {
+		if (se.User != "" || se.Account != "") && user != "bob" {
+			t.Errorf("GET /api/status as %s shows an FTP session's names: %+v", who, se)
+		}
+	}
+	if user == "bob" && !slices.ContainsFunc(status.Sessions, func(se pageSession) bool { return se.Account == "bob" && se.TLS }) {
+		t.Errorf("GET /api/status as bob does not show his FTPS session: %+v", status.Sessions)
+	}
+	if want := certFingerprint(t, box.ca()); status.TLSFingerprint != want {
+		t.Errorf("GET /api/status: tls_fingerprint %q, the certificate's is %q", status.TLSFingerprint, want)
+	}
+	page := nsHTTP(t, ns, base+"/", session...)
+	for _, sh := range []string{"Alice", "Bob"} {
+		if slices.Contains(see, sh) {
+			continue
+		}
+		for what, body := range map[string]string{"/api/status": st.body, "/": page.body} {
+			for _, leak := range []string{`"` + sh + `"`, ">" + sh + "<", "/" + sh + "/", filepath.Join(box.sharesDir, sh)} {
+				if strings.Contains(body, leak) {
+					t.Errorf("GET %s as %s shows %q", what, who, leak)
+				}
+			}
+		}
+		for _, route := range []string{"/files/", "/play/", "/api/items/"} {
+			for _, rel := range []string{"", "Home%20Video.mkv", "Sub/", "Sub/deep.mkv"} {
+				a, b := nsHTTP(t, ns, base+route+sh+"/"+rel, session...), nsHTTP(t, ns, base+route+"Nope/"+rel, session...)
+				if a != b || a.status != 404 {
+					t.Errorf("GET %s%s/%s as %s: %d %.200q; %sNope/%s gets %d %.200q", route, sh, rel, who, a.status, a.body, route, rel, b.status, b.body)
+				}
+			}
+		}
+	}
+	for _, sh := range see {
+		rel := "Home Video.mkv"
+		if sh == "Public" {
+			rel = "film.mkv"
+		}
+		if got := nsHTTP(t, ns, base+"/files/"+sh+"/"+strings.ReplaceAll(rel, " ", "%20"), session...); got.status != 200 || got.body != string(box.file(sh, rel)) {
+			t.Errorf("GET /files/%s/%s as %s: %d, %d bytes", sh, rel, who, got.status, len(got.body))
+		}
+	}
+}
+
+// certFingerprint is the SHA-256 fingerprint of the certificate in a PEM
+// file, as openssl prints it: "AB:CD:...".
+func certFingerprint(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("no PEM block in %s", path)
+	}
+	sum := sha256.Sum256(block.Bytes)
+	hexes := make([]string, len(sum))
+	for i, b := range sum {
+		hexes[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(hexes, ":")
 }
