@@ -195,9 +195,24 @@ func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) (stop func
 
 // guess is one flood connection: AUTH TLS, then USER and a wrong PASS
 // until the server answers 421 (and ends the session) or ctx ends. A 421
-// before the TLS handshake counts as a locked-out answer too. With
-// pace, each PASS waits for a tick of it.
+// before the TLS handshake counts as a locked-out answer too. With pace,
+// each guess waits for a tick of it first: the one that opens the
+// connection before it connects, the others before their USER.
 func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, pace <-chan time.Time, start time.Time, wrong, locked, lastWrong *atomic.Int64) error {
+	wait := func() bool {
+		if pace == nil {
+			return ctx.Err() == nil
+		}
+		select {
+		case <-pace:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if !wait() {
+		return nil
+	}
 	f, err := dialFTPS(ctx, addr, from, conf)
 	if replyCode(err) == 421 {
 		// Refused before the TLS handshake, at the greeting or at AUTH.
@@ -209,16 +224,9 @@ func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, 
 	}
 	defer context.AfterFunc(ctx, func() { f.Close() })()
 	defer f.Close()
-	for ctx.Err() == nil {
+	for first := true; first || wait(); first = false {
 		if _, err := f.cmdExpect("USER "+benchUser, 331); err != nil {
 			return err
-		}
-		if pace != nil {
-			select {
-			case <-pace:
-			case <-ctx.Done():
-				return nil
-			}
 		}
 		code, text, err := f.cmd("PASS " + wrongPassword)
 		switch {
