@@ -25,6 +25,9 @@ var (
 	// ErrPublicShare means a share named for a user is public: everyone
 	// sees it already. Make it private first (library.Manager.SetAccess).
 	ErrPublicShare = errors.New("share is public")
+	// ErrUserExists means Add was given the name of a user (compared
+	// ignoring case).
+	ErrUserExists = errors.New("user exists")
 )
 
 // Manager owns the running user list: it checks a change, saves it to the
@@ -48,11 +51,24 @@ type Manager struct {
 	mu sync.Mutex // serializes changes
 }
 
+// Add adds the user name with a password. It is refused with
+// ErrUserExists when a user has that name, compared ignoring case; the
+// name must follow config.CheckUserName, the password suit Hash. It
+// reports whether the change was saved.
+func (m *Manager) Add(name, password string) (saved bool, err error) {
+	return m.setPassword(name, password, true)
+}
+
 // SetPassword sets the password of the user name, adding the user if
 // new. The name must follow config.CheckUserName and differ ignoring case
 // from every other user's; the password must suit Hash. The user's
 // sessions end (OnEnded). It reports whether the change was saved.
 func (m *Manager) SetPassword(name, password string) (saved bool, err error) {
+	return m.setPassword(name, password, false)
+}
+
+// setPassword is SetPassword, or Add when onlyNew is set.
+func (m *Manager) setPassword(name, password string, onlyNew bool) (saved bool, err error) {
 	if err := config.CheckUserName(name); err != nil {
 		return false, fmt.Errorf("user name: %w", err)
 	}
@@ -60,7 +76,10 @@ func (m *Manager) SetPassword(name, password string) (saved bool, err error) {
 	defer m.mu.Unlock()
 	list := m.list()
 	i := slices.IndexFunc(list, func(u User) bool { return u.Name == name })
-	if j := slices.IndexFunc(list, func(u User) bool { return config.SameUserName(u.Name, name) }); i < 0 && j >= 0 {
+	switch j := slices.IndexFunc(list, func(u User) bool { return config.SameUserName(u.Name, name) }); {
+	case j >= 0 && onlyNew:
+		return false, fmt.Errorf("%w: %q is already a user (names are compared ignoring case); set their password instead", ErrUserExists, list[j].Name)
+	case i < 0 && j >= 0:
 		return false, fmt.Errorf("user name: %w", fmt.Errorf("%q is already a user (names are compared ignoring case): %w", list[j].Name, config.ErrInvalid))
 	}
 	hash, err := Hash(password)
@@ -125,49 +144,61 @@ func (m *Manager) Remove(name string) (saved bool, err error) {
 }
 
 // SetShares makes the private shares in shares, and no other, list the
-// user name. A public share named there is refused (ErrPublicShare), as
-// is an unknown one (library.ErrNoShare); nothing changes then. A share
-// that only the user lists cannot be taken from them (config.ErrOnlyUser).
-func (m *Manager) SetShares(name string, shares []string) error {
+// user name. Every refusal comes before anything changes: an unknown user
+// (ErrNoUser), an unknown share (library.ErrNoShare), a public one
+// (ErrPublicShare), a share named twice (config.ErrInvalid), and taking a
+// share from its only user (config.ErrOnlyUser). It reports whether the
+// changes were saved.
+func (m *Manager) SetShares(name string, shares []string) (saved bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.Users.Has(name) {
-		return fmt.Errorf("%w: %q", ErrNoUser, name)
+		return false, fmt.Errorf("%w: %q", ErrNoUser, name)
 	}
 	all := m.Shares.Set.List()
-	for _, want := range shares {
+	for k, want := range shares {
 		i := slices.IndexFunc(all, func(sh library.Share) bool { return sh.Name == want })
 		switch {
 		case i < 0:
-			return fmt.Errorf("%w: %q", library.ErrNoShare, want)
+			return false, fmt.Errorf("%w: %q", library.ErrNoShare, want)
 		case len(all[i].Access) == 0:
-			return fmt.Errorf("%w: %q is seen by everyone; make it private first", ErrPublicShare, want)
+			return false, fmt.Errorf("%w: %q is seen by everyone already; make it private first", ErrPublicShare, want)
+		case slices.Contains(shares[:k], want):
+			return false, fmt.Errorf("%q is listed twice: %w", want, config.ErrInvalid)
 		}
 	}
+	type change struct {
+		share  string
+		access []string
+	}
+	var changes []change
 	for _, sh := range all {
 		if len(sh.Access) == 0 {
 			continue
 		}
 		has, want := slices.Contains(sh.Access, name), slices.Contains(shares, sh.Name)
-		if has == want {
+		switch {
+		case has == want:
 			continue
-		}
-		access := slices.Clone(sh.Access)
-		if want {
-			access = append(access, name)
-		} else {
-			if len(access) == 1 {
-				return fmt.Errorf("%w: %q is the only user who may see share %q; make it public or give it to another user first",
-					config.ErrOnlyUser, name, sh.Name)
-			}
-			access = slices.DeleteFunc(access, func(u string) bool { return u == name })
-		}
-		if _, err := m.Shares.SetAccess(sh.Name, access); err != nil {
-			return err
+		case want:
+			changes = append(changes, change{sh.Name, append(slices.Clone(sh.Access), name)})
+		case len(sh.Access) == 1:
+			return false, fmt.Errorf("%w: %q is the only user who may see share %q; make it public or give it to another user first",
+				config.ErrOnlyUser, name, sh.Name)
+		default:
+			changes = append(changes, change{sh.Name, slices.DeleteFunc(slices.Clone(sh.Access), func(u string) bool { return u == name })})
 		}
 	}
-	m.logger().Info("user's shares changed", "user", name, "shares", shares)
-	return nil
+	saved = m.ConfigPath != ""
+	for _, c := range changes {
+		s, err := m.Shares.SetAccess(c.share, c.access)
+		if err != nil {
+			return false, err
+		}
+		saved = saved && s
+	}
+	m.logger().Info("user's shares changed", "user", name, "shares", shares, "saved", saved)
+	return saved, nil
 }
 
 // Reload makes the users and the anonymous setting those of a config file

@@ -72,6 +72,12 @@ func TestManagerSetPassword(t *testing.T) {
 	if len(c.Users) != 3 || !Matches(c.Users[0].PasswordHash, "alice's new secret") || !Matches(c.Users[2].PasswordHash, "carol's secret") {
 		t.Errorf("saved users %+v", c.Users)
 	}
+	if _, err := m.Add("Carol", "a long password"); !errors.Is(err, ErrUserExists) {
+		t.Errorf("Add of an existing name: %v", err)
+	}
+	if saved, err := m.Add("dave", "dave's secret"); err != nil || !saved || !m.Users.Has("dave") {
+		t.Errorf("Add dave: %v, %v", saved, err)
+	}
 	if !m.Users.Has("carol") || !Matches(m.Users.hashes["alice"], "alice's new secret") {
 		t.Error("not applied")
 	}
@@ -88,7 +94,7 @@ func TestManagerSetPassword(t *testing.T) {
 			t.Errorf("SetPassword(%q): %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "# mum") || len(loadConfig(t, path).Users) != 3 {
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "# mum") || len(loadConfig(t, path).Users) != 4 {
 		t.Errorf("file:\n%s", data)
 	}
 }
@@ -96,7 +102,7 @@ func TestManagerSetPassword(t *testing.T) {
 func TestManagerRemoveAndShares(t *testing.T) {
 	m, path, ended := newManager(t)
 	set := m.Shares.Set
-	if err := m.SetShares("bob", nil); err != nil {
+	if _, err := m.SetShares("bob", nil); err != nil {
 		t.Fatal(err)
 	}
 	if set.Allows("Home", "bob") || !set.Allows("Home", "alice") {
@@ -106,19 +112,22 @@ func TestManagerRemoveAndShares(t *testing.T) {
 	if _, err := m.Remove("alice"); !errors.Is(err, config.ErrOnlyUser) {
 		t.Errorf("removing Home's only user: %v", err)
 	}
-	if err := m.SetShares("alice", nil); !errors.Is(err, config.ErrOnlyUser) {
+	if _, err := m.SetShares("alice", nil); !errors.Is(err, config.ErrOnlyUser) {
 		t.Errorf("taking Home from its only user: %v", err)
 	}
-	if err := m.SetShares("bob", []string{"Movies"}); !errors.Is(err, ErrPublicShare) {
+	if _, err := m.SetShares("bob", []string{"Movies"}); !errors.Is(err, ErrPublicShare) {
 		t.Errorf("giving a public share: %v", err)
 	}
-	if err := m.SetShares("bob", []string{"Nope"}); !errors.Is(err, library.ErrNoShare) {
+	if _, err := m.SetShares("bob", []string{"Nope"}); !errors.Is(err, library.ErrNoShare) {
 		t.Errorf("giving a missing share: %v", err)
 	}
-	if err := m.SetShares("mallory", nil); !errors.Is(err, ErrNoUser) {
+	if _, err := m.SetShares("mallory", nil); !errors.Is(err, ErrNoUser) {
 		t.Errorf("shares of a missing user: %v", err)
 	}
-	if err := m.SetShares("bob", []string{"Home"}); err != nil || !set.Allows("Home", "bob") {
+	if _, err := m.SetShares("bob", []string{"Home", "Home"}); !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("a share named twice: %v", err)
+	}
+	if saved, err := m.SetShares("bob", []string{"Home"}); err != nil || !saved || !set.Allows("Home", "bob") {
 		t.Fatalf("giving Home back: %v", err)
 	}
 	if saved, err := m.Remove("bob"); err != nil || !saved {

@@ -640,7 +640,7 @@ func TestUsersAPI(t *testing.T) {
 		{"DELETE", "/api/users/bob", "", 409, "only user who may see share \"Diary\""},
 		{"PUT", "/api/users/nobody/shares", `{"shares": []}`, 404, "no user"},
 		{"PUT", "/api/users/alice/shares", `{}`, 400, "shares: missing"},
-		{"PUT", "/api/users/alice/shares", `{"shares": ["Family", "Nope"]}`, 400, `no share is named "Nope"`},
+		{"PUT", "/api/users/alice/shares", `{"shares": ["Family", "Nope"]}`, 400, `no such share: "Nope"`},
 		{"PUT", "/api/users/alice/shares", `{"shares": ["Family", "Movies"]}`, 400, "public"},
 		{"PUT", "/api/users/alice/shares", `{"shares": ["Family", "Family"]}`, 400, "twice"},
 		{"PUT", "/api/users/alice/shares", `{"shares": ["Diary"]}`, 409, "only user who may see share \"Family\""},

@@ -114,7 +114,7 @@ func (s *Server) failUser(w http.ResponseWriter, what string, err error) {
 	switch {
 	case errors.Is(err, accounts.ErrNoUser):
 		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, config.ErrOnlyUser):
+	case errors.Is(err, config.ErrOnlyUser), errors.Is(err, accounts.ErrUserExists):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, accounts.ErrBadPassword), errors.Is(err, config.ErrInvalid),
 		errors.Is(err, accounts.ErrPublicShare), errors.Is(err, library.ErrNoShare):
@@ -160,15 +160,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if err := config.CheckUserName(req.Name); err != nil {
-		writeError(w, http.StatusBadRequest, "name: "+err.Error())
-		return
-	}
-	if i := slices.IndexFunc(s.Users.Names(), func(n string) bool { return config.SameUserName(n, req.Name) }); i >= 0 {
-		writeError(w, http.StatusConflict, fmt.Sprintf("%q is already a user (names are compared ignoring case); set their password instead", s.Users.Names()[i]))
-		return
-	}
-	saved, err := s.Accounts.SetPassword(req.Name, req.Password)
+	saved, err := s.Accounts.Add(req.Name, req.Password)
 	if err != nil {
 		s.failUser(w, "adding the user", err)
 		return
@@ -216,35 +208,14 @@ func (s *Server) setUserShares(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	want := *req.Shares
-	all := s.Shares.List()
-	for i, sh := range want {
-		j := slices.IndexFunc(all, func(s library.Share) bool { return s.Name == sh })
-		switch {
-		case j < 0:
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("shares: no share is named %q", sh))
-			return
-		case len(all[j].Access) == 0:
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("shares: %q is public, seen by everyone already; make it private first", sh))
-			return
-		case slices.Contains(want[:i], sh):
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("shares: %q is listed twice", sh))
-			return
-		}
-	}
-	// Checked here too, so that a refusal comes before any share changed.
-	for _, sh := range all {
-		if len(sh.Access) == 1 && sh.Access[0] == name && !slices.Contains(want, sh.Name) {
-			writeError(w, http.StatusConflict, fmt.Sprintf("%q is the only user who may see share %q; make it public or give it to another user first", name, sh.Name))
-			return
-		}
-	}
-	if err := s.Accounts.SetShares(name, want); err != nil {
+	saved, err := s.Accounts.SetShares(name, want) // refuses before changing anything
+	if err != nil {
 		s.failUser(w, "changing the user's shares", err)
 		return
 	}
 	s.wake.notify()
 	s.logger().Info("user's shares set from the page", "user", name, "shares", want, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, userResponse{Name: name, Shares: s.sharesOf(name), Saved: s.Manager.ConfigPath != ""})
+	writeJSON(w, http.StatusOK, userResponse{Name: name, Shares: s.sharesOf(name), Saved: saved})
 }
 
 // removeUser is DELETE /api/users/{name}. Refused with 409 when the user
