@@ -370,25 +370,10 @@ func accessNode(access Access) *yaml.Node {
 // listNode returns the sequence under key in root. A missing or empty key
 // gets an empty sequence when create is set, else the result is nil.
 func listNode(root *yaml.Node, key string, create bool) (*yaml.Node, error) {
-	_, v := lookup(root, key)
-	switch {
-	case v == nil && !create:
-		return nil, nil
-	case v == nil:
-		v = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		root.Content = append(root.Content, str(key), v)
-	case v.Kind == yaml.AliasNode:
-		return nil, fmt.Errorf("%w: %s is written as an alias (*%s)", ErrCannotEdit, key, v.Value)
-	case isNull(v):
-		if !create {
-			return nil, nil
-		}
-		*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", HeadComment: v.HeadComment, LineComment: v.LineComment, FootComment: v.FootComment}
-		moveLineComment(root, key)
-	}
-	if v.Style&yaml.FlowStyle != 0 && create {
+	v, err := childNode(root, key, yaml.SequenceNode, create)
+	if v != nil && v.Style&yaml.FlowStyle != 0 && create { // "[]": make it a block list
 		v.Style = 0
 		moveLineComment(root, key)
 	}
-	return v, nil
+	return v, err
 }

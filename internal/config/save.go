@@ -69,10 +69,6 @@ func AddShare(path string, sh Share) error {
 		if !sh.Access.Public() {
 			item.Content = append(item.Content, str("access"), accessNode(sh.Access))
 		}
-		if seq.Style&yaml.FlowStyle != 0 { // "[]": make it a block list
-			seq.Style = 0
-			moveLineComment(root, "shares")
-		}
 		seq.Content = append(seq.Content, item)
 		return true, nil
 	})
@@ -472,12 +468,23 @@ func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
 // mappingValue returns the mapping under key in m. A missing or empty key
 // gets an empty mapping when create is set, else the result is nil.
 func mappingValue(m *yaml.Node, key string, create bool) (*yaml.Node, error) {
+	return childNode(m, key, yaml.MappingNode, create)
+}
+
+// childNode returns the mapping or sequence (kind) under key in m. A
+// missing or empty key gets an empty one when create is set, else the
+// result is nil.
+func childNode(m *yaml.Node, key string, kind yaml.Kind, create bool) (*yaml.Node, error) {
+	tag := "!!map"
+	if kind == yaml.SequenceNode {
+		tag = "!!seq"
+	}
 	_, v := lookup(m, key)
 	switch {
 	case v == nil && !create:
 		return nil, nil
 	case v == nil:
-		v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		v = &yaml.Node{Kind: kind, Tag: tag}
 		m.Content = append(m.Content, str(key), v)
 	case v.Kind == yaml.AliasNode:
 		return nil, fmt.Errorf("%w: %s is written as an alias (*%s)", ErrCannotEdit, key, v.Value)
@@ -485,7 +492,7 @@ func mappingValue(m *yaml.Node, key string, create bool) (*yaml.Node, error) {
 		if !create {
 			return nil, nil
 		}
-		*v = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", HeadComment: v.HeadComment, LineComment: v.LineComment, FootComment: v.FootComment}
+		*v = yaml.Node{Kind: kind, Tag: tag, HeadComment: v.HeadComment, LineComment: v.LineComment, FootComment: v.FootComment}
 		moveLineComment(m, key)
 	}
 	return v, nil
