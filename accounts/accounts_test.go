@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 // mustHash hashes at bcrypt's lowest cost, to keep the tests quick under
@@ -45,22 +47,7 @@ func TestHash(t *testing.T) {
 }
 
 // logBuffer collects log output for checks.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testtool.LogBuffer
 
 func newUsers(t *testing.T) (*Users, *logBuffer) {
 	u := New([]User{{"alice", mustHash(t, "alice's secret")}, {"bob", mustHash(t, "bob's secret")}}, true)

@@ -100,22 +100,7 @@ func (c *testClock) add(d time.Duration) {
 func (e *testEnv) clock() *testClock { return e.now }
 
 // logBuffer collects a log for the test to read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testtool.LogBuffer
 
 // capturingLogger logs at debug level into lb, and to the test's output
 // with -v.

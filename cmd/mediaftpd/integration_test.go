@@ -120,22 +120,7 @@ type server struct {
 }
 
 // logBuffer collects the server's stderr.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testtool.LogBuffer
 
 // Log returns what the server has logged so far.
 func (s *server) Log() string { return s.log.String() }

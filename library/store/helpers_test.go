@@ -1,10 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"log/slog"
-	"sync"
 	"testing"
+
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 )
 
 // newTestStore opens a store in a new temporary folder, closed by
@@ -21,22 +21,7 @@ func newTestStore(t testing.TB, o Options) (*Store, string) {
 }
 
 // logBuffer is a slog handler's output, safe for concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer = testtool.LogBuffer
 
 // newLog returns a logger writing text lines to a buffer.
 func newLog() (*slog.Logger, *logBuffer) {
