@@ -202,3 +202,31 @@ func loadFile(t *testing.T, path string) *Config {
 	}
 	return c
 }
+
+// TestSaveFixesErrors: a file whose access list names a user not yet in
+// users takes that user (the change fixes the file's only error), and a
+// file with another error is still left as it is.
+func TestSaveFixesErrors(t *testing.T) {
+	content := "shares:\n  - name: Home\n    path: /srv/home\n    access: [alice]\n"
+	path := writeConfig(t, content)
+	if _, err := Load(path); err == nil {
+		t.Fatal("the file loads before alice is added")
+	}
+	if err := SetUserPasswordHash(path, "bob", hashA); err == nil || !strings.Contains(err.Error(), "has errors") {
+		t.Errorf("adding bob, which leaves the error: %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != content {
+		t.Errorf("the file changed:\n%s", data)
+	}
+	if err := SetUserPasswordHash(path, "alice", hashA); err != nil {
+		t.Fatalf("adding alice, which fixes the file: %v", err)
+	}
+	if c := loadFile(t, path); len(c.Users) != 1 || c.Users[0].Name != "alice" {
+		t.Errorf("users %+v", c.Users)
+	}
+	broken := "name: [\n"
+	path = writeConfig(t, broken)
+	if err := SetUserPasswordHash(path, "alice", hashA); err == nil || !strings.Contains(err.Error(), "has errors") {
+		t.Errorf("a file with a syntax error: %v", err)
+	}
+}

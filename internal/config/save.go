@@ -29,8 +29,10 @@ import (
 // Each change reads the file afresh, changes it and writes it back while
 // holding a lock (a mutex within the process and flock(2) on the folder
 // across processes), so two changes made at once both end up in the file.
-// A file that has errors is not changed, and a change that would leave the
-// file unloadable is not written.
+// A file that has errors is not changed, unless the change fixes them all
+// (`mediaftpd passwd --user bob` on a file whose access lists name bob
+// already), and a change that would leave the file unloadable is not
+// written.
 
 // ErrCannotEdit means the part of the config file a change must touch is
 // written with a YAML alias, so that changing it would change other parts
@@ -219,14 +221,17 @@ func edit(path string, change func(root *yaml.Node) (changed bool, err error)) e
 func editLocked(dir *os.File, target string, change func(root *yaml.Node) (changed bool, err error)) error {
 	old, err := os.ReadFile(target)
 	perm, owner := fs.FileMode(newFilePerm), (*syscall.Stat_t)(nil)
+	var oldErr error // the problems of the file as it is
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		old = nil
 	case err != nil:
 		return fmt.Errorf("saving config: %w", err)
 	default:
+		// A file with errors is changed only if the change fixes them all,
+		// as adding the user an access list names already does.
 		if _, err := Parse(target, old); err != nil {
-			return fmt.Errorf("the config file has errors, so it was not changed; fix them first:\n%w", err)
+			oldErr = fmt.Errorf("the config file has errors, so it was not changed; fix them first:\n%w", err)
 		}
 		if fi, err := os.Stat(target); err == nil {
 			perm = fi.Mode().Perm()
@@ -235,22 +240,36 @@ func editLocked(dir *os.File, target string, change func(root *yaml.Node) (chang
 	}
 
 	var doc yaml.Node
-	if err := yaml.Unmarshal(old, &doc); err != nil { // Parse accepted it
-		return fmt.Errorf("saving config: %w", err)
+	if err := yaml.Unmarshal(old, &doc); err != nil {
+		if oldErr != nil {
+			return oldErr
+		}
+		return fmt.Errorf("saving config: %w", err) // Parse accepted it
 	}
 	fresh := doc.Kind == 0 // empty, or only comments
 	if fresh || isNull(doc.Content[0]) {
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 	}
+	if oldErr != nil && (doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode) {
+		return oldErr
+	}
 	changed, err := change(doc.Content[0])
-	if err != nil || !changed {
+	switch {
+	case err != nil && oldErr != nil:
+		return errors.Join(oldErr, err)
+	case err != nil:
 		return err
+	case !changed:
+		return oldErr
 	}
 	data, err := render(old, &doc, fresh)
 	if err != nil {
 		return fmt.Errorf("saving config: %w", err)
 	}
 	if _, err := Parse(target, data); err != nil {
+		if oldErr != nil {
+			return oldErr
+		}
 		return fmt.Errorf("saving config: the changed file would not load, so it was not written:\n%w", err)
 	}
 	removeStaleTemps(target)
