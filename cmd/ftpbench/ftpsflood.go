@@ -37,15 +37,29 @@ type floodResult struct {
 	lastWrong                  time.Duration // from the start to the last 530: the checking phase
 }
 
+// streamMetrics are the figures of one kind of stream in the flood
+// workloads.
+type streamMetrics struct {
+	alone, with         metric // MiB/s
+	cpuAlone, cpuWith   metric // the server's CPU
+	selfAlone, selfWith metric // the bench's CPU
+	checking, lockedOut metric // MiB/s in each phase of the flood
+}
+
+var (
+	plainStreamMetrics = streamMetrics{mStreamPlain, mStreamPlainFlood, mStreamCPUPlain, mStreamCPUPlainFlood,
+		mSelfCPUPlain, mSelfCPUPlainFlood, mStreamPlainChecking, mStreamPlainLocked}
+	tlsStreamMetrics = streamMetrics{mStreamTLS, mStreamTLSFlood, mStreamCPUTLS, mStreamCPUTLSFlood,
+		mSelfCPUTLS, mSelfCPUTLSFlood, mStreamTLSChecking, mStreamTLSLocked}
+)
+
 // flood is one run of a flood workload: the stream alone, then with the
 // flood (or the other way round in odd runs, so that neither always
 // comes first).
 func (p *ftpsBench) flood(ctx context.Context, s *server, name string, run int, overTLS bool) ([]sample, error) {
-	mAlone, mWith, mCPUAlone, mCPUWith, mSelfAlone, mSelfWith := mStreamPlain, mStreamPlainFlood, mStreamCPUPlain, mStreamCPUPlainFlood, mSelfCPUPlain, mSelfCPUPlainFlood
-	mChecking, mLockedOut := mStreamPlainChecking, mStreamPlainLocked
+	m := plainStreamMetrics
 	if overTLS {
-		mAlone, mWith, mCPUAlone, mCPUWith, mSelfAlone, mSelfWith = mStreamTLS, mStreamTLSFlood, mStreamCPUTLS, mStreamCPUTLSFlood, mSelfCPUTLS, mSelfCPUTLSFlood
-		mChecking, mLockedOut = mStreamTLSChecking, mStreamTLSLocked
+		m = tlsStreamMetrics
 	}
 	var ss []sample
 	for _, withFlood := range []bool{run%2 == 1, run%2 == 0} {
@@ -91,23 +105,23 @@ func (p *ftpsBench) flood(ctx context.Context, s *server, name string, run int, 
 		cpu := 100 * (cpu1 - cpu0).Seconds() / elapsed.Seconds()
 		self := 100 * (self1 - self0).Seconds() / elapsed.Seconds()
 		if !withFlood {
-			ss = append(ss, sample{mAlone, rate}, sample{mCPUAlone, cpu}, sample{mSelfAlone, self})
+			ss = append(ss, sample{m.alone, rate}, sample{m.cpuAlone, cpu}, sample{m.selfAlone, self})
 			continue
 		}
 		if fr.wrong+fr.locked == 0 {
 			return nil, fmt.Errorf("the flood got no answer in %v (%d connections, %d errors)", elapsed, fr.conns, fr.errs)
 		}
 		secs := fr.elapsed.Seconds()
-		ss = append(ss, sample{mWith, rate}, sample{mCPUWith, cpu}, sample{mSelfWith, self},
+		ss = append(ss, sample{m.with, rate}, sample{m.cpuWith, cpu}, sample{m.selfWith, self},
 			sample{mFloodWrong, float64(fr.wrong) / secs}, sample{mFloodLocked, float64(fr.locked) / secs},
 			sample{mFloodConns, float64(fr.conns) / secs}, sample{mFloodChecking, fr.lastWrong.Seconds()})
 		// The stream during the checking phase and after it, when every
 		// guess is answered 421 unchecked.
 		if r, ok := pr.rate(0, fr.lastWrong); ok {
-			ss = append(ss, sample{mChecking, r / mib})
+			ss = append(ss, sample{m.checking, r / mib})
 		}
 		if r, ok := pr.rate(fr.lastWrong, fr.elapsed); ok {
-			ss = append(ss, sample{mLockedOut, r / mib})
+			ss = append(ss, sample{m.lockedOut, r / mib})
 		}
 		p.logf("    flood: %d wrong passwords answered 530 (the last after %v), %d answered 421, %d connections, %d failed, in %v",
 			fr.wrong, fr.lastWrong.Round(time.Millisecond), fr.locked, fr.conns, fr.errs, fr.elapsed.Round(time.Millisecond))
@@ -155,7 +169,7 @@ func (s *server) awaitIdle(ctx context.Context) error {
 // startFlood starts the flooders of flood run n and returns the function
 // that stops them and counts their answers. With -flood-rate, the
 // flooders together send at most that many passwords per second.
-func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) (stop func() floodResult) {
+func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) func() floodResult {
 	fctx, cancel := context.WithCancel(ctx)
 	var (
 		wg                         sync.WaitGroup
