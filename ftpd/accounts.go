@@ -135,8 +135,9 @@ func (s *session) allows(share string) bool {
 
 // EndSessions ends, as Close does for one session (a running transfer
 // included), every session logged in as a named account that keep
-// rejects, and returns how many it ended. Anonymous sessions and sessions
-// not logged in are kept. The app calls it after a reload, for the
+// rejects, and returns how many it ended. Anonymous sessions, sessions
+// not logged in and sessions an earlier call ended (still closing) are
+// not counted. The app calls it after a reload, for the
 // accounts removed or whose password changed; new logins already use the
 // new Accounts.
 //
@@ -156,10 +157,10 @@ func (srv *Server) EndSessions(keep func(user string) bool) int {
 	n := 0
 	for _, s := range sessions {
 		s.mu.Lock()
-		account := s.account
+		account, killed := s.account, s.killed
 		s.mu.Unlock()
-		if account == "" || keep(account) {
-			continue
+		if killed || account == "" || keep(account) {
+			continue // ended by an earlier call, but not yet gone
 		}
 		s.log.Info("session ended: its account was removed or changed", "account", account)
 		s.kill()

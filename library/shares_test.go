@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -52,7 +53,7 @@ func TestSetAddRemove(t *testing.T) {
 	if got, want := s.Names(), []string{"Films", "Music", "Photos"}; !slices.Equal(got, want) {
 		t.Errorf("Names = %q, want %q (the order of adding)", got, want)
 	}
-	if got, want := s.List(), []library.Share{{Name: "Films", Path: films}, {Name: "Music", Path: music}, {Name: "Photos", Path: photos}}; !slices.Equal(got, want) {
+	if got, want := s.List(), []library.Share{{Name: "Films", Path: films}, {Name: "Music", Path: music}, {Name: "Photos", Path: photos}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("List = %v, want %v", got, want)
 	}
 	for share, file := range map[string]string{"Films": "films.txt", "Music": "music.txt", "Photos": "photos.txt"} {
