@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -138,8 +139,8 @@ func (u *Users) Login(ctx context.Context, name, password string, from netip.Add
 }
 
 // Verify runs check, a password comparison, under the throttle of from's
-// address: one check at a time, none while the address is locked out, a
-// delay after a failure. Who names what was checked, for the log. The
+// address: one check at a time, at the lowest CPU priority, none while the
+// address is locked out, a delay after a failure. Who names what was checked, for the log. The
 // status page's admin login goes through it too.
 func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check func() bool) Result {
 	if _, locked := u.Throttle.LockedOut(from); locked {
@@ -153,7 +154,7 @@ func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check f
 	// Checked again after the wait for one's turn, so that guesses sent
 	// in parallel do not slip past a lockout.
 	_, locked := u.Throttle.LockedOut(from)
-	ok := !locked && check()
+	ok := !locked && atLowPriority(check)
 	<-u.check
 	switch {
 	case locked:
@@ -181,6 +182,21 @@ func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check f
 		return LockedOut
 	}
 	return Failed
+}
+
+// atLowPriority runs check on an OS thread of its own at the lowest CPU
+// priority, and returns its result. A flood of guesses then takes the CPU
+// that streams leave over, not what they need: bcrypt costs 50 ms of CPU
+// per guess on purpose. The thread is never given back (LockOSThread
+// without Unlock), so it ends with the goroutine, priority and all.
+func atLowPriority(check func() bool) bool {
+	done := make(chan bool, 1)
+	go func() {
+		runtime.LockOSThread()
+		lowerThreadPriority()
+		done <- check()
+	}()
+	return <-done
 }
 
 func (u *Users) logger() *slog.Logger {

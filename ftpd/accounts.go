@@ -43,7 +43,15 @@ type Accounts interface {
 	// failures before returning. ctx is cancelled when the session is
 	// closed or the server shuts down; Login should then return soon.
 	Login(ctx context.Context, name, password string, from netip.Addr) LoginResult
+	// LockedOut reports whether the address failed too often and is
+	// refused for now. Its connections then get "421" at once, before a
+	// greeting or a TLS handshake: a flood of guesses costs the server
+	// next to nothing once locked out.
+	LockedOut(from netip.Addr) bool
 }
+
+// lockedOutReply is the 421's text for an address that failed too often.
+const lockedOutReply = "Too many failed logins from your address; try again later."
 
 // isAnonymousName reports whether name is one of the names that log in
 // anonymously when accounts exist: "anonymous" and "ftp", in any case.
@@ -112,7 +120,7 @@ func (s *session) cmdPASS(password string) error {
 	case LoginLockedOut:
 		s.setUser("", "")
 		s.log.Info("login refused: too many failures from this address", "user", user)
-		s.reply.reply(codeUnavailable, "Too many failed logins from your address; try again later.")
+		s.reply.reply(codeUnavailable, lockedOutReply)
 		return errQuit
 	default:
 		s.setUser("", "")

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mediaftpd/mediaftpd/library"
 )
@@ -73,6 +76,12 @@ func (a *fakeAccounts) Login(ctx context.Context, name, password string, from ne
 	}
 	a.failures[from]++
 	return LoginFailed
+}
+
+func (a *fakeAccounts) LockedOut(from netip.Addr) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lockAfter > 0 && a.failures[from] >= a.lockAfter
 }
 
 // set changes the accounts, as a reload does.
@@ -362,6 +371,22 @@ func TestLoginLockout(t *testing.T) {
 	expectEOF(t, c)
 	waitFor(t, "the locked-out session to end", func() bool { return ts.sessionCount() == 0 })
 	checkNoPassword(t, logs, alicePassword)
+
+	// While locked out, the address's connections get the 421 at once,
+	// before any greeting: a flood of guesses costs next to nothing.
+	raw, err := net.Dial("tcp", ts.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, _ := io.ReadAll(raw)
+	if want := "421 " + lockedOutReply + "\r\n"; string(got) != want {
+		t.Errorf("a new connection from the locked-out address got %q, want %q", got, want)
+	}
+	if n := len(accts.loginCalls()); n != 4 {
+		t.Errorf("Login was asked %d times, want 4 (none for the refused connection)", n)
+	}
 }
 
 // TestRequireTLSForUsers: a named user on a clear-text connection is

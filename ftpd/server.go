@@ -331,11 +331,14 @@ func isTemporary(err error) bool {
 func (srv *Server) handle(c net.Conn, implicit bool) {
 	remote := addrOf(c.RemoteAddr()).Addr()
 	limits := srv.Limits()
+	locked := srv.Accounts != nil && srv.Accounts.LockedOut(remote)
 	srv.mu.Lock()
 	reason := ""
 	switch {
 	case srv.closing.Load():
 		reason = "Server shutting down."
+	case locked:
+		reason = lockedOutReply
 	case len(srv.sessions) >= orDefault(limits.MaxClients, DefaultMaxClients):
 		reason = "Too many users, try again later."
 	case srv.perIP[remote] >= orDefault(limits.MaxPerIP, DefaultMaxPerIP):

@@ -102,6 +102,12 @@ func (f ftpAccounts) Login(ctx context.Context, name, password string, from neti
 	return ftpd.LoginFailed
 }
 
+// LockedOut reports whether the throttle refuses the address now.
+func (f ftpAccounts) LockedOut(from netip.Addr) bool {
+	_, locked := f.Users.Throttle.LockedOut(from)
+	return locked
+}
+
 // certNames are the DNS names of a self-signed certificate: the host's
 // name, its mDNS name and localhost.
 func certNames() []string {
