@@ -144,7 +144,10 @@ func TestCurlFTPS(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || len(out) > 200 {
 		t.Errorf("curl with TLS 1.2: %v, %d bytes of output; want a failure", err, len(out))
 	}
-	if s.transfers("result=\"TLS session not resumed\"") != 1 {
+	// The refusal is logged; the transfer's result may read "aborted"
+	// instead of the refusal when curl hangs up before the server's 522
+	// is written (seen under emulation).
+	if s.logs.count("data connection refused: it did not resume") != 1 {
 		t.Error("the refused TLS 1.2 data connection of curl is not logged")
 	}
 	waitFor(t, "the sessions to end", func() bool { return s.sessionCount() == 0 })
