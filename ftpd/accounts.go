@@ -44,9 +44,9 @@ type Accounts interface {
 	// closed or the server shuts down; Login should then return soon.
 	Login(ctx context.Context, name, password string, from netip.Addr) LoginResult
 	// LockedOut reports whether the address failed too often and is
-	// refused for now. Its connections then get "421" at once, before a
-	// greeting or a TLS handshake: a flood of guesses costs the server
-	// next to nothing once locked out.
+	// refused for now. Its connections then get "421" after a second,
+	// before a greeting or a TLS handshake: a flood of guesses costs the
+	// server next to nothing once locked out.
 	LockedOut(from netip.Addr) bool
 }
 

@@ -372,8 +372,9 @@ func TestLoginLockout(t *testing.T) {
 	waitFor(t, "the locked-out session to end", func() bool { return ts.sessionCount() == 0 })
 	checkNoPassword(t, logs, alicePassword)
 
-	// While locked out, the address's connections get the 421 at once,
-	// before any greeting: a flood of guesses costs next to nothing.
+	// While locked out, the address's connections get the 421 before any
+	// greeting, after the hold of a tarpit: a flood of guesses costs next
+	// to nothing.
 	raw, err := net.Dial("tcp", ts.Addr)
 	if err != nil {
 		t.Fatal(err)

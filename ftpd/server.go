@@ -155,6 +155,9 @@ type Server struct {
 	// because it is read under session.mu, which is taken after mu.
 	limits atomic.Pointer[Limits]
 
+	// held counts the locked-out connections held before their refusal.
+	held atomic.Int32
+
 	// closing is set by Shutdown and Close. It is read under session.mu,
 	// so it is atomic rather than guarded by mu: mu is taken before
 	// session.mu, never after.
@@ -346,6 +349,9 @@ func (srv *Server) handle(c net.Conn, implicit bool) {
 	}
 	if reason != "" {
 		srv.mu.Unlock()
+		if locked {
+			srv.holdLockedOut()
+		}
 		srv.logger().Debug("connection refused", "remote", c.RemoteAddr().String(), "reason", reason)
 		if !implicit { // an implicit FTPS client could not read a clear-text reply
 			r := newReplyWriter(c, 5*time.Second)
@@ -369,6 +375,29 @@ func (srv *Server) handle(c net.Conn, implicit bool) {
 		srv.mu.Unlock()
 	}()
 	s.serve()
+}
+
+// Holding locked-out connections. A client that keeps guessing gets its
+// 421 only after lockedOutHold, as a tarpit: a flood from locked-out
+// addresses then makes a few connections a second instead of thousands,
+// each of which costs the box an accept and a goroutine. At most
+// maxLockedOutHeld connections are held at once; more are refused at once.
+const (
+	lockedOutHold    = time.Second
+	maxLockedOutHeld = 64
+)
+
+// holdLockedOut waits lockedOutHold before a locked-out connection is
+// refused, unless too many are held already or the server is closing.
+func (srv *Server) holdLockedOut() {
+	if srv.held.Add(1) > maxLockedOutHeld {
+		srv.held.Add(-1)
+		return
+	}
+	defer srv.held.Add(-1)
+	for end := time.Now().Add(lockedOutHold); time.Now().Before(end) && !srv.shuttingDown(); {
+		time.Sleep(min(50*time.Millisecond, time.Until(end)))
+	}
 }
 
 // Shutdown stops the server gracefully: it closes the listeners, ends idle
