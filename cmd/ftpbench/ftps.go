@@ -332,7 +332,7 @@ func (p *ftpsBench) negotiated(ctx context.Context, s *server) (string, error) {
 	if err := f.protect(); err != nil {
 		return "", err
 	}
-	d, err := f.openData(ctx)
+	d, err := f.OpenData(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -344,10 +344,10 @@ func (p *ftpsBench) negotiated(ctx context.Context, s *server) (string, error) {
 	_, err = drainTLS(tc, make([]byte, 64<<10))
 	tc.Close()
 	if err == nil {
-		_, err = f.expect(226)
+		_, err = f.Expect(226)
 	}
 	if err == nil {
-		err = f.quit()
+		err = f.Quit()
 	}
 	return describeTLS(f.State), err
 }
@@ -363,7 +363,7 @@ func (p *ftpsBench) anonLogin(ctx context.Context, s *server, local netip.Addr) 
 	if err != nil {
 		return nil, err
 	}
-	if err := f.login("anonymous", "ftpbench@"); err != nil {
+	if err := f.LoginAs("anonymous", "ftpbench@"); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -404,10 +404,10 @@ func (p *ftpsBench) download(ctx context.Context, s *server, name string, run, s
 		if err := c.protect(); err != nil {
 			return nil, err
 		}
-		if _, err := c.cmdExpect("TYPE I", 200); err != nil {
+		if _, err := c.CmdExpect("TYPE I", 200); err != nil {
 			return nil, err
 		}
-		if data[i], err = c.openData(ctx); err != nil {
+		if data[i], err = c.OpenData(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -426,7 +426,7 @@ func (p *ftpsBench) download(ctx context.Context, s *server, name string, run, s
 			got[i], errs[i] = drainTLS(tc, make([]byte, 1<<20))
 			tc.Close() // the server may wait for it before its 226
 			if errs[i] == nil {
-				_, errs[i] = c.expect(226)
+				_, errs[i] = c.Expect(226)
 			}
 		})
 	}
@@ -448,7 +448,7 @@ func (p *ftpsBench) download(ctx context.Context, s *server, name string, run, s
 		if got[i] != bigSize {
 			return nil, fmt.Errorf("download %d got %d bytes of %d", i+1, got[i], bigSize)
 		}
-		err := c.quit()
+		err := c.Quit()
 		clients[i] = nil
 		if err != nil {
 			return nil, err
@@ -539,7 +539,7 @@ func (p *ftpsBench) anonSessions(ctx context.Context, s *server, run int) ([]sam
 		if err != nil {
 			return err
 		}
-		return f.quit()
+		return f.Quit()
 	})
 	if err != nil {
 		return nil, err
@@ -557,10 +557,10 @@ func (p *ftpsBench) logins(ctx context.Context, s *server, run int) ([]sample, e
 			return err
 		}
 		defer f.Close()
-		if err := f.login(benchUser, p.password); err != nil {
+		if err := f.LoginAs(benchUser, p.password); err != nil {
 			return err
 		}
-		return f.quit()
+		return f.Quit()
 	}
 	one, cpu1, err := p.sessionLoop(ctx, s, "logins-1", run, 1, login)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mediaftpd/mediaftpd/internal/procstat"
+	"github.com/mediaftpd/mediaftpd/internal/rawftp"
 )
 
 // The flood workloads: does a flood of wrong passwords slow a film that
@@ -228,7 +229,7 @@ func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, 
 		return nil
 	}
 	f, err := dialFTPS(ctx, addr, from, conf)
-	if replyCode(err) == 421 {
+	if rawftp.ReplyCode(err) == 421 {
 		// Refused before the TLS handshake, at the greeting or at AUTH.
 		locked.Add(1)
 		return nil
@@ -239,10 +240,10 @@ func guess(ctx context.Context, addr string, from netip.Addr, conf *tls.Config, 
 	defer context.AfterFunc(ctx, func() { f.Close() })()
 	defer f.Close()
 	for first := true; first || wait(); first = false {
-		if _, err := f.cmdExpect("USER "+benchUser, 331); err != nil {
+		if _, err := f.CmdExpect("USER "+benchUser, 331); err != nil {
 			return err
 		}
-		code, text, err := f.cmd("PASS " + wrongPassword)
+		code, text, err := f.Cmd("PASS " + wrongPassword)
 		switch {
 		case err != nil:
 			return err
@@ -321,7 +322,7 @@ func (p *ftpsBench) streamTLS(ctx context.Context, s *server, pr *progress) (int
 	if err := f.protect(); err != nil {
 		return 0, 0, err
 	}
-	if _, err := f.cmdExpect("TYPE I", 200); err != nil {
+	if _, err := f.CmdExpect("TYPE I", 200); err != nil {
 		return 0, 0, err
 	}
 	buf := make([]byte, 1<<20)
@@ -330,7 +331,7 @@ func (p *ftpsBench) streamTLS(ctx context.Context, s *server, pr *progress) (int
 	end := start.Add(p.window)
 	pr.add(0)
 	for {
-		d, err := f.openData(ctx)
+		d, err := f.OpenData(ctx)
 		if err != nil {
 			return total, 0, err
 		}
@@ -352,15 +353,15 @@ func (p *ftpsBench) streamTLS(ctx context.Context, s *server, pr *progress) (int
 		}
 		if cut {
 			elapsed := time.Since(start)
-			if err := f.send("ABOR"); err != nil {
+			if err := f.Send("ABOR"); err != nil {
 				return total, 0, err
 			}
-			if err := f.abortReplies(); err != nil {
+			if err := f.AbortReplies(); err != nil {
 				return total, 0, err
 			}
-			return total, elapsed, f.quit()
+			return total, elapsed, f.Quit()
 		}
-		if _, err := f.expect(226); err != nil {
+		if _, err := f.Expect(226); err != nil {
 			return total, 0, err
 		}
 	}

@@ -9,9 +9,12 @@ package rawftp
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,7 +28,7 @@ const Timeout = time.Minute
 // not expect.
 var ErrReply = errors.New("unexpected reply")
 
-// Conn is one control connection.
+// Conn is one control connection, in clear or, after StartTLS, over TLS.
 type Conn struct {
 	// TCP is the control connection, for what the methods do not do (such
 	// as urgent data).
@@ -35,18 +38,30 @@ type Conn struct {
 	// EPSV makes OpenData use EPSV rather than PASV.
 	EPSV bool
 
+	c net.Conn // what commands go over: TCP, or the TLS connection over it
 	r *bufio.Reader
 }
 
+// maxReplyLine bounds a reply line.
+const maxReplyLine = 4096
+
 // Dial connects to a control address and reads the 220 greeting.
 func Dial(ctx context.Context, addr string) (*Conn, error) {
+	return DialFrom(ctx, addr, netip.Addr{})
+}
+
+// DialFrom is Dial from the local address local (any when it is zero).
+func DialFrom(ctx context.Context, addr string, local netip.Addr) (*Conn, error) {
 	var d net.Dialer
+	if local.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: local.AsSlice()}
+	}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	host, _, _ := net.SplitHostPort(addr)
-	cl := &Conn{TCP: c.(*net.TCPConn), Host: host, r: bufio.NewReaderSize(c, 4096)}
+	cl := &Conn{TCP: c.(*net.TCPConn), Host: host, c: c, r: bufio.NewReaderSize(c, maxReplyLine)}
 	if _, err := cl.Expect(220); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("greeting: %w", err)
@@ -54,14 +69,35 @@ func Dial(ctx context.Context, addr string) (*Conn, error) {
 	return cl, nil
 }
 
+// StartTLS sends AUTH TLS and runs the TLS handshake on the control
+// connection with conf; the commands that follow go over TLS. It returns
+// the connection's TLS state.
+func (c *Conn) StartTLS(ctx context.Context, conf *tls.Config) (tls.ConnectionState, error) {
+	if _, err := c.CmdExpect("AUTH TLS", 234); err != nil {
+		return tls.ConnectionState{}, err
+	}
+	tc := tls.Client(c.TCP, conf)
+	hctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		return tls.ConnectionState{}, fmt.Errorf("TLS handshake on the control connection: %w", err)
+	}
+	c.c, c.r = tc, bufio.NewReaderSize(tc, maxReplyLine)
+	return tc.ConnectionState(), nil
+}
+
 // Close closes the control connection without QUIT.
-func (c *Conn) Close() error { return c.TCP.Close() }
+func (c *Conn) Close() error { return c.c.Close() }
 
 // Login logs in anonymously with password, which a server that needs none
 // (vsftpd with no_anon_password) does not ask for: it answers USER with
 // 230 at once.
-func (c *Conn) Login(password string) error {
-	code, text, err := c.Cmd("USER anonymous")
+func (c *Conn) Login(password string) error { return c.LoginAs("anonymous", password) }
+
+// LoginAs logs in as user with password; a server that needs no password
+// answers USER with 230 at once.
+func (c *Conn) LoginAs(user, password string) error {
+	code, text, err := c.Cmd("USER " + user)
 	if err != nil {
 		return err
 	}
@@ -72,41 +108,47 @@ func (c *Conn) Login(password string) error {
 		_, err := c.CmdExpect("PASS "+password, 230)
 		return err
 	}
-	return fmt.Errorf("USER: %w %q", ErrReply, text)
+	return fmt.Errorf("USER: %w", &ReplyError{Code: code, Want: 331, Text: text})
 }
 
 // Quit sends QUIT, reads the 221 and closes the connection.
 func (c *Conn) Quit() error {
 	_, err := c.CmdExpect("QUIT", 221)
-	c.TCP.Close()
+	c.c.Close()
 	return err
 }
 
 // Send writes one command line.
 func (c *Conn) Send(line string) error {
-	c.TCP.SetWriteDeadline(time.Now().Add(Timeout))
-	if _, err := c.TCP.Write([]byte(line + "\r\n")); err != nil {
+	c.c.SetWriteDeadline(time.Now().Add(Timeout))
+	if _, err := io.WriteString(c.c, line+"\r\n"); err != nil {
 		return fmt.Errorf("sending %s: %w", Verb(line), err)
 	}
 	return nil
 }
 
 // Reply reads one reply, a multi-line one whole, and returns its code and
-// its last line. A reply that is not "DDD text" ending in CRLF is an error.
+// its last line. A reply that is not "DDD text" ending in CRLF, or a line
+// longer than 4 KiB, is an error.
 func (c *Conn) Reply() (int, string, error) {
-	c.TCP.SetReadDeadline(time.Now().Add(Timeout))
-	line, err := c.r.ReadString('\n')
+	c.c.SetReadDeadline(time.Now().Add(Timeout))
+	return readReply(c.r)
+}
+
+// readReply reads one reply from r (see Conn.Reply).
+func readReply(r *bufio.Reader) (int, string, error) {
+	line, err := readLine(r)
 	if err != nil {
 		return 0, line, fmt.Errorf("reading a reply: %w", err)
 	}
 	code, err := strconv.Atoi(line[:min(3, len(line))])
-	if err != nil || len(line) < 4 || code < 100 || code > 599 {
+	if err != nil || len(line) < 4 || code < 100 || code > 599 || (line[3] != ' ' && line[3] != '-') {
 		return 0, line, fmt.Errorf("malformed reply %q", line)
 	}
 	if line[3] == '-' {
 		end := line[:3] + " "
 		for !strings.HasPrefix(line, end) {
-			if line, err = c.r.ReadString('\n'); err != nil {
+			if line, err = readLine(r); err != nil {
 				return 0, line, fmt.Errorf("reading a reply: %w", err)
 			}
 		}
@@ -117,14 +159,46 @@ func (c *Conn) Reply() (int, string, error) {
 	return code, strings.TrimRight(line, "\r\n"), nil
 }
 
-// Expect reads a reply and fails unless it has the code.
+// readLine reads a line up to LF, refusing one longer than r's buffer.
+func readLine(r *bufio.Reader) (string, error) {
+	b, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return "", errors.New("reply line too long")
+	}
+	return string(b), err
+}
+
+// ReplyError is a reply with a code the client did not expect. It wraps
+// ErrReply.
+type ReplyError struct {
+	Code, Want int
+	Text       string // the reply's last line
+}
+
+func (e *ReplyError) Error() string {
+	return fmt.Sprintf("%v %q, want %d", ErrReply, e.Text, e.Want)
+}
+
+func (e *ReplyError) Unwrap() error { return ErrReply }
+
+// ReplyCode returns the code of the unexpected reply err holds, or 0.
+func ReplyCode(err error) int {
+	var re *ReplyError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return 0
+}
+
+// Expect reads a reply and fails with a *ReplyError unless it has the
+// code.
 func (c *Conn) Expect(code int) (string, error) {
 	got, text, err := c.Reply()
 	if err != nil {
 		return text, err
 	}
 	if got != code {
-		return text, fmt.Errorf("%w %q, want %d", ErrReply, text, code)
+		return text, &ReplyError{Code: got, Want: code, Text: text}
 	}
 	return text, nil
 }
@@ -156,9 +230,24 @@ func Verb(line string) string {
 }
 
 var (
-	pasvRe = regexp.MustCompile(`\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)`)
+	pasvRe = regexp.MustCompile(`\((\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})\)`)
 	epsvRe = regexp.MustCompile(`\(\|\|\|(\d+)\|\)`)
 )
+
+// parsePASV returns the address and port of a 227 reply's text.
+func parsePASV(text string) (ip string, port int, err error) {
+	m := pasvRe.FindStringSubmatch(text)
+	if m == nil {
+		return "", 0, fmt.Errorf("PASV: no address in %q", text)
+	}
+	var n [6]int
+	for i := range n {
+		if n[i], _ = strconv.Atoi(m[i+1]); n[i] > 255 {
+			return "", 0, fmt.Errorf("PASV: bad address in %q", text)
+		}
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", n[0], n[1], n[2], n[3]), n[4]<<8 | n[5], nil
+}
 
 // OpenData sends PASV (or EPSV, see Conn.EPSV) and connects to the data
 // port before the transfer command, as players do. A PASV address other
@@ -180,16 +269,14 @@ func (c *Conn) OpenData(ctx context.Context) (*net.TCPConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := pasvRe.FindStringSubmatch(text)
-		if m == nil {
-			return nil, fmt.Errorf("PASV: no address in %q", text)
+		ip, p, err := parsePASV(text)
+		if err != nil {
+			return nil, err
 		}
-		if ip := strings.Join(m[1:5], "."); ip != c.Host {
+		if ip != c.Host {
 			return nil, fmt.Errorf("PASV: address %s, want the control address %s", ip, c.Host)
 		}
-		p1, _ := strconv.Atoi(m[5])
-		p2, _ := strconv.Atoi(m[6])
-		port = p1<<8 | p2
+		port = p
 	}
 	var d net.Dialer
 	dc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(c.Host, strconv.Itoa(port)))
