@@ -130,16 +130,6 @@ func (p *pageData) PrivateShares() []string {
 	return out
 }
 
-// UserNames returns the names of the users, for the admin's checkboxes of
-// each share's access.
-func (p *pageData) UserNames() []string {
-	out := make([]string, len(p.Users))
-	for i, u := range p.Users {
-		out[i] = u.Name
-	}
-	return out
-}
-
 var templateFuncs = template.FuncMap{
 	"bytes":   humanBytes,
 	"rate":    humanRate,

@@ -181,6 +181,14 @@ func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) status(now time.Time, v viewer) *Status {
 	up := now.Sub(s.started)
 	sv := s.shares(v)
+	// One snapshot of the shares for every part of the status: which of
+	// them v may see, and who may see each.
+	all := s.Shares.List()
+	sees, seesAll := make(map[string]bool, len(all)), true
+	for _, sh := range all {
+		sees[sh.Name] = v.admin || sh.Allows(v.user)
+		seesAll = seesAll && sees[sh.Name]
+	}
 	st := &Status{
 		Name:          s.name(),
 		Version:       s.Version,
@@ -189,7 +197,7 @@ func (s *Server) status(now time.Time, v viewer) *Status {
 		FTPURLs:       s.ftpURLs(now),
 		Management:    ManagementState{Enabled: s.passwordHash() != "", Persistent: s.Manager.ConfigPath != "", Users: s.userLogins()},
 		Viewer:        ViewerStatus{Admin: v.admin, User: v.user},
-		Shares:        s.shareStatus(v, sv),
+		Shares:        shareStatus(v, sv, all),
 		Sessions:      []SessionStatus{},
 		Recent:        sv.Recent(recentShown),
 		Process:       processStatus(),
@@ -198,7 +206,7 @@ func (s *Server) status(now time.Time, v viewer) *Status {
 		st.TLSFingerprint = s.Fingerprint()
 	}
 	if v.admin {
-		st.Users = s.userStatus()
+		st.Users = s.userStatus(all)
 	}
 	if st.FTPURLs == nil {
 		st.FTPURLs = []string{}
@@ -215,17 +223,17 @@ func (s *Server) status(now time.Time, v viewer) *Status {
 	}
 	rates := s.rates.sample(now, sessions)
 	for _, si := range sessions {
-		st.Sessions = append(st.Sessions, s.sessionFor(v, si, rates[si.ID]))
+		st.Sessions = append(st.Sessions, sessionFor(v, sees, si, rates[si.ID]))
 	}
 	st.DLNA.Streams = []StreamStatus{}
 	if s.DLNA != nil {
 		st.DLNA.Enabled = true
 		st.DLNA.Status, st.DLNA.SSDP = s.DLNA()
-		all := st.DLNA.Status.Streams
+		streams := st.DLNA.Status.Streams
 		st.DLNA.Status.Streams = nil // shown as st.DLNA.Streams, those v may see
-		for i, r := range s.rates.sampleStreams(now, all) {
-			if s.allows(v, all[i].Share) {
-				st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: all[i], Rate: r})
+		for i, r := range s.rates.sampleStreams(now, streams) {
+			if sees[streams[i].Share] {
+				st.DLNA.Streams = append(st.DLNA.Streams, StreamStatus{Stream: streams[i], Rate: r})
 			}
 		}
 	}
@@ -233,7 +241,7 @@ func (s *Server) status(now time.Time, v viewer) *Status {
 		st.Details = DetailsStatus{Enabled: true}
 		// The figures count the files of every share: shown to those who
 		// see every share.
-		if s.seesAll(v) {
+		if seesAll {
 			st.Details.DetailsProgress = s.Details.Progress()
 		}
 	}
@@ -244,10 +252,11 @@ func (s *Server) status(now time.Time, v viewer) *Status {
 }
 
 // shareStatus returns the shares v sees, through sv, with who may see
-// each: whether it is private to everyone, and to whom to the admin.
-func (s *Server) shareStatus(v viewer, sv shareView) []ShareStatus {
-	access := make(map[string][]string)
-	for _, sh := range s.Shares.List() {
+// each (from all, a snapshot of the shares): whether it is private to
+// everyone, and to whom to the admin.
+func shareStatus(v viewer, sv shareView, all []library.Share) []ShareStatus {
+	access := make(map[string][]string, len(all))
+	for _, sh := range all {
 		access[sh.Name] = sh.Access
 	}
 	list := sv.Status()
@@ -262,10 +271,10 @@ func (s *Server) shareStatus(v viewer, sv shareView) []ShareStatus {
 }
 
 // sessionFor returns an FTP session as v may see it. The admin sees it
-// whole. Others see a transfer only in a share they may see, one
+// whole. Others see a transfer only in a share they may see (sees), one
 // elsewhere as Hidden, and the session's user and account names only when
 // it is their own.
-func (s *Server) sessionFor(v viewer, si ftpd.SessionInfo, rate int64) SessionStatus {
+func sessionFor(v viewer, sees map[string]bool, si ftpd.SessionInfo, rate int64) SessionStatus {
 	t := si.Transfer
 	si.Transfer = nil // shown as SessionStatus.Transfer
 	ss := SessionStatus{SessionInfo: si}
@@ -274,7 +283,7 @@ func (s *Server) sessionFor(v viewer, si ftpd.SessionInfo, rate int64) SessionSt
 	}
 	switch {
 	case t == nil:
-	case s.allows(v, ftpShare(t.Path)) || ftpShare(t.Path) == "":
+	case ftpShare(t.Path) == "" || sees[ftpShare(t.Path)]:
 		ss.Transfer = &TransferStatus{TransferInfo: t, Rate: rate}
 	default:
 		ss.Transfer = &TransferStatus{TransferInfo: &ftpd.TransferInfo{}, Hidden: true}

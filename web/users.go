@@ -76,36 +76,33 @@ type accessResponse struct {
 // errNoAccounts answers the user routes of a server without Accounts.
 const errNoAccounts = "user accounts are off on this server"
 
-// userStatus returns the users with the private shares each sees.
-func (s *Server) userStatus() []UserStatus {
+// userStatus returns the users with the private shares each sees, from
+// all, a snapshot of the shares.
+func (s *Server) userStatus(all []library.Share) []UserStatus {
 	if s.Users == nil {
 		return []UserStatus{}
 	}
-	shares := s.Shares.List()
 	names := s.Users.Names()
 	out := make([]UserStatus, 0, len(names))
 	for _, name := range names {
-		u := UserStatus{Name: name, Shares: []string{}}
-		for _, sh := range shares {
-			if len(sh.Access) > 0 && slices.Contains(sh.Access, name) {
-				u.Shares = append(u.Shares, sh.Name)
-			}
-		}
-		out = append(out, u)
+		out = append(out, UserStatus{Name: name, Shares: privateShares(all, name)})
 	}
 	return out
 }
 
-// sharesOf returns the private shares the user sees.
-func (s *Server) sharesOf(name string) []string {
+// privateShares returns the shares of all whose access lists the user.
+func privateShares(all []library.Share, name string) []string {
 	out := []string{}
-	for _, sh := range s.Shares.List() {
-		if len(sh.Access) > 0 && slices.Contains(sh.Access, name) {
+	for _, sh := range all {
+		if slices.Contains(sh.Access, name) {
 			out = append(out, sh.Name)
 		}
 	}
 	return out
 }
+
+// sharesOf returns the private shares the user sees.
+func (s *Server) sharesOf(name string) []string { return privateShares(s.Shares.List(), name) }
 
 // failUser answers an error of a user change: 404 for a user that does
 // not exist, 409 for a change that would leave a private share without
@@ -147,7 +144,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	if !s.accountsOn(w) {
 		return
 	}
-	writeJSON(w, http.StatusOK, userList{Users: s.userStatus()})
+	writeJSON(w, http.StatusOK, userList{Users: s.userStatus(s.Shares.List())})
 }
 
 // addUser is POST /api/users: a new user with a password, who sees the

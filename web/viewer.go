@@ -85,26 +85,6 @@ func (s *Server) shares(v viewer) shareView {
 // sharesFor returns the shares as the viewer of r sees them.
 func (s *Server) sharesFor(r *http.Request) shareView { return s.shares(s.viewer(r)) }
 
-// allows reports whether v may see the share named name.
-func (s *Server) allows(v viewer, name string) bool {
-	return v.admin || s.Shares.Allows(name, v.user)
-}
-
-// seesAll reports whether v sees every share, so that figures summed over
-// all of them (how far reading media details is) tell v nothing of a
-// share v may not see.
-func (s *Server) seesAll(v viewer) bool {
-	if v.admin {
-		return true
-	}
-	for _, sh := range s.Shares.List() {
-		if !sh.Allows(v.user) {
-			return false
-		}
-	}
-	return true
-}
-
 // ftpShare returns the share of an FTP virtual path ("/Movies/a.mkv"),
 // "" for the root, which lists only what the FTP client may see.
 func ftpShare(p string) string {
