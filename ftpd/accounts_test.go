@@ -410,6 +410,7 @@ func TestRequireTLSForUsers(t *testing.T) {
 	c.cmd("pass "+alicePassword, 503)
 	c.cmd("PASS\t"+alicePassword, 500) // no such verb, and not logged either
 	c.cmd("PASS"+alicePassword, 500)
+	c.cmd("PAS "+alicePassword, 500) // a typo: the argument of an unknown verb
 	c.cmd("NLST", 530)
 	if got := accts.loginCalls(); len(got) != 0 {
 		t.Errorf("Login was called for %q", got)

@@ -16,6 +16,10 @@ type command struct {
 	// duringTransfer: runs at once while a transfer is running, instead of
 	// waiting for its final reply (ABOR, STAT, NOOP, QUIT).
 	duringTransfer bool
+	// tls: a command of FTPS, answered 502 when the server has no TLS.
+	tls bool
+	// secret: the argument is never logged (PASS).
+	secret bool
 }
 
 // commands is the command table. Every write command maps to refuseWrite.
@@ -25,7 +29,7 @@ func init() {
 	commands = map[string]*command{
 		// Access control, RFC 959 4.1.1.
 		"USER": {handler: (*session).cmdUSER, open: true, needsArg: true},
-		"PASS": {handler: (*session).cmdPASS, open: true},
+		"PASS": {handler: (*session).cmdPASS, open: true, secret: true},
 		"ACCT": {handler: (*session).cmdACCT, open: true},
 		"QUIT": {handler: (*session).cmdQUIT, open: true, duringTransfer: true},
 		"CWD":  {handler: (*session).cmdCWD},
@@ -65,10 +69,10 @@ func init() {
 		// Security extensions, RFC 2228 and 4217 (tls.go): "502" without
 		// Server.TLSConfig. Their arguments are checked by the handlers,
 		// after that.
-		"AUTH": {handler: (*session).cmdAUTH, open: true},
-		"PBSZ": {handler: (*session).cmdPBSZ, open: true},
-		"PROT": {handler: (*session).cmdPROT, open: true},
-		"CCC":  {handler: (*session).cmdCCC, open: true},
+		"AUTH": {handler: (*session).cmdAUTH, open: true, tls: true},
+		"PBSZ": {handler: (*session).cmdPBSZ, open: true, tls: true},
+		"PROT": {handler: (*session).cmdPROT, open: true, tls: true},
+		"CCC":  {handler: (*session).cmdCCC, open: true, tls: true},
 	}
 	// Everything that could change the disk gets the one refusal.
 	for _, verb := range writeCommands {

@@ -134,15 +134,15 @@ func (s *session) statEntry(n node, dirfd int, name string) entry {
 func (s *session) shareEntries() []entry {
 	var out []entry
 	for _, name := range s.srv.Shares.Names() {
-		if !s.srv.Shares.Visible(name) || !s.allows(name) {
+		if !s.srv.Shares.Visible(name) {
 			continue
 		}
-		root, err := s.srv.Shares.Root(name)
+		n, err := s.open(vpath("/" + name)) // the access rule, and the root
 		if err != nil {
 			continue
 		}
-		fi, err := root.Stat(".")
-		root.Close()
+		fi, err := n.root.Stat(".")
+		n.close()
 		if err != nil {
 			continue
 		}

@@ -123,12 +123,17 @@ func (s *session) serve() {
 		if verb == "" {
 			continue // an empty line; some clients send CRLF keep-alives
 		}
-		if strings.HasPrefix(verb, "PASS") {
-			// Never a password in the log, not even a mistyped PASS line
-			// ("PASS\tsecret" is the verb "PASS\tSEC").
-			s.log.Debug("command", "verb", "PASS")
-		} else {
+		// Never a password in the log, not even in a mistyped line: the
+		// argument is logged only for known commands that are not secret
+		// ("PAS secret" is the unknown verb "PAS"; "PASS\tsecret" the verb
+		// "PASS\tSEC").
+		switch cmd, known := commands[verb]; {
+		case known && !cmd.secret:
 			s.log.Debug("command", "verb", verb, "arg", arg)
+		case strings.HasPrefix(verb, "PASS"):
+			s.log.Debug("command", "verb", "PASS")
+		default:
+			s.log.Debug("command", "verb", verb)
 		}
 		if !s.dispatch(verb, arg) {
 			return
@@ -298,6 +303,9 @@ func (s *session) dispatch(verb, arg string) bool {
 	if !cmd.open && !s.loggedIn {
 		s.reply.reply(codeNotLoggedIn, "Please login with USER and PASS.")
 		return true
+	}
+	if cmd.tls && s.srv.TLSConfig == nil {
+		return s.notImplemented(arg) == nil
 	}
 	if cmd.needsArg && arg == "" {
 		s.reply.reply(codeArgSyntaxError, verb+" needs an argument.")

@@ -84,9 +84,6 @@ var errTLSFailed = errors.New("TLS handshake failed")
 
 // cmdAUTH implements AUTH TLS (RFC 4217), with AUTH SSL as its alias.
 func (s *session) cmdAUTH(arg string) error {
-	if s.srv.TLSConfig == nil {
-		return s.notImplemented(arg)
-	}
 	if s.tlsConf != nil {
 		return s.reply.reply(codeBadSequence, "Already using TLS.")
 	}
@@ -118,9 +115,6 @@ func (s *session) cmdAUTH(arg string) error {
 // cmdPBSZ implements PBSZ (RFC 2228, RFC 4217): TLS has no buffer size,
 // so any number is answered with the size that applies, 0.
 func (s *session) cmdPBSZ(arg string) error {
-	if s.srv.TLSConfig == nil {
-		return s.notImplemented(arg)
-	}
 	if s.tlsConf == nil {
 		return s.reply.reply(codeBadSequence, "PBSZ needs AUTH TLS first.")
 	}
@@ -134,9 +128,6 @@ func (s *session) cmdPBSZ(arg string) error {
 // cmdPROT implements PROT (RFC 2228, RFC 4217): P makes data connections
 // TLS, C leaves them clear; S and E have no meaning with TLS.
 func (s *session) cmdPROT(arg string) error {
-	if s.srv.TLSConfig == nil {
-		return s.notImplemented(arg)
-	}
 	if !s.pbsz {
 		return s.reply.reply(codeBadSequence, "PROT needs PBSZ first.")
 	}
@@ -165,9 +156,6 @@ func (s *session) setProt(private bool) {
 // cmdCCC refuses to clear the control connection (RFC 4217): it stays
 // encrypted for the whole session.
 func (s *session) cmdCCC(arg string) error {
-	if s.srv.TLSConfig == nil {
-		return s.notImplemented(arg)
-	}
 	return s.reply.reply(codeProtDenied, "Denied by policy: the control connection stays encrypted.")
 }
 
