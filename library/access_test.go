@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestAccessRule is the one rule: public shares for everyone, private
@@ -185,5 +186,44 @@ func TestManagerSetAccess(t *testing.T) {
 	}
 	if strings.Contains(readFile(t, configPath), "access") {
 		t.Errorf("public share still has access:\n%s", readFile(t, configPath))
+	}
+}
+
+// TestScopeWatchWhileAccessChanges takes a scope's changes while another
+// goroutine changes a share's access: Take asks the access rule (the
+// Set's lock) and a change tells the watchers while holding that lock,
+// so Take must not hold the watcher's own lock meanwhile. It deadlocked
+// before.
+func TestScopeWatchWhileAccessChanges(t *testing.T) {
+	s, err := NewSet(Share{Name: "Home", Path: t.TempDir()}, Share{Name: "Movies", Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.Scope(Anonymous).Watch()
+	defer w.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			access := []string{"alice"}
+			if i%2 == 0 {
+				access = nil
+			}
+			if err := s.SetAccess("Home", access); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	finished := false
+	for !finished {
+		select {
+		case <-done:
+			finished = true
+		case <-time.After(time.Minute):
+			t.Fatal("SetAccess and Take blocked each other")
+		default:
+			w.Take()
+		}
 	}
 }

@@ -49,16 +49,33 @@ func (w *Watcher) C() <-chan struct{} { return w.c }
 // changed.
 func (w *Watcher) Take() []Change {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.all {
 		w.all = false
 		clear(w.pending)
+		w.mu.Unlock()
 		return []Change{{}}
 	}
-	out := make([]Change, 0, len(w.pending))
-	hidden := false // a hidden share changed as a whole
+	pending := make([]Change, 0, len(w.pending))
 	for c := range w.pending {
-		if w.allows != nil && c.Share != "" && !w.allows(c.Share) {
+		pending = append(pending, c)
+	}
+	clear(w.pending)
+	w.mu.Unlock()
+	if w.allows == nil {
+		return pending
+	}
+	// Filtered with w.mu released: allows takes the Set's lock, which a
+	// change of the shares holds while it tells the watchers (w.mu).
+	out := pending[:0]
+	seen := make(map[string]bool)
+	hidden := false // a hidden share changed as a whole
+	for _, c := range pending {
+		ok, asked := seen[c.Share]
+		if !asked {
+			ok = c.Share == "" || w.allows(c.Share)
+			seen[c.Share] = ok
+		}
+		if !ok {
 			// Changes inside a hidden share are dropped. One of the
 			// share itself may be that it has just become hidden (or
 			// was removed, or renamed): the list of shares changed.
@@ -67,7 +84,6 @@ func (w *Watcher) Take() []Change {
 		}
 		out = append(out, c)
 	}
-	clear(w.pending)
 	if hidden {
 		return []Change{{}} // everything, naming no share
 	}
