@@ -202,17 +202,20 @@ func (m *Manager) SetShares(name string, shares []string) (saved bool, err error
 }
 
 // Reload makes the users and the anonymous setting those of a config file
-// read again (SIGHUP). The sessions of users removed or with a new password
-// end.
-func (m *Manager) Reload(users []User, anonymous bool) {
+// read again (SIGHUP), and reports whether that changed them. The
+// sessions of users removed or with a new password end.
+func (m *Manager) Reload(users []User, anonymous bool) (changed bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if ended := m.Users.Set(users, anonymous); len(ended) > 0 {
+	before, anonBefore := m.list(), m.Users.Anonymous()
+	ended := m.Users.Set(users, anonymous)
+	if len(ended) > 0 {
 		m.logger().Info("users changed; their sessions end", "users", ended)
 		if m.OnEnded != nil {
 			m.OnEnded(ended)
 		}
 	}
+	return len(ended) > 0 || anonBefore != anonymous || len(before) != len(users)
 }
 
 // list returns the running users, sorted by name.

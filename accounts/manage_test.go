@@ -148,8 +148,21 @@ func TestManagerRemoveAndShares(t *testing.T) {
 func TestManagerReload(t *testing.T) {
 	m, _, ended := newManager(t)
 	alice := m.Users.hashes["alice"]
-	m.Reload([]User{{"alice", alice}}, false)
+	if !m.Reload([]User{{"alice", alice}}, false) {
+		t.Error("Reload without bob reports no change")
+	}
 	if !slices.Equal(*ended, []string{"bob"}) || m.Users.Anonymous() {
 		t.Errorf("ended %q, anonymous %v", *ended, m.Users.Anonymous())
+	}
+	if m.Reload([]User{{"alice", alice}}, false) {
+		t.Error("the same users again: Reload reports a change")
+	}
+	// A user added on the page since, and the file read again without
+	// them: the running users follow the file.
+	if _, err := m.SetPassword("carol", "carol's secret"); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Reload([]User{{"alice", alice}}, false) || m.Users.Has("carol") {
+		t.Error("Reload kept a user the file does not have")
 	}
 }

@@ -107,19 +107,18 @@ func (r *reloader) reload() {
 
 // applyUsers makes the users and the anonymous setting those of cfg; the
 // sessions of users removed or with a new password end. Shares' access
-// came with the shares. It returns what changed as log attributes.
+// came with the shares. It compares with the running users, which the
+// status page may have changed since the start, not with the start's, and
+// returns what changed as log attributes.
 func (r *reloader) applyUsers(cfg config.Config) []any {
-	var attrs []any
-	if !slices.Equal(accountUsers(r.running), accountUsers(cfg)) || r.running.AnonymousOn() != cfg.AnonymousOn() {
-		r.users.Reload(accountUsers(cfg), cfg.AnonymousOn())
-		names := make([]string, len(cfg.Users))
-		for i, u := range cfg.Users {
-			names[i] = u.Name
-		}
-		attrs = append(attrs, "users", strings.Join(names, ", "), "anonymous", cfg.AnonymousOn())
+	if !r.users.Reload(accountUsers(cfg), cfg.AnonymousOn()) {
+		return nil
 	}
-	r.running.Users, r.running.Anonymous = cfg.Users, cfg.Anonymous
-	return attrs
+	names := make([]string, len(cfg.Users))
+	for i, u := range cfg.Users {
+		names[i] = u.Name
+	}
+	return []any{"users", strings.Join(names, ", "), "anonymous", cfg.AnonymousOn()}
 }
 
 // applyCert reads the certificate files again (tls.cert and tls.key, which
