@@ -239,26 +239,29 @@ func editLocked(dir *os.File, target string, change func(root *yaml.Node) (chang
 		}
 	}
 
-	var doc yaml.Node
-	if err := yaml.Unmarshal(old, &doc); err != nil {
+	// fail reports err, or the file's own problems if it had some: the
+	// change did not fix them.
+	fail := func(err error) error {
 		if oldErr != nil {
 			return oldErr
 		}
-		return fmt.Errorf("saving config: %w", err) // Parse accepted it
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(old, &doc); err != nil {
+		return fail(fmt.Errorf("saving config: %w", err))
 	}
 	fresh := doc.Kind == 0 // empty, or only comments
 	if fresh || isNull(doc.Content[0]) {
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 	}
-	if oldErr != nil && (doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode) {
-		return oldErr
+	if doc.Content[0].Kind != yaml.MappingNode {
+		return fail(errors.New("saving config: the file is not a section of keys"))
 	}
 	changed, err := change(doc.Content[0])
 	switch {
-	case err != nil && oldErr != nil:
-		return errors.Join(oldErr, err)
 	case err != nil:
-		return err
+		return errors.Join(oldErr, err)
 	case !changed:
 		return oldErr
 	}
@@ -267,10 +270,7 @@ func editLocked(dir *os.File, target string, change func(root *yaml.Node) (chang
 		return fmt.Errorf("saving config: %w", err)
 	}
 	if _, err := Parse(target, data); err != nil {
-		if oldErr != nil {
-			return oldErr
-		}
-		return fmt.Errorf("saving config: the changed file would not load, so it was not written:\n%w", err)
+		return fail(fmt.Errorf("saving config: the changed file would not load, so it was not written:\n%w", err))
 	}
 	removeStaleTemps(target)
 	return writeAtomic(dir, target, data, perm, owner)
