@@ -529,7 +529,7 @@ func TestDLNAHostile(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	filepath.Walk(base, func(p string, _ os.FileInfo, _ error) error { return os.Chtimes(p, old, old) })
 	before, _ := testtool.TreeDigest(t, base)
-	d.startMediaftpd(t, "-web", ":8021", "Media="+media)
+	srv := d.startMediaftpd(t, "-web", ":8021", "Media="+media)
 	srvURL := "http://" + dlnaSrvAddr + ":8200"
 	ctl := srvURL + "/control/ContentDirectory"
 
@@ -594,6 +594,9 @@ func TestDLNAHostile(t *testing.T) {
 		return st.Process.Goroutines
 	}
 	baseline := goroutines()
+	if baseline <= 0 {
+		t.Fatal("no goroutine count in /api/status")
+	}
 	do := func(method, u, body string, headers map[string]string) (int, string, error) {
 		req, err := http.NewRequest(method, u, strings.NewReader(body))
 		if err != nil {
@@ -674,14 +677,20 @@ func TestDLNAHostile(t *testing.T) {
 	// Its goroutines come back to where they were before the floods
 	// (the SUBSCRIBEs taken wait for their timeout, 60 s, but hold no
 	// goroutine).
-	testtool.WaitFor(t, "goroutines back after the floods", func() bool {
-		n := goroutines()
-		return n > 0 && n <= baseline+5
-	})
+	last := -1
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if last = goroutines(); last > 0 && last <= baseline+5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			// The goroutines go to the log with the server's output.
+			srv.Stop(syscall.SIGQUIT)
+			t.Fatalf("%d goroutines 20 s after the floods, %d before them", last, baseline)
+		}
+	}
 	if after, lines := testtool.TreeDigest(t, base); after != before {
 		t.Errorf("the tree changed:\n%s", strings.Join(lines, "\n"))
 	}
-	_ = goroutines
 }
 
 // TestDLNARestart checks what a TV relies on across a restart of the
