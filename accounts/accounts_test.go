@@ -80,8 +80,10 @@ func TestLogin(t *testing.T) {
 		{"alice", "alice's secret", OK},
 		{"alice", "bob's secret", Failed},
 		{"Alice", "alice's secret", Failed},
-		{"mallory", "alice's secret", Failed},
 		{"bob", "bob's secret", OK},
+		// Last: the check that follows a failure waits 9 times as long
+		// as it, and the dummy hash's cost is the real one.
+		{"mallory", "alice's secret", Failed},
 	} {
 		before := calls.Load()
 		if got := u.Login(ctx, tc.name, tc.password, home); got != tc.want {
@@ -153,6 +155,13 @@ func TestThrottle(t *testing.T) {
 	if got := u.Login(ctx, "alice", "guess", home); got != Failed {
 		t.Errorf("after a success the count starts again: %v", got)
 	}
+	if n := u.Throttle.Failures(home); n != 1 {
+		t.Errorf("Failures after a success and a failure = %d, want 1", n)
+	}
+	now = now.Add(failureMemory + time.Second)
+	if n := u.Throttle.Failures(home); n != 0 {
+		t.Errorf("Failures after an hour = %d, want 0", n)
+	}
 
 	// IPv6: counted per /64.
 	for range MaxFailures {
@@ -208,11 +217,14 @@ func TestSet(t *testing.T) {
 // TestLoginContext: a cancelled context ends the wait for one's turn.
 func TestLoginContext(t *testing.T) {
 	u, _ := newUsers(t)
-	u.check <- struct{}{} // someone else's check runs
+	u.checks.acquire(context.Background(), other) // someone else's check runs
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if got := u.Login(ctx, "alice", "alice's secret", home); got != Failed {
 		t.Errorf("Login with a cancelled context = %v", got)
 	}
-	<-u.check
+	u.checks.release(0, 0)
+	if got := u.Login(context.Background(), "alice", "alice's secret", home); got != OK {
+		t.Errorf("Login after the cancelled one = %v", got)
+	}
 }

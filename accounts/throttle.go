@@ -80,6 +80,19 @@ func (t *Throttle) LockedOut(from netip.Addr) (retry time.Duration, locked bool)
 	return f.until.Sub(now), true
 }
 
+// Failures returns how many wrong passwords in a row the address has sent
+// within the hour: its checks wait behind those of addresses with fewer
+// (checkQueue).
+func (t *Throttle) Failures(from netip.Addr) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.failures[clientPrefix(from)]
+	if f == nil || t.now().Sub(f.last) > failureMemory && !t.now().Before(f.until) {
+		return 0
+	}
+	return f.n
+}
+
 // Failed records a wrong password from the address. It returns how long
 // to wait before answering, and whether the address is now locked out.
 func (t *Throttle) Failed(from netip.Addr) (delay time.Duration, locked bool) {

@@ -55,7 +55,7 @@ type Users struct {
 	// level, without the password; nil means slog.Default().
 	Logger *slog.Logger
 
-	check chan struct{} // a token to check a password: one at a time
+	checks checkQueue // one check at a time, guessers' last
 
 	mu        sync.RWMutex // guards the fields below
 	hashes    map[string]string
@@ -64,7 +64,8 @@ type Users struct {
 
 // New returns the users, with anonymous logins allowed or not.
 func New(users []User, anonymous bool) *Users {
-	u := &Users{check: make(chan struct{}, 1)}
+	u := &Users{}
+	u.checks.failures = u.Throttle.Failures
 	u.Set(users, anonymous)
 	return u
 }
@@ -139,31 +140,48 @@ func (u *Users) Login(ctx context.Context, name, password string, from netip.Add
 }
 
 // Verify runs check, a password comparison, under the throttle of from's
-// address: one check at a time, at the lowest CPU priority, none while the
-// address is locked out, a delay after a failure. Who names what was checked, for the log. The
-// status page's admin login goes through it too.
+// address: one check at a time, none while the address is locked out, a
+// delay after a failure. An address with recent failures waits behind
+// those with fewer, is checked at the lowest CPU priority, and such
+// addresses share a tenth of a CPU (checkQueue). Who names what was checked, for the
+// log. The status page's admin login goes through it too. When ctx ends
+// before the check's turn (the client hung up), nothing is checked and the
+// result is Failed.
 func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check func() bool) Result {
 	if _, locked := u.Throttle.LockedOut(from); locked {
 		return LockedOut
 	}
-	select {
-	case u.check <- struct{}{}:
-	case <-ctx.Done():
+	failures, turn := u.checks.acquire(ctx, from)
+	if !turn {
 		return Failed
 	}
 	// Checked again after the wait for one's turn, so that guesses sent
 	// in parallel do not slip past a lockout.
-	_, locked := u.Throttle.LockedOut(from)
-	ok := !locked && atLowPriority(check)
-	<-u.check
-	switch {
-	case locked:
+	if _, locked := u.Throttle.LockedOut(from); locked {
+		u.checks.release(failures, 0)
 		return LockedOut
-	case ok:
+	}
+	start := time.Now()
+	var ok bool
+	if failures == 0 {
+		ok = check()
+	} else {
+		ok = atLowPriority(check)
+	}
+	took := time.Since(start)
+	// The outcome is counted before the next check gets its turn, which
+	// is ranked by it.
+	var delay time.Duration
+	var locked bool
+	if ok {
 		u.Throttle.Succeeded(from)
+	} else {
+		delay, locked = u.Throttle.Failed(from)
+	}
+	u.checks.release(failures, took)
+	if ok {
 		return OK
 	}
-	delay, locked := u.Throttle.Failed(from)
 	log := u.logger()
 	if locked {
 		retry, _ := u.Throttle.LockedOut(from)
@@ -185,10 +203,13 @@ func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check f
 }
 
 // atLowPriority runs check on an OS thread of its own at the lowest CPU
-// priority, and returns its result. A flood of guesses then takes the CPU
-// that streams leave over, not what they need: bcrypt costs 50 ms of CPU
-// per guess on purpose. The thread is never given back (LockOSThread
-// without Unlock), so it ends with the goroutine, priority and all.
+// priority, and returns its result, for the checks of addresses that have
+// failed: a flood of guesses then takes the CPU that streams leave over,
+// not what they need (bcrypt costs 60 ms of CPU per guess on purpose). An
+// address without failures is checked at normal priority, so that a
+// family member's login is not slowed by a busy box. The thread is never
+// given back (LockOSThread without Unlock), so it ends with the
+// goroutine, priority and all.
 func atLowPriority(check func() bool) bool {
 	done := make(chan bool, 1)
 	go func() {
