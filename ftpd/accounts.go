@@ -41,7 +41,8 @@ type Accounts interface {
 	// Login checks name's password for a client at from. It takes as long
 	// for unknown names, and waits out the penalty delay of earlier
 	// failures before returning. ctx is cancelled when the session is
-	// closed or the server shuts down; Login should then return soon.
+	// closed, the server shuts down or the client hangs up while Login
+	// runs; Login should then return soon.
 	Login(ctx context.Context, name, password string, from netip.Addr) LoginResult
 	// LockedOut reports whether the address failed too often and is
 	// refused for now. Its connections then get "421" after a second,
@@ -104,7 +105,18 @@ func (s *session) cmdPASS(password string) error {
 		return s.reply.reply(codeLoggedIn, "Login successful.")
 	}
 	gen := s.srv.endings()
-	switch s.srv.Accounts.Login(s.ctx, user, password, s.remote.Addr()) {
+	// A guesser that hangs up while its guess waits for its turn leaves
+	// the queue: its guess is not checked.
+	ctx, stop := s.untilHangup()
+	result := s.srv.Accounts.Login(ctx, user, password, s.remote.Addr())
+	hungUp := ctx.Err() != nil && s.ctx.Err() == nil
+	stop()
+	if hungUp && result != LoginOK {
+		s.setUser("", "")
+		s.log.Info("login abandoned: the client hung up", "user", user)
+		return errQuit
+	}
+	switch result {
 	case LoginOK:
 		s.setUser(user, user)
 		if !s.srv.keptSince(gen, user) {

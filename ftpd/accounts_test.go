@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mediaftpd/mediaftpd/internal/testtool"
 	"github.com/mediaftpd/mediaftpd/library"
 )
 
@@ -31,6 +32,7 @@ type fakeAccounts struct {
 	// value on hold before it checks the password, as a slow bcrypt
 	// check does meanwhile.
 	hold, entered chan struct{}
+	abandoned     int // Logins whose ctx ended while held
 }
 
 func newFakeAccounts(users ...string) *fakeAccounts {
@@ -62,6 +64,10 @@ func (a *fakeAccounts) Login(ctx context.Context, name, password string, from ne
 		select {
 		case <-hold:
 		case <-ctx.Done():
+			a.mu.Lock()
+			a.abandoned++
+			a.mu.Unlock()
+			return LoginFailed
 		}
 	}
 	a.mu.Lock()
@@ -532,5 +538,45 @@ func TestEndSessionsDuringLogin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoginHangUp: a client that hangs up while its password waits for
+// its check ends the wait (a guesser's queued guesses are dropped, not
+// checked), while a client that sent its next command ahead and waits
+// keeps its place.
+func TestLoginHangUp(t *testing.T) {
+	ts, accts, logs := accountsServer(t, nil)
+	hold, entered := make(chan struct{}), make(chan struct{})
+	accts.set(func(a *fakeAccounts) { a.hold, a.entered = hold, entered })
+
+	c := dialCtrl(t, ts.Addr)
+	c.cmd("USER alice", 331)
+	c.send("PASS wrong")
+	<-entered
+	c.c.Close()
+	testtool.WaitFor(t, "the login to be abandoned", func() bool {
+		accts.mu.Lock()
+		defer accts.mu.Unlock()
+		return accts.abandoned == 1
+	})
+	testtool.WaitFor(t, "the log line", func() bool { return logs.count("login abandoned: the client hung up", "user=alice") == 1 })
+	if got := accts.loginCalls(); len(got) != 0 {
+		t.Errorf("a password was checked for %q", got)
+	}
+
+	// PASS and NOOP in one packet, then a wait longer than the poll.
+	c = dialCtrl(t, ts.Addr)
+	c.cmd("USER alice", 331)
+	c.send("PASS " + alicePassword + "\r\nNOOP")
+	<-entered
+	time.Sleep(3 * hangupPoll)
+	hold <- struct{}{}
+	c.expect(230)
+	c.expect(200)
+	accts.mu.Lock()
+	defer accts.mu.Unlock()
+	if accts.abandoned != 1 {
+		t.Errorf("%d logins abandoned, want 1", accts.abandoned)
 	}
 }
