@@ -102,26 +102,28 @@ const (
 // ftpsBench runs the FTPS workloads.
 type ftpsBench struct {
 	*bench
-	cert      *benchCert
-	password  string        // benchUser's, made for the run
-	window    time.Duration // of each stream of the flood workloads
-	floodRate int           // wrong passwords per second offered; 0: as fast as answered
-	floods    int           // flood runs so far: each gets fresh addresses
-	info      *ftpsInfo
+	cert        *benchCert
+	password    string        // benchUser's, made for the run
+	window      time.Duration // of each stream of the flood workloads
+	floodRate   int           // wrong passwords per second offered; 0: as fast as answered
+	floodInProc bool          // the flooders are goroutines of the bench, not a process at nice 19
+	floods      int           // flood runs so far: each gets fresh addresses
+	info        *ftpsInfo
 }
 
 // ftpsInfo is what the report says about the FTPS run besides figures.
 type ftpsInfo struct {
-	Cert       string
-	Cost       int               // bcrypt cost, 0 if no login workload
-	Negotiated map[string]string // server: "TLS 1.3, TLS_AES_128_GCM_SHA256, X25519"
-	Resumed    map[string][2]int // server: data connections resumed, of made
-	Curl       map[string]string // server: what curl -v said it negotiated
-	Window     time.Duration
-	FloodRate  int     // -flood-rate
-	Flood      bool    // a flood workload ran
-	Others     float64 // share of the CPUs other processes used, -1 unknown
-	Acct       string
+	Cert        string
+	Cost        int               // bcrypt cost, 0 if no login workload
+	Negotiated  map[string]string // server: "TLS 1.3, TLS_AES_128_GCM_SHA256, X25519"
+	Resumed     map[string][2]int // server: data connections resumed, of made
+	Curl        map[string]string // server: what curl -v said it negotiated
+	Window      time.Duration
+	FloodRate   int     // -flood-rate
+	FloodInProc bool    // -flood-inproc
+	Flood       bool    // a flood workload ran
+	Others      float64 // share of the CPUs other processes used, -1 unknown
+	Acct        string
 }
 
 // compareFTPS starts the FTPS server pair and runs steps on it.
@@ -153,14 +155,15 @@ func (b *bench) compareFTPS(ctx context.Context, o *options, steps []ftpsStep, m
 	if err != nil {
 		return nil, err
 	}
-	p := &ftpsBench{bench: b, cert: cert, window: o.window, floodRate: o.floodRate, info: &ftpsInfo{
-		Cert:       cert.desc,
-		Negotiated: map[string]string{},
-		Resumed:    map[string][2]int{},
-		Curl:       map[string]string{},
-		Window:     o.window,
-		FloodRate:  o.floodRate,
-		Others:     -1,
+	p := &ftpsBench{bench: b, cert: cert, window: o.window, floodRate: o.floodRate, floodInProc: o.floodInProc, info: &ftpsInfo{
+		Cert:        cert.desc,
+		Negotiated:  map[string]string{},
+		Resumed:     map[string][2]int{},
+		Curl:        map[string]string{},
+		Window:      o.window,
+		FloodRate:   o.floodRate,
+		FloodInProc: o.floodInProc,
+		Others:      -1,
 	}}
 	conf, err := p.writeMediaftpdConfig(ctx, bin, work)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,17 +78,21 @@ func (p *ftpsBench) flood(ctx context.Context, s *server, name string, run int, 
 			return nil, err
 		}
 		self0 := procstat.SelfCPU()
-		var stopFlood func() floodResult
+		var stopFlood func() (floodResult, error)
 		pr := &progress{origin: time.Now()}
 		if withFlood {
 			p.floods++
 			p.info.Flood = true
-			stopFlood = p.startFlood(ctx, s, p.floods)
+			if stopFlood, err = p.startFlood(ctx, s, p.floods); err != nil {
+				return nil, err
+			}
 		}
 		n, elapsed, err := p.stream(ctx, s, overTLS, pr)
 		var fr floodResult
 		if stopFlood != nil {
-			fr = stopFlood()
+			var ferr error
+			fr, ferr = stopFlood()
+			err = errors.Join(err, ferr)
 		}
 		if err != nil {
 			return nil, err
@@ -167,45 +170,15 @@ func (s *server) awaitIdle(ctx context.Context) error {
 	}
 }
 
-// startFlood starts the flooders of flood run n and returns the function
-// that stops them and counts their answers. With -flood-rate, the
-// flooders together send at most that many passwords per second.
-func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) func() floodResult {
-	fctx, cancel := context.WithCancel(ctx)
-	var (
-		wg                         sync.WaitGroup
-		wrong, locked, conns, errs atomic.Int64
-		lastWrong                  atomic.Int64 // nanoseconds from start
-	)
-	start := time.Now()
-	conf := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: p.cert.roots, ServerName: certHost}
-	var pace <-chan time.Time // nil: as fast as answered
-	stopPace := func() {}
-	if p.floodRate > 0 {
-		t := time.NewTicker(time.Second / time.Duration(p.floodRate))
-		pace, stopPace = t.C, t.Stop
+// startFlood starts the flooders of flood run n, in a flooder process
+// unless -flood-inproc, and returns the function that stops them and
+// counts their answers.
+func (p *ftpsBench) startFlood(ctx context.Context, s *server, n int) (func() (floodResult, error), error) {
+	if !p.floodInProc {
+		return p.startFloodProcess(ctx, s.addr, n)
 	}
-	for a := range floodAddrs {
-		for range floodPerAddr {
-			wg.Go(func() {
-				for fctx.Err() == nil {
-					conns.Add(1)
-					if err := guess(fctx, s.addr, floodAddr(n, a), conf, pace, start, &wrong, &locked, &lastWrong); err != nil && fctx.Err() == nil {
-						errs.Add(1)
-						time.Sleep(10 * time.Millisecond) // no spinning on a refusal
-					}
-				}
-			})
-		}
-	}
-	return func() floodResult {
-		cancel()
-		elapsed := time.Since(start)
-		wg.Wait()
-		stopPace()
-		return floodResult{wrong: wrong.Load(), locked: locked.Load(), conns: conns.Load(), errs: errs.Load(),
-			elapsed: elapsed, lastWrong: time.Duration(lastWrong.Load())}
-	}
+	stop := flood(ctx, s.addr, n, p.floodRate, p.cert.roots)
+	return func() (floodResult, error) { return stop(), nil }, nil
 }
 
 // guess is one flood connection: AUTH TLS, then USER and a wrong PASS

@@ -116,8 +116,12 @@ func writeFTPSReport(w io.Writer, info *ftpsInfo, res results) (judged, missed i
 		if info.FloodRate > 0 {
 			pace = fmt.Sprintf("at most %d per second in all", info.FloodRate)
 		}
-		fmt.Fprintf(w, "Flood: mediaftpd alone; each run streams for %v alone and %v while %d connections from %d new loopback addresses send wrong passwords over FTPS, %s.\n",
-			info.Window, info.Window, floodAddrs*floodPerAddr, floodAddrs, pace)
+		where := "from a process of their own at nice 19 (the guesser's own CPU then comes after the stream's, as on another machine)"
+		if info.FloodInProc {
+			where = "from goroutines of the bench's process, beside the stream's client, at its priority"
+		}
+		fmt.Fprintf(w, "Flood: mediaftpd alone; each run streams for %v alone and %v while %d connections from %d new loopback addresses send wrong passwords over FTPS, %s, %s.\n",
+			info.Window, info.Window, floodAddrs*floodPerAddr, floodAddrs, pace, where)
 	}
 	fmt.Fprintln(w)
 	var table []benchreport.Row

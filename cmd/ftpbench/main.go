@@ -47,24 +47,28 @@ const (
 )
 
 func main() {
+	if spec := os.Getenv(flooderEnv); spec != "" {
+		os.Exit(runFlooder(spec, os.Stdin, os.Stdout))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // options is the command line.
 type options struct {
-	runs       int
-	quick      bool
-	dir        string
-	portBase   int
-	mediaftpd  string
-	vsftpdOpts []string
-	only       []string
-	pprofDir   string
-	keep       bool
-	noCgroup   bool
-	window     time.Duration // of the flood workloads' streams
-	floodRate  int           // wrong passwords per second the flood offers; 0: unpaced
-	args       []string      // as given, for the report
+	runs        int
+	quick       bool
+	dir         string
+	portBase    int
+	mediaftpd   string
+	vsftpdOpts  []string
+	only        []string
+	pprofDir    string
+	keep        bool
+	noCgroup    bool
+	window      time.Duration // of the flood workloads' streams
+	floodRate   int           // wrong passwords per second the flood offers; 0: unpaced
+	floodInProc bool          // flooders in the bench's process, at its priority
+	args        []string      // as given, for the report
 }
 
 // stepNames are what -only accepts: the workloads, the library
@@ -113,6 +117,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noCgroup, "no-cgroup", false, "account server CPU from /proc instead of a cgroup v2 per server (see docs/performance.md)")
 	fs.DurationVar(&o.window, "window", defaultWindow, "how long each stream of the flood workloads runs (-quick: "+quickWindow.String()+")")
 	fs.IntVar(&o.floodRate, "flood-rate", 0, "wrong passwords per `second` the flood sends in all (0: as fast as the server answers)")
+	fs.BoolVar(&o.floodInProc, "flood-inproc", false, "run the flood's guessers as goroutines of the bench, at its priority, instead of a process of their own at nice 19")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (configs, logs, binary) and print where it is")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
