@@ -143,10 +143,10 @@ func (u *Users) Login(ctx context.Context, name, password string, from netip.Add
 // address: one check at a time, none while the address is locked out, a
 // delay after a failure. An address with recent failures waits behind
 // those with fewer, is checked at the lowest CPU priority, and such
-// addresses share a tenth of a CPU (checkQueue). Who names what was checked, for the
-// log. The status page's admin login goes through it too. When ctx ends
-// before the check's turn (the client hung up), nothing is checked and the
-// result is Failed.
+// addresses share a tenth of a CPU (checkQueue). Who names what was
+// checked, for the log. The status page's admin login goes through it
+// too. When ctx ends before the check's turn (the client hung up),
+// nothing is checked and the result is Failed.
 func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check func() bool) Result {
 	if _, locked := u.Throttle.LockedOut(from); locked {
 		return LockedOut
