@@ -94,7 +94,8 @@ func (p *ftpsBench) startFloodProcess(ctx context.Context, addr string, n int) (
 		if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 			return floodResult{}, fmt.Errorf("the flooder's counts %q: %w", out.Bytes(), err)
 		}
-		return floodResult{wrong: c.Wrong, locked: c.Locked, conns: c.Conns, errs: c.Errs, elapsed: c.Elapsed, lastWrong: c.LastWrong}, nil
+		return floodResult{wrong: c.Wrong, locked: c.Locked, conns: c.Conns, errs: c.Errs, elapsed: c.Elapsed, lastWrong: c.LastWrong,
+			cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 	}, nil
 }
 

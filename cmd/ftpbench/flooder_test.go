@@ -56,7 +56,7 @@ func TestFloodProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.locked < 20 || r.wrong != 0 || r.conns < r.locked || r.elapsed <= 0 {
+	if r.locked < 20 || r.wrong != 0 || r.conns < r.locked || r.elapsed <= 0 || r.cpu <= 0 {
 		t.Errorf("flooder counts %+v; want at least 20 answered 421", r)
 	}
 

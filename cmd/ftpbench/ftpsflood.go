@@ -35,6 +35,7 @@ type floodResult struct {
 	wrong, locked, conns, errs int64
 	elapsed                    time.Duration
 	lastWrong                  time.Duration // from the start to the last 530: the checking phase
+	cpu                        time.Duration // the flooder process's CPU; 0 with -flood-inproc
 }
 
 // streamMetrics are the figures of one kind of stream in the flood
@@ -119,6 +120,9 @@ func (p *ftpsBench) flood(ctx context.Context, s *server, name string, run int, 
 		ss = append(ss, sample{m.with, rate}, sample{m.cpuWith, cpu}, sample{m.selfWith, self},
 			sample{mFloodWrong, float64(fr.wrong) / secs}, sample{mFloodLocked, float64(fr.locked) / secs},
 			sample{mFloodConns, float64(fr.conns) / secs}, sample{mFloodChecking, fr.lastWrong.Seconds()})
+		if fr.cpu > 0 {
+			ss = append(ss, sample{mFlooderCPU, 100 * fr.cpu.Seconds() / secs})
+		}
 		// The stream during the checking phase and after it, when every
 		// guess is answered 421 unchecked.
 		if r, ok := pr.rate(0, fr.lastWrong); ok {

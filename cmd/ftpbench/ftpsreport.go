@@ -43,6 +43,7 @@ const (
 	mFloodLocked         metric = "flood-421"              // guesses answered 421 per second
 	mFloodConns          metric = "flood-conns"            // flood connections per second
 	mFloodChecking       metric = "flood-checking"         // s from the flood's start to its last 530
+	mFlooderCPU          metric = "flooder-cpu"            // the flooder process's CPU, % of one CPU
 )
 
 // ftpsRows are the FTPS figures of both servers.
@@ -77,8 +78,9 @@ var floodRows = []floodRow{
 	{mStreamTLSLocked, mStreamTLS, "    FTPS stream once every flood address is locked out", "MiB/s", benchreport.Target{}},
 	{mStreamCPUPlainFlood, mStreamCPUPlain, "    mediaftpd CPU, plain stream", "% of a CPU", benchreport.Target{}},
 	{mStreamCPUTLSFlood, mStreamCPUTLS, "    mediaftpd CPU, FTPS stream", "% of a CPU", benchreport.Target{}},
-	{mSelfCPUPlainFlood, mSelfCPUPlain, "    bench CPU (stream client and flooders), plain stream", "% of a CPU", benchreport.Target{}},
-	{mSelfCPUTLSFlood, mSelfCPUTLS, "    bench CPU (stream client and flooders), FTPS stream", "% of a CPU", benchreport.Target{}},
+	{mSelfCPUPlainFlood, mSelfCPUPlain, "    bench CPU (stream client; flooders with -flood-inproc), plain stream", "% of a CPU", benchreport.Target{}},
+	{mSelfCPUTLSFlood, mSelfCPUTLS, "    bench CPU (stream client; flooders with -flood-inproc), FTPS stream", "% of a CPU", benchreport.Target{}},
+	{mFlooderCPU, "", "    flooder process CPU, at nice 19", "% of a CPU", benchreport.Target{}},
 	{mFloodWrong, "", "    wrong passwords answered 530 (checked with bcrypt)", "1/s", benchreport.Target{}},
 	{mFloodLocked, "", "    wrong passwords answered 421 (address locked out)", "1/s", benchreport.Target{}},
 	{mFloodConns, "", "    flood connections made", "1/s", benchreport.Target{}},
