@@ -138,21 +138,12 @@ func TestCheckQueueCancel(t *testing.T) {
 	}
 }
 
-// TestLoginAheadOfGuesser: a family member's login from an address
-// without failures is checked before the queued guesses of an address
-// that failed.
-func TestLoginAheadOfGuesser(t *testing.T) {
-	u, _ := newUsers(t)
-	guesser := netip.MustParseAddr("192.0.2.66")
-	if got := u.Login(context.Background(), "alice", "guess", guesser); got != Failed {
-		t.Fatalf("first guess: %v", got)
-	}
-	if u.Throttle.Failures(guesser) != 1 || u.Throttle.Failures(home) != 0 {
-		t.Fatal("Failures is wrong")
-	}
-	// Hold the turn, queue three more guesses, then alice's login; each
-	// check notes its turn.
-	u.checks.acquire(context.Background(), home)
+// queueBehind holds the turn, queues three wrong guesses from guesser and
+// then alice's right password from home, lets them go and returns the
+// order in which they were checked.
+func queueBehind(t *testing.T, u *Users, guesser netip.Addr) []string {
+	t.Helper()
+	u.checks.acquire(context.Background(), netip.MustParseAddr("198.51.100.1"))
 	var mu sync.Mutex
 	var order []string
 	checked := func(who string, ok bool) func() bool {
@@ -176,6 +167,22 @@ func TestLoginAheadOfGuesser(t *testing.T) {
 	testtool.WaitFor(t, "alice's login to queue", func() bool { return u.checks.waiters() == 4 })
 	u.checks.release(0, 0)
 	wg.Wait()
+	return order
+}
+
+// TestLoginAheadOfGuesser: a family member's login from an address
+// without failures is checked before the queued guesses of an address
+// that failed.
+func TestLoginAheadOfGuesser(t *testing.T) {
+	u, _ := newUsers(t)
+	guesser := netip.MustParseAddr("192.0.2.66")
+	if got := u.Login(context.Background(), "alice", "guess", guesser); got != Failed {
+		t.Fatalf("first guess: %v", got)
+	}
+	if u.Throttle.Failures(guesser) != 1 || u.Throttle.Failures(home) != 0 {
+		t.Fatal("Failures is wrong")
+	}
+	order := queueBehind(t, u, guesser)
 	if want := []string{"alice", "guess", "guess", "guess"}; !slices.Equal(order, want) {
 		t.Errorf("checked in the order %q, want %q", order, want)
 	}
@@ -189,27 +196,7 @@ func TestLoginAheadOfGuesser(t *testing.T) {
 // a family member's login that came after them goes second.
 func TestParallelGuessesRanked(t *testing.T) {
 	u, _ := newUsers(t)
-	guesser := netip.MustParseAddr("192.0.2.77")
-	u.checks.acquire(context.Background(), other)
-	var mu sync.Mutex
-	var order []string
-	checked := func(who string, ok bool) func() bool {
-		return func() bool {
-			mu.Lock()
-			order = append(order, who)
-			mu.Unlock()
-			return ok
-		}
-	}
-	var wg sync.WaitGroup
-	for i := range 3 {
-		wg.Go(func() { u.Verify(context.Background(), guesser, "guess", checked("guess", false)) })
-		testtool.WaitFor(t, "the guess to queue", func() bool { return u.checks.waiters() == i+1 })
-	}
-	wg.Go(func() { u.Verify(context.Background(), home, "alice", checked("alice", true)) })
-	testtool.WaitFor(t, "alice's login to queue", func() bool { return u.checks.waiters() == 4 })
-	u.checks.release(0, 0)
-	wg.Wait()
+	order := queueBehind(t, u, netip.MustParseAddr("192.0.2.77"))
 	if want := []string{"guess", "alice", "guess", "guess"}; !slices.Equal(order, want) {
 		t.Errorf("checked in the order %q, want %q", order, want)
 	}
