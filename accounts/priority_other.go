@@ -4,4 +4,4 @@ package accounts
 
 // lowerThreadPriority does nothing where threads have no priority of
 // their own.
-func lowerThreadPriority(idle bool) {}
+func lowerThreadPriority() {}

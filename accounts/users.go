@@ -142,11 +142,11 @@ func (u *Users) Login(ctx context.Context, name, password string, from netip.Add
 // Verify runs check, a password comparison, under the throttle of from's
 // address: one check at a time, at nice 19, none while the address is
 // locked out, a delay after a failure. An address with recent failures
-// waits behind those with fewer and is checked in SCHED_IDLE, and such
-// addresses share a tenth of a CPU (checkQueue). Who names what was
-// checked, for the log. The status page's admin login goes through it
-// too. When ctx ends before the check's turn (the client hung up),
-// nothing is checked and the result is Failed.
+// waits behind those with fewer, and such addresses share a tenth of a
+// CPU (checkQueue). Who names what was checked, for the log. The status
+// page's admin login goes through it too. When ctx ends before the
+// check's turn (the client hung up), nothing is checked and the result is
+// Failed.
 func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check func() bool) Result {
 	if _, locked := u.Throttle.LockedOut(from); locked {
 		return LockedOut
@@ -162,7 +162,7 @@ func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check f
 		return LockedOut
 	}
 	start := time.Now()
-	ok := atLowPriority(check, failures > 0)
+	ok := atLowPriority(check)
 	took := time.Since(start)
 	// The outcome is counted before the next check gets its turn, which
 	// is ranked by it.
@@ -197,19 +197,20 @@ func (u *Users) Verify(ctx context.Context, from netip.Addr, who string, check f
 	return Failed
 }
 
-// atLowPriority runs check on an OS thread of its own at nice 19, and
-// with idle (an address that has failed) in SCHED_IDLE too, and returns
-// its result. bcrypt costs 60 ms of CPU per check on purpose; at nice 19 a
-// login takes the CPU that streams leave over first, and a guesser's
-// checks take only what nothing else wants. A login then waits on a box
-// whose CPUs are all busy, a guess much longer. The thread is never given
-// back (LockOSThread without Unlock), so it ends with the goroutine,
-// priority and all.
-func atLowPriority(check func() bool, idle bool) bool {
+// atLowPriority runs check on an OS thread of its own at the lowest CPU
+// priority (nice 19), and returns its result. bcrypt costs 60 ms of CPU
+// per check on purpose; a login then takes the CPU that streams leave
+// over first. Not SCHED_IDLE, which would leave a check nothing at all
+// while every CPU is busy: a family member whose typo made their address
+// suspect would wait as long as the box is busy (in CI, a check of a
+// suspect address so placed outwaited curl's 10 s timeout). The thread is
+// never given back (LockOSThread without Unlock), so it ends with the
+// goroutine, priority and all.
+func atLowPriority(check func() bool) bool {
 	done := make(chan bool, 1)
 	go func() {
 		runtime.LockOSThread()
-		lowerThreadPriority(idle)
+		lowerThreadPriority()
 		done <- check()
 	}()
 	return <-done
